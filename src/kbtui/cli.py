@@ -1,0 +1,280 @@
+"""The `kbtui` command line: the same operations as the app, for scripts and tests."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from kbtui.ops import queries
+from kbtui.ops.indexer import IndexReport
+from kbtui.ops.session import Session, open_session
+from kbtui.ops.workspace import WorkspaceError
+from kbtui.store.db import StoreError
+from kbtui.store.schema import SchemaTooNew
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+EXIT_CLEAN, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
+
+db_option = click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False), default=None,
+    help="Index database (default: kb.sqlite at the KB root).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+kb_argument = click.argument("kb", required=False, type=click.Path(file_okay=False))
+
+
+def fail(message: str) -> NoReturn:
+    """Stop with a one-line reason and exit code 2."""
+    err.print(f"[bold red]kbtui:[/] {escape(message)}")
+    sys.exit(EXIT_FAILED)
+
+
+class _LazyProgress:
+    """A progress bar that appears only once indexing has taken more than a moment."""
+
+    def __init__(self, label: str, delay: float = 0.4) -> None:
+        self.started = time.perf_counter()
+        self.delay = delay
+        self.label = label
+        self.bar: Progress | None = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if time.perf_counter() - self.started < self.delay or not err.is_terminal:
+                return
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                MofNCompleteColumn(), console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        self.bar.update(self.task, completed=done, total=total)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@contextmanager
+def session_for(kb: str | None, db_path: str | None, quiet: bool = False) -> Iterator[Session]:
+    """Open the KB, index it incrementally, and turn expected failures into one-line errors."""
+    try:
+        session = open_session(kb, db_path)
+    except (WorkspaceError, StoreError, SchemaTooNew) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename or 'file'}: {exc.strerror}")
+    if session.note:
+        err.print(session.note)
+    progress = _LazyProgress("Indexing")
+    try:
+        session.reindex(progress)
+    except OSError as exc:
+        fail(f"indexing failed: {exc.filename or ''} {exc.strerror}")
+    finally:
+        progress.stop()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="Index database for the app (default: kb.sqlite at the KB root).")
+@click.version_option(package_name="kbtui")
+@click.pass_context
+def main(ctx: click.Context, db_path: str | None) -> None:
+    """kbtui: curate a markdown knowledge base from the keyboard.
+
+    With no command, opens the app on the bundled demo KB (`kbtui open KB` for another).
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(open_app, kb=None, db_path=db_path)
+
+
+@main.command("open")
+@kb_argument
+@db_option
+def open_app(kb: str | None, db_path: str | None) -> None:
+    """Open the curator's app on KB (default: the demo KB)."""
+    try:
+        from kbtui.ui.app import KbApp
+    except ImportError as exc:  # pragma: no cover - broken installation
+        fail(f"the app cannot start: {exc}")
+    try:
+        session = open_session(kb, db_path)
+    except (WorkspaceError, StoreError, SchemaTooNew) as exc:
+        fail(str(exc))
+    if session.note:
+        err.print(session.note)
+    KbApp(session).run()
+    session.close()
+
+
+def _describe_report(report: IndexReport) -> None:
+    if not report.changed:
+        out.print(f"Index up to date: {report.documents} documents ({report.seconds:.2f} s).")
+        return
+    out.print(f"Indexed {report.documents} documents in {report.seconds:.2f} s: "
+              f"{len(report.added)} added, {len(report.updated)} updated, "
+              f"{len(report.deleted)} deleted, {len(report.renamed)} renamed, "
+              f"{report.unchanged} unchanged.")
+    shown = 0
+    for label, paths in (("added", report.added), ("updated", report.updated),
+                         ("deleted", report.deleted)):
+        for path in paths:
+            if shown < 20 and (len(report.added) < 50 or label != "added"):
+                out.print(f"  {label:8} {escape(path)}")
+                shown += 1
+    for old, new in report.renamed[:20]:
+        out.print(f"  renamed  {escape(old)} → {escape(new)}")
+
+
+@main.command("index")
+@kb_argument
+@db_option
+@click.option("--full", is_flag=True, help="Re-read every file, even unchanged ones.")
+@json_option
+def index_command(kb: str | None, db_path: str | None, full: bool, as_json: bool) -> None:
+    """Build or update the index of KB (only changed files are read)."""
+    with session_for(kb, db_path) as session:
+        report = session.report
+        if full:
+            report = session.reindex(full=True)
+        assert report is not None
+        if as_json:
+            print_json({**report.as_dict(), "db": str(session.workspace.db_path)})
+        else:
+            _describe_report(report)
+
+
+def _render_problems(files: list[queries.FileProblems]) -> None:
+    colours = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for entry in files:
+        out.print(f"[bold]{escape(entry.path)}[/] [dim]({entry.kind})[/]")
+        for problem in entry.problems:
+            line = f":{problem['line']}" if problem["line"] else ""
+            colour = colours.get(problem["severity"], "white")
+            out.print(f"  [{colour}]{problem['severity']:7}[/] {problem['code']}{line}  "
+                      f"{escape(problem['message'])}")
+
+
+@main.command("check")
+@kb_argument
+@db_option
+@click.option("--all", "include_info", is_flag=True, help="Also list informational notes.")
+@json_option
+def check_command(kb: str | None, db_path: str | None, include_info: bool,
+                  as_json: bool) -> None:
+    """Report every problem in KB: exit 0 when clean, 1 when problems are found."""
+    with session_for(kb, db_path) as session:
+        files = queries.check(session.db, include_info)
+        reported = [f for f in files if any(p["severity"] in queries.REPORTED_SEVERITIES
+                                            for p in f.problems)]
+        documents = session.report.documents if session.report else 0
+        if as_json:
+            print_json({
+                "kb": str(session.workspace.root),
+                "documents": documents,
+                "files_with_problems": len(reported),
+                "problems": sum(len(f.problems) for f in files),
+                "files": [{"path": f.path, "kind": f.kind, "problems": f.problems}
+                          for f in files],
+            })
+        else:
+            _render_problems(files)
+            count = sum(len(f.problems) for f in files)
+            if reported:
+                out.print(f"\n{count} problem(s) in {len(reported)} of {documents} files.")
+            else:
+                out.print(f"No problems in {documents} files.")
+    sys.exit(EXIT_PROBLEMS if reported else EXIT_CLEAN)
+
+
+def _table(title: str, counts: dict[str, int]) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, count in counts.items():
+        table.add_row(escape(key), str(count))
+    return table
+
+
+@main.command("stats")
+@kb_argument
+@db_option
+@json_option
+def stats_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
+    """Counts: documents by kind, sources by status and domain, claims, links."""
+    with session_for(kb, db_path) as session:
+        data = queries.stats(session.db)
+        if as_json:
+            print_json(data)
+            return
+        out.print(f"[bold]{data['documents']}[/] documents in {escape(str(session.workspace.root))}")
+        for key, title in (("by_kind", "Documents by kind"),
+                           ("sources_by_status", "Sources by status"),
+                           ("sources_by_domain", "Sources by domain"),
+                           ("claims_by_confidence", "Claims by confidence"),
+                           ("links_by_rule", "Links by resolution rule")):
+            out.print()
+            out.print(_table(title, data[key]))
+
+
+def _split_search_args(args: tuple[str, ...]) -> tuple[str | None, str]:
+    if len(args) == 1:
+        return None, args[0]
+    if len(args) == 2:
+        return args[0], args[1]
+    fail("usage: kbtui search [KB] QUERY (quote a query of several words)")
+
+
+@main.command("search")
+@click.argument("args", nargs=-1, required=True)
+@db_option
+@click.option("--kind", help="Only documents of this kind (source, claim, ...).")
+@click.option("--status", help="Only sources with this status.")
+@click.option("--domain", help="Only this domain.")
+@click.option("--limit", default=20, show_default=True, help="How many results.")
+@json_option
+def search_command(args: tuple[str, ...], db_path: str | None, kind: str | None,
+                   status: str | None, domain: str | None, limit: int, as_json: bool) -> None:
+    """Ranked full-text search: kbtui search [KB] QUERY."""
+    kb, text = _split_search_args(args)
+    with session_for(kb, db_path) as session:
+        hits = queries.search(session.db, text, kind, status, domain, limit)
+        if as_json:
+            print_json({"query": text, "hits": [hit.as_dict() for hit in hits]})
+            return
+        if not hits:
+            out.print("No matches.")
+            return
+        for hit in hits:
+            out.print(f"[bold]{escape(hit.title)}[/] [dim]{hit.kind} · {escape(hit.path)}[/]")
+            out.print(Text("  ").append_text(_highlighted(hit.snippet)))
+
+
+def _highlighted(snippet: str) -> Text:
+    """A search snippet with its matched words in bold."""
+    text = Text()
+    for index, part in enumerate(re.split(f"[{queries.MATCH_START}{queries.MATCH_END}]",
+                                          " ".join(snippet.split()))):
+        text.append(part, style="bold yellow" if index % 2 else "")
+    return text

@@ -1,0 +1,1 @@
+"""The KB's formats: pure functions and models, no I/O and no Textual."""

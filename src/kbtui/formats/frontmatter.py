@@ -1,0 +1,244 @@
+"""Split a markdown file into its raw parts and parse its YAML frontmatter losslessly.
+
+The raw parts (prefix, frontmatter block, body) joined give back the file byte for byte;
+parsing never raises: whatever is wrong becomes a `Problem` with a line number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from kbtui.formats.problems import Problem
+
+BOM = "\ufeff"
+_OPEN_RE = re.compile(r"---[ \t]*\r?\n")
+_CLOSE_RE = re.compile(r"^---[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
+_KEY_LINE_RE = re.compile(r"^([A-Za-z_][\w\-]*)[ \t]*:(?:[ \t]+(.*)|[ \t]*)$")
+BINARY_SNIFF = 8192
+
+
+@dataclass(slots=True)
+class DecodedText:
+    """A file's bytes decoded to text, with how that went."""
+
+    text: str
+    encoding: str
+    lossless: bool
+    problems: list[Problem] = field(default_factory=list)
+    binary: bool = False
+
+
+def decode_bytes(data: bytes) -> DecodedText:
+    """Decode file bytes: UTF-8 (BOM kept as a character), else a lossy fallback, reported."""
+    if b"\x00" in data[:BINARY_SNIFF]:
+        return DecodedText(
+            text="",
+            encoding="binary",
+            lossless=False,
+            binary=True,
+            problems=[Problem("binary-file", "binary content (NUL bytes): not indexed as text",
+                              1, "error")],
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        text = data.decode("cp1252", errors="replace")
+        return DecodedText(
+            text=text,
+            encoding="non-utf-8",
+            lossless=False,
+            problems=[Problem("not-utf8", f"not valid UTF-8 (byte {exc.start}); read as "
+                              "Windows-1252, original bytes kept", line, "error")],
+        )
+    problems: list[Problem] = []
+    if text.startswith(BOM):
+        problems.append(Problem("bom", "file starts with a UTF-8 byte-order mark", 1, "info"))
+    if "\r\n" in text:
+        problems.append(Problem("crlf", "CRLF line endings", 1, "info"))
+    return DecodedText(text=text, encoding="utf-8", lossless=True, problems=problems)
+
+
+@dataclass(slots=True)
+class SplitText:
+    """The raw parts of a markdown text: `prefix + frontmatter + body == text`."""
+
+    prefix: str
+    frontmatter: str
+    body: str
+    has_frontmatter: bool
+    closed: bool
+    yaml_text: str
+    yaml_first_line: int
+    body_first_line: int
+
+
+def split_frontmatter(text: str) -> SplitText:
+    """Find the `---` frontmatter block at the top of `text`, if any."""
+    prefix = BOM if text.startswith(BOM) else ""
+    rest = text[len(prefix) :]
+    opening = _OPEN_RE.match(rest)
+    if opening is None:
+        return SplitText(prefix, "", rest, False, False, "", 0, 1)
+    closing = _CLOSE_RE.search(rest, opening.end())
+    if closing is None:
+        # Unclosed: the whole text stays body so nothing is lost; YAML is attempted on it all.
+        return SplitText(prefix, "", rest, True, False, rest[opening.end() :], 2, 1)
+    block = rest[: closing.end()]
+    yaml_text = rest[opening.end() : closing.start()]
+    return SplitText(
+        prefix=prefix,
+        frontmatter=block,
+        body=rest[closing.end() :],
+        has_frontmatter=True,
+        closed=True,
+        yaml_text=yaml_text,
+        yaml_first_line=2,
+        body_first_line=block.count("\n") + 1,
+    )
+
+
+_BaseLoader: type[yaml.SafeLoader]
+try:
+    _BaseLoader = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - libyaml missing
+    _BaseLoader = yaml.SafeLoader
+
+
+class _KBLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loader keeping dates as written and recording duplicate keys."""
+
+    duplicates: list[tuple[str, int, int, Any]]
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        lines: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                key = str(key)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                self.duplicates.append((str(key), line, lines[key], seen[key]))
+            value = self.construct_object(value_node, deep=deep)
+            seen[key] = value
+            lines[key] = line
+        return seen
+
+
+_KBLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+_KBLoader.add_constructor("tag:yaml.org,2002:map", _KBLoader.construct_mapping)
+
+
+@dataclass(slots=True)
+class ParsedYaml:
+    """Fields parsed from frontmatter, with earlier values of duplicated keys and problems."""
+
+    fields: dict[str, Any]
+    ok: bool
+    problems: list[Problem] = field(default_factory=list)
+    shadowed: list[tuple[str, int, Any]] = field(default_factory=list)
+    recovered: bool = False
+
+
+def _jsonable(value: Any) -> Any:
+    """Make a YAML value JSON-safe without losing its text."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def parse_yaml(yaml_text: str, first_line: int) -> ParsedYaml:
+    """Parse frontmatter YAML: dates stay strings; duplicates and errors become problems."""
+    loader = _KBLoader(yaml_text)
+    loader.duplicates = []
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = first_line + mark.line if mark is not None else first_line
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        fields, recovery_problems = recover_fields(yaml_text, first_line)
+        problem = Problem("malformed-frontmatter", f"frontmatter YAML does not parse: {reason}",
+                          line, "error")
+        return ParsedYaml(fields, False, [problem, *recovery_problems], recovered=True)
+    except RecursionError:
+        return ParsedYaml({}, False, [Problem("malformed-frontmatter",
+                                              "frontmatter nests too deeply", first_line,
+                                              "error")])
+    finally:
+        loader.dispose()
+    problems: list[Problem] = []
+    shadowed = [(k, first_line + old - 1, _jsonable(v)) for k, _, old, v in loader.duplicates]
+    for key, line, earlier, _ in loader.duplicates:
+        problems.append(Problem("duplicate-key", f"duplicate key '{key}' (first on line "
+                                f"{first_line + earlier - 1}): the last value wins",
+                                first_line + line - 1, "warning", key))
+    if data is None:
+        return ParsedYaml({}, True, problems, shadowed)
+    if not isinstance(data, dict):
+        problems.append(Problem("frontmatter-not-mapping",
+                                f"frontmatter is a {type(data).__name__}, not a mapping of fields",
+                                first_line, "error"))
+        return ParsedYaml({}, False, problems, shadowed)
+    return ParsedYaml(_jsonable(data), True, problems, shadowed)
+
+
+def recover_fields(yaml_text: str, first_line: int) -> tuple[dict[str, Any], list[Problem]]:
+    """Recover what top-level `key: value` lines can be read one by one from broken YAML."""
+    fields: dict[str, Any] = {}
+    lines = yaml_text.splitlines()
+    index = 0
+    while index < len(lines):
+        match = _KEY_LINE_RE.match(lines[index])
+        index += 1
+        if match is None:
+            continue
+        key, value = match.group(1), match.group(2)
+        if key in fields:
+            continue
+        if value is None or value.strip() in ("", "|", ">", "|-", ">-"):
+            block: list[str] = [lines[index - 1]]
+            while index < len(lines) and (lines[index].startswith((" ", "\t", "- ")) or
+                                          not lines[index].strip()):
+                block.append(lines[index])
+                index += 1
+            fields[key] = _load_fragment("\n".join(block), key)
+        else:
+            fields[key] = _load_fragment(lines[index - 1], key)
+    problems = []
+    if fields:
+        problems.append(Problem("recovered-fields",
+                                f"{len(fields)} field(s) recovered line by line: "
+                                + ", ".join(sorted(fields)), first_line, "info"))
+    return fields, problems
+
+
+def _load_fragment(fragment: str, key: str) -> Any:
+    loader = _KBLoader(fragment)
+    loader.duplicates = []
+    try:
+        data = loader.get_single_data()
+    except (yaml.YAMLError, RecursionError):
+        value = fragment.split(":", 1)[1].strip() if ":" in fragment else fragment
+        return value
+    finally:
+        loader.dispose()
+    if isinstance(data, dict) and key in data:
+        return _jsonable(data[key])
+    return None

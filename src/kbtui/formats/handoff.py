@@ -1,0 +1,245 @@
+"""Parse a source's structured handoff: Agent Notes, Curator Notes, claim candidates, signals."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_LABEL_RE = re.compile(r"^\s*(?:[-*][ \t]+)?\*\*([^*\n]{1,60}?):\*\*[ \t]*(.*)$")
+_CURATOR_RE = re.compile(
+    r"^\s*(?:[-*][ \t]+)?(?:\*\*)?(PRIMARY CONNECTION|WHY ARCHIVED|EXTRACTION HINT)"
+    r"(?::\*\*|\*\*:|:)[ \t]*(.*)$"
+)
+_CLAIM_LINE_RE = re.compile(
+    r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\*\*)?CLAIM(?:\s*\d+)?(?:\*\*)?\s*[:\-–—](?:\*\*)?\s*(.+)$"
+)
+_INLINE_NUMBERED_RE = re.compile(r"\((\d{1,2})\)\s*[\"“]([^\"”\n]{8,})[\"”]")
+_QUOTED_RE = re.compile(r"[\"“]([^\"”\n]{25,})[\"”]")
+_PHRASE_RE = re.compile(r"claim candidates?\b\s*(?:\([^)]*\))?\s*[:\-–—]?\s*(.+)", re.IGNORECASE)
+_BULLET_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.+)$")
+_SIGNAL_RE = re.compile(
+    r"\b(tensions?|challeng(?:e|es|ed|ing)|contradict(?:s|ed|ing|ion|ions|ory)?|"
+    r"diverg(?:e|es|ed|ence|ences|ent|ing)|counter(?:s|ed|ing)?(?![\w-])|"
+    r"counter-?(?:argument|evidence|example)s?)\b",
+    re.IGNORECASE,
+)
+
+AGENT_NOTES = "agent_notes"
+CURATOR_NOTES = "curator_notes"
+HINT_LABELS = ("extraction hints", "extraction hint")
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffField:
+    """A labelled value from a handoff section."""
+
+    section: str
+    label: str
+    value: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A claim candidate found in extraction hints: the cleaned text and the raw text."""
+
+    shape: str
+    text: str
+    raw: str
+    line: int
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A word in the handoff suggesting a divergence (tension, challenge, contradiction)."""
+
+    word: str
+    excerpt: str
+    line: int
+
+
+@dataclass(slots=True)
+class Handoff:
+    """Everything the archiving agent left for the extractor."""
+
+    fields: list[HandoffField] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
+    has_agent_notes: bool = False
+    has_curator_notes: bool = False
+    curator_in_frontmatter: bool = False
+
+    def get(self, section: str, label: str) -> str | None:
+        """The first value with this label (case-insensitive) in `section`."""
+        wanted = label.lower()
+        for item in self.fields:
+            if item.section == section and item.label.lower() == wanted:
+                return item.value
+        return None
+
+    @property
+    def primary_connection(self) -> str | None:
+        return self.get(CURATOR_NOTES, "PRIMARY CONNECTION")
+
+
+def _sections(lines: list[str]) -> list[tuple[str, int, int]]:
+    """(heading text, first content index, end index) for each level-2 heading."""
+    marks: list[tuple[int, int, str]] = []
+    in_fence = False
+    for index, line in enumerate(lines):
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        match = _HEADING_RE.match(line)
+        if match:
+            marks.append((index, len(match.group(1)), match.group(2)))
+    sections = []
+    for position, (index, level, text) in enumerate(marks):
+        if level != 2:
+            continue
+        end = len(lines)
+        for later_index, later_level, _ in marks[position + 1 :]:
+            if later_level <= 2:
+                end = later_index
+                break
+        sections.append((text, index + 1, end))
+    return sections
+
+
+def _clean_candidate(text: str) -> str:
+    text = text.strip().rstrip(".").strip() + ("." if text.strip().endswith(".") else "")
+    text = re.sub(r"^\*\*|\*\*$", "", text).strip()
+    if len(text) >= 2 and text[0] in "\"“'" and text[-1] in "\"”'":
+        text = text[1:-1].strip()
+    elif len(text) >= 3 and text[0] in "\"“" and text[-2] in "\"”" and text[-1] == ".":
+        text = text[1:-2].strip()
+    return text.strip()
+
+
+def extract_candidates(text: str, first_line: int, origin: str) -> list[Candidate]:
+    """Claim candidates in a hints text, in all five shapes the KB uses."""
+    found: list[Candidate] = []
+    for offset, line in enumerate(text.splitlines()):
+        line_no = first_line + offset
+        if not line.strip():
+            continue
+        claim = _CLAIM_LINE_RE.match(line)
+        if claim:
+            found.append(Candidate("claim-line", _clean_candidate(claim.group(1)), line.strip(),
+                                   line_no, origin))
+            continue
+        numbered = _INLINE_NUMBERED_RE.findall(line)
+        if len(numbered) >= 1 and re.search(r"\(\d{1,2}\)\s*[\"“]", line):
+            for _, proposition in numbered:
+                found.append(Candidate("inline-numbered", proposition.strip(), line.strip(),
+                                       line_no, origin))
+            continue
+        phrase = _PHRASE_RE.search(line)
+        if phrase:
+            quoted = _QUOTED_RE.findall(phrase.group(1))
+            texts = quoted or [phrase.group(1)]
+            for item in texts:
+                cleaned = _clean_candidate(item)
+                if len(cleaned.split()) >= 4:
+                    found.append(Candidate("phrase", cleaned, line.strip(), line_no, origin))
+            if texts:
+                continue
+        quoted = _QUOTED_RE.findall(line)
+        if quoted:
+            for item in quoted:
+                if len(item.split()) >= 5:
+                    found.append(Candidate("quoted", _clean_candidate(item), line.strip(),
+                                           line_no, origin))
+            continue
+        bullet = _BULLET_RE.match(line)
+        if bullet and len(bullet.group(1).split()) >= 5:
+            found.append(Candidate("bullet", _clean_candidate(bullet.group(1)), line.strip(),
+                                   line_no, origin))
+    return found
+
+
+def _labelled(lines: list[str], start: int, end: int, section: str,
+              pattern: re.Pattern[str], body_first_line: int) -> list[HandoffField]:
+    fields: list[HandoffField] = []
+    current: tuple[str, int, list[str]] | None = None
+    for index in range(start, end):
+        match = pattern.match(lines[index])
+        if match:
+            if current:
+                fields.append(HandoffField(section, current[0], "\n".join(current[2]).strip(),
+                                           current[1]))
+            current = (match.group(1).strip(), body_first_line + index, [match.group(2)])
+        elif current is not None and section == AGENT_NOTES:
+            current[2].append(lines[index])
+    if current:
+        fields.append(HandoffField(section, current[0], "\n".join(current[2]).strip(),
+                                   current[1]))
+    return fields
+
+
+def _signals(text: str, first_line: int) -> list[Signal]:
+    signals = []
+    for offset, line in enumerate(text.splitlines()):
+        for match in _SIGNAL_RE.finditer(line):
+            start = max(0, match.start() - 80)
+            excerpt = line[start : match.end() + 80].strip()
+            signals.append(Signal(match.group(1).lower(), excerpt, first_line + offset))
+    return signals
+
+
+def parse_handoff(body: str, body_first_line: int, fields: dict[str, Any],
+                  frontmatter_line_of: dict[str, int] | None = None) -> Handoff:
+    """Parse the handoff sections of a source body (and the frontmatter variant)."""
+    handoff = Handoff()
+    lines = body.splitlines()
+    for heading, start, end in _sections(lines):
+        lowered = heading.lower()
+        if lowered.startswith("agent notes"):
+            handoff.has_agent_notes = True
+            handoff.fields.extend(_labelled(lines, start, end, AGENT_NOTES, _LABEL_RE,
+                                            body_first_line))
+            handoff.signals.extend(_signals("\n".join(lines[start:end]), body_first_line + start))
+        elif lowered.startswith("curator notes"):
+            handoff.has_curator_notes = True
+            handoff.fields.extend(_labelled(lines, start, end, CURATOR_NOTES, _CURATOR_RE,
+                                            body_first_line))
+            handoff.signals.extend(_signals("\n".join(lines[start:end]), body_first_line + start))
+    line_of = frontmatter_line_of or {}
+    notes = fields.get("curator_notes")
+    if isinstance(notes, str) and notes.strip():
+        handoff.curator_in_frontmatter = True
+        first = line_of.get("curator_notes", 1)
+        note_lines = notes.splitlines()
+        parsed = _labelled(note_lines, 0, len(note_lines), CURATOR_NOTES, _CURATOR_RE, first + 1)
+        if parsed:
+            handoff.fields.extend(parsed)
+        else:
+            handoff.fields.append(HandoffField(CURATOR_NOTES, "Notes", notes.strip(), first))
+        handoff.has_curator_notes = True
+        handoff.signals.extend(_signals(notes, first + 1))
+    hints = fields.get("extraction_hints")
+    if isinstance(hints, str):
+        hints = [hints]
+    if isinstance(hints, list):
+        first = line_of.get("extraction_hints", 1)
+        for offset, hint in enumerate(hints):
+            if isinstance(hint, str) and hint.strip():
+                handoff.fields.append(HandoffField(CURATOR_NOTES, "Extraction hint", hint.strip(),
+                                                   first + 1 + offset))
+                cleaned = _clean_candidate(hint)
+                handoff.candidates.append(Candidate("frontmatter", cleaned, hint, first + 1 + offset,
+                                                    "frontmatter"))
+        handoff.signals.extend(_signals("\n".join(h for h in hints if isinstance(h, str)),
+                                        first + 1))
+    for item in handoff.fields:
+        if item.label.lower() in HINT_LABELS:
+            origin = "agent_notes" if item.section == AGENT_NOTES else "curator_notes"
+            if origin == "curator_notes" and item.label == "Extraction hint":
+                continue
+            handoff.candidates.extend(extract_candidates(item.value, item.line, origin))
+    return handoff

@@ -1,0 +1,177 @@
+"""Wiki links: find `[[target|alias]]` in text and resolve targets with the KB's rules.
+
+Resolution rules, in order (the name of the rule that matched is recorded):
+own-map (`[[_map]]` is the linking folder's map), exact stem, case-insensitive stem,
+repository path, path suffix, `.md` suffix (non-canonical), normalised stem.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_LINK_RE = re.compile(r"\[\[([^\[\]\n]{1,1000}?)\]\]")
+_PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACE_RE = re.compile(r"[\s_\-]+")
+
+RULES = ("own-map", "exact", "case-insensitive", "path", "path-suffix", "md-suffix",
+         "normalised")
+
+
+@dataclass(frozen=True, slots=True)
+class WikiLink:
+    """One `[[...]]` occurrence (or a bare title from a provenance field)."""
+
+    raw: str
+    target: str
+    alias: str | None
+    heading: str | None
+    line: int
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """Where a link target leads, by which rule, and whether another file had the same claim."""
+
+    path: str | None
+    rule: str | None
+    ambiguous: bool = False
+    candidates: tuple[str, ...] = ()
+    non_canonical: bool = False
+    suggestions: tuple[str, ...] = field(default_factory=tuple)
+
+
+def split_target(inner: str) -> tuple[str, str | None, str | None]:
+    """Split `target#heading|alias` into its parts."""
+    alias = None
+    if "|" in inner:
+        inner, alias = inner.split("|", 1)
+        alias = alias.strip() or None
+    heading = None
+    if "#" in inner:
+        inner, heading = inner.split("#", 1)
+        heading = heading.strip() or None
+    return inner.strip(), alias, heading
+
+
+def find_links(text: str, first_line: int, origin: str) -> list[WikiLink]:
+    """Every `[[...]]` in `text`, with its line number (text starts at `first_line`)."""
+    links: list[WikiLink] = []
+    if "[[" not in text:
+        return links
+    line = first_line
+    position = 0
+    for match in _LINK_RE.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        target, alias, heading = split_target(match.group(1))
+        if target or heading:
+            links.append(WikiLink(match.group(0), target, alias, heading, line, origin))
+    return links
+
+
+def bare_title_link(title: str, line: int, origin: str) -> WikiLink:
+    """A provenance value (a claim title, maybe with brackets or `.md`) as a link to resolve."""
+    inner = title.strip()
+    if inner.startswith("[[") and inner.endswith("]]"):
+        inner = inner[2:-2]
+    target, alias, heading = split_target(inner)
+    return WikiLink(title, target, alias, heading, line, origin)
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def normalise(text: str) -> str:
+    """Loose form of a title: NFC, case-folded, hyphens as spaces, punctuation dropped."""
+    text = nfc(text).casefold().replace("—", " ").replace("–", " ")
+    text = _PUNCT_RE.sub("", text)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+class LinkResolver:
+    """Resolves link targets against the set of document paths in a KB."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.paths: set[str] = set()
+        self._by_stem: dict[str, list[str]] = defaultdict(list)
+        self._by_lower: dict[str, list[str]] = defaultdict(list)
+        self._by_norm: dict[str, list[str]] = defaultdict(list)
+        self._by_noext: dict[str, str] = {}
+        for path in paths:
+            self.add(path)
+
+    def add(self, path: str) -> None:
+        if path in self.paths:
+            return
+        self.paths.add(path)
+        noext = nfc(path[:-3] if path.endswith(".md") else path)
+        stem = noext.rsplit("/", 1)[-1]
+        self._by_stem[stem].append(path)
+        self._by_lower[stem.casefold()].append(path)
+        self._by_norm[normalise(stem)].append(path)
+        self._by_noext[noext] = path
+
+    def stems(self) -> list[str]:
+        return list(self._by_stem)
+
+    @staticmethod
+    def _pick(candidates: list[str], from_path: str) -> tuple[str, bool, tuple[str, ...]]:
+        if len(candidates) == 1:
+            return candidates[0], False, ()
+        folder = posixpath.dirname(from_path)
+        ordered = sorted(candidates)
+        chosen = next((c for c in ordered if posixpath.dirname(c) == folder), None)
+        if chosen is None:
+            chosen = next((c for c in ordered if c.startswith("domains/")), ordered[0])
+        return chosen, True, tuple(ordered)
+
+    def resolve(self, target: str, from_path: str) -> Resolution:
+        """Resolve `target` as linked from the document at `from_path`."""
+        target = nfc(target.strip())
+        if not target:
+            # `[[#heading]]` points into the linking file itself.
+            return Resolution(from_path, "self")
+        if target == "_map":
+            own = posixpath.join(posixpath.dirname(from_path), "_map.md")
+            return Resolution(own, "own-map") if own in self.paths else Resolution(None, None)
+        found = self._resolve_plain(target, from_path)
+        if found is not None:
+            return found
+        if target.lower().endswith(".md"):
+            inner = self._resolve_plain(target[:-3], from_path)
+            if inner is not None:
+                return Resolution(inner.path, "md-suffix", inner.ambiguous, inner.candidates,
+                                  non_canonical=True)
+            target = target[:-3]
+        norm = self._by_norm.get(normalise(target.rsplit("/", 1)[-1]))
+        if norm:
+            path, ambiguous, candidates = self._pick(norm, from_path)
+            return Resolution(path, "normalised", ambiguous, candidates, non_canonical=True)
+        return Resolution(None, None)
+
+    def _resolve_plain(self, target: str, from_path: str) -> Resolution | None:
+        exact = self._by_stem.get(target)
+        if exact:
+            path, ambiguous, candidates = self._pick(exact, from_path)
+            return Resolution(path, "exact", ambiguous, candidates)
+        lower = self._by_lower.get(target.casefold())
+        if lower:
+            path, ambiguous, candidates = self._pick(lower, from_path)
+            return Resolution(path, "case-insensitive", ambiguous, candidates)
+        if "/" in target:
+            cleaned = target.strip("/")
+            if cleaned in self._by_noext:
+                return Resolution(self._by_noext[cleaned], "path")
+            suffix = "/" + cleaned
+            matches = [p for key, p in self._by_noext.items() if key.endswith(suffix)]
+            if matches:
+                path, ambiguous, candidates = self._pick(matches, from_path)
+                return Resolution(path, "path-suffix", ambiguous, candidates)
+        return None

@@ -1,0 +1,296 @@
+"""Index a KB into `kb.sqlite`: cold or incremental, every markdown file accounted for."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+from rapidfuzz import fuzz, process
+
+from kbtui.formats.document import Document, parse_document
+from kbtui.formats.links import LinkResolver, normalise
+from kbtui.formats.problems import Problem
+from kbtui.store import index as store
+from kbtui.store.index import transaction
+
+Progress = Callable[[int, int], None]
+BATCH = 500
+SKIP_DIRS = frozenset({".git"})
+SUGGESTION_KINDS = ("claim", "entity", "map", "divergence", "position", "belief")
+
+
+@dataclass(slots=True)
+class IndexReport:
+    """What an index run changed."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    unchanged: int = 0
+    documents: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.deleted or self.renamed)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "documents": self.documents,
+            "added": self.added,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "renamed": [list(pair) for pair in self.renamed],
+            "unchanged": self.unchanged,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FoundFile:
+    """A markdown file under the KB root, as the walk saw it."""
+
+    path: str
+    absolute: str
+    mtime_ns: int
+    size: int
+    outside_target: str | None = None
+
+
+def walk_kb(root: Path) -> Iterator[FoundFile]:
+    """Every `.md` file under `root` (symlinks not followed out of it)."""
+    root_real = os.path.realpath(root)
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in sorted(filenames):
+            if not name.endswith(".md"):
+                continue
+            absolute = os.path.join(folder, name)
+            rel = os.path.relpath(absolute, root).replace(os.sep, "/")
+            try:
+                info = os.lstat(absolute)
+            except OSError:
+                continue
+            outside = None
+            if os.path.islink(absolute):
+                real = os.path.realpath(absolute)
+                if os.path.commonpath([root_real, real]) != root_real or not os.path.isfile(real):
+                    outside = real
+                else:
+                    info = os.stat(real)
+            yield FoundFile(rel, absolute, info.st_mtime_ns, info.st_size, outside)
+
+
+class _Suggester:
+    """Suggests existing titles for an unresolved link target (cached per target)."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        marks = ", ".join("?" * len(SUGGESTION_KINDS))
+        rows = db.conn.execute(
+            f"SELECT DISTINCT stem FROM documents WHERE kind IN ({marks})", SUGGESTION_KINDS
+        ).fetchall()
+        self._stems = [row[0] for row in rows]
+        self._normal = [normalise(stem) for stem in self._stems]
+        self._cache: dict[str, tuple[str, ...]] = {}
+
+    def __call__(self, target: str) -> tuple[str, ...]:
+        if target not in self._cache:
+            matches = process.extract(normalise(target), self._normal, scorer=fuzz.token_set_ratio,
+                                      limit=3, score_cutoff=70)
+            self._cache[target] = tuple(self._stems[index] for _, _, index in matches)
+        return self._cache[target]
+
+
+def _read(found: FoundFile) -> bytes:
+    if found.outside_target is not None:
+        return b""
+    with open(found.absolute, "rb") as handle:
+        return handle.read()
+
+
+def _parse(found: FoundFile, data: bytes) -> Document:
+    doc = parse_document(found.path, data)
+    if found.outside_target is not None:
+        doc.problems.append(Problem("symlink-outside", "a symlink leading outside the KB (or "
+                                    f"to nothing): {found.outside_target}; not read", 1, "error"))
+    return doc
+
+
+def _digest(found: FoundFile, data: bytes) -> str:
+    if found.outside_target is not None:
+        return "symlink:" + found.outside_target
+    return hashlib.sha256(data).hexdigest()
+
+
+def index_kb(db: sqlite_utils.Database, root: Path, progress: Progress | None = None,
+             full: bool = False) -> IndexReport:
+    """Bring the index in line with the files under `root`; unchanged files are skipped."""
+    started = time.perf_counter()
+    report = IndexReport()
+    known = store.file_states(db)
+    found = list(walk_kb(root))
+    seen = {f.path for f in found}
+    resolver = LinkResolver(seen)
+    gone = {path: state for path, state in known.items() if path not in seen}
+    gone_by_hash = {state.sha256: path for path, state in gone.items()}
+    paths_changed = bool(gone) or any(f.path not in known for f in found)
+    changed_ids: list[int] = []
+    total = len(found)
+    pending: list[tuple[FoundFile, bytes, str, int | None]] = []
+
+    def flush() -> None:
+        with transaction(db):
+            for item, data, digest, existing in pending:
+                doc = _parse(item, data)
+                resolutions = [resolver.resolve(link.target, doc.path) for link in doc.links]
+                doc_id = store.write_document(db, doc, data, item.mtime_ns, digest, resolutions,
+                                              existing)
+                changed_ids.append(doc_id)
+        pending.clear()
+
+    for done, item in enumerate(found, start=1):
+        state = known.get(item.path)
+        if state is not None and not full and (state.mtime_ns, state.size) == (
+            item.mtime_ns, item.size
+        ):
+            report.unchanged += 1
+        else:
+            try:
+                data = _read(item)
+            except OSError as exc:
+                data = b""
+                item = FoundFile(item.path, item.absolute, item.mtime_ns, item.size,
+                                 f"unreadable ({exc.strerror})")
+            digest = _digest(item, data)
+            if state is not None and state.sha256 == digest and not full:
+                with transaction(db):
+                    store.update_file_state(db, state.id, item.mtime_ns, item.size)
+                report.unchanged += 1
+            elif state is None and digest in gone_by_hash:
+                old_path = gone_by_hash.pop(digest)
+                old = gone.pop(old_path)
+                with transaction(db):
+                    store.rename_document(db, old.id, item.path)
+                pending.append((item, data, digest, old.id))
+                report.renamed.append((old_path, item.path))
+            else:
+                pending.append((item, data, digest, None if state is None else state.id))
+                (report.added if state is None else report.updated).append(item.path)
+        if len(pending) >= BATCH:
+            flush()
+        if progress is not None and (done % 200 == 0 or done == total):
+            progress(done, total)
+    flush()
+    if gone:
+        with transaction(db):
+            store.delete_documents(db, (state.id for state in gone.values()))
+        report.deleted.extend(sorted(gone))
+    if paths_changed or full:
+        _reresolve_all(db, resolver)
+        _refresh_kb_problems(db, None)
+    elif changed_ids:
+        _refresh_kb_problems(db, changed_ids)
+    report.documents = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _reresolve_all(db: sqlite_utils.Database, resolver: LinkResolver) -> None:
+    """Re-resolve every link after files appeared or vanished (targets may have moved)."""
+    rows = db.conn.execute(
+        "SELECT links.id, links.target, documents.path, links.resolved_path, links.rule "
+        "FROM links JOIN documents ON documents.id = links.doc_id"
+    ).fetchall()
+    updates = []
+    for link_id, target, path, old_path, old_rule in rows:
+        res = resolver.resolve(target, path)
+        if (res.path, res.rule) != (old_path, old_rule) or res.ambiguous:
+            updates.append((res.path, res.rule, int(res.ambiguous),
+                            json.dumps(list(res.candidates)) if res.candidates else None,
+                            int(res.non_canonical), link_id))
+    with transaction(db):
+        db.conn.executemany(
+            "UPDATE links SET resolved_path = ?, rule = ?, ambiguous = ?, candidates_json = ?, "
+            "non_canonical = ?, suggestions_json = NULL WHERE id = ?", updates)
+
+
+def _link_problem(origin: str, target: str, raw: str, line: int | None, resolved: str | None,
+                  rule: str | None, ambiguous: bool, candidates: list[str],
+                  suggestions: tuple[str, ...]) -> Problem | None:
+    if resolved is None:
+        if origin in ("claims_extracted", "enrichments_applied"):
+            return Problem("dangling-provenance",
+                           f"{origin} names '{target}', which is not in the KB", line, "warning")
+        hint = f" (did you mean: {'; '.join(suggestions)})" if suggestions else ""
+        return Problem("unresolved-link", f"{raw} resolves to nothing{hint}", line, "warning")
+    if ambiguous:
+        return Problem("ambiguous-link", f"{raw} matches {len(candidates)} files; resolved to "
+                       f"{resolved}", line, "info")
+    if rule in ("md-suffix", "normalised"):
+        canonical = resolved.rsplit("/", 1)[-1][:-3]
+        return Problem("non-canonical-link", f"{raw} resolves by {rule}; canonical form "
+                       f"[[{canonical}]]", line, "info")
+    return None
+
+
+def _refresh_kb_problems(db: sqlite_utils.Database, doc_ids: list[int] | None) -> None:
+    """Recompute the problems that depend on the rest of the KB (links, duplicates)."""
+    where = ""
+    params: list[int] = []
+    if doc_ids is not None:
+        if not doc_ids:
+            return
+        where = f"WHERE links.doc_id IN ({', '.join('?' * len(doc_ids))})"
+        params = doc_ids
+    suggest = _Suggester(db)
+    rows = db.conn.execute(
+        "SELECT links.id, links.doc_id, origin, target, raw, line, resolved_path, rule, "
+        f"ambiguous, candidates_json FROM links {where}", params
+    ).fetchall()
+    problems: list[tuple[int, Problem]] = []
+    suggestion_updates = []
+    for link_id, doc_id, origin, target, raw, line, resolved, rule, ambiguous, cands in rows:
+        suggestions: tuple[str, ...] = ()
+        if resolved is None and target:
+            suggestions = suggest(target)
+            suggestion_updates.append((json.dumps(list(suggestions)) if suggestions else None,
+                                       link_id))
+        problem = _link_problem(origin, target, raw, line, resolved, rule, bool(ambiguous),
+                                json.loads(cands) if cands else [], suggestions)
+        if problem is not None:
+            problems.append((doc_id, problem))
+    problems.extend(_duplicate_sources(db, doc_ids))
+    with transaction(db):
+        if doc_ids is None:
+            db.conn.execute("DELETE FROM problems WHERE scope = 'kb'")
+        else:
+            db.conn.executemany("DELETE FROM problems WHERE scope = 'kb' AND doc_id = ?",
+                                [(i,) for i in doc_ids])
+        db.conn.executemany("UPDATE links SET suggestions_json = ? WHERE id = ?",
+                            suggestion_updates)
+        db.conn.executemany(
+            "INSERT INTO problems VALUES (?, 'kb', ?, ?, ?, ?)",
+            [(doc_id, p.code, p.severity, p.message, p.line) for doc_id, p in problems],
+        )
+
+
+def _duplicate_sources(db: sqlite_utils.Database,
+                       doc_ids: list[int] | None) -> list[tuple[int, Problem]]:
+    rows = db.conn.execute(
+        "SELECT d.id, d.path, o.path FROM documents d JOIN documents o "
+        "ON o.stem = d.stem AND o.id != d.id AND o.kind = 'source' WHERE d.kind = 'source'"
+    ).fetchall()
+    wanted = None if doc_ids is None else set(doc_ids)
+    return [
+        (doc_id, Problem("duplicate-source", f"duplicate of {other}", None, "warning"))
+        for doc_id, _path, other in rows
+        if wanted is None or doc_id in wanted
+    ]
+

@@ -1,0 +1,134 @@
+"""Read-side operations over the index: the health check, statistics and search."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+REPORTED_SEVERITIES = ("error", "warning")
+MATCH_START, MATCH_END = "\x02", "\x03"
+_WORD_RE = re.compile(r"[\w][\w'’]*\*?", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblems:
+    """The problems of one file, as the health check reports them."""
+
+    path: str
+    kind: str
+    problems: list[dict[str, Any]]
+
+
+def check(db: sqlite_utils.Database, include_info: bool = False) -> list[FileProblems]:
+    """Every problem in the index, grouped per file (errors and warnings; info on request)."""
+    severities = ("error", "warning", "info") if include_info else REPORTED_SEVERITIES
+    marks = ", ".join("?" * len(severities))
+    rows = db.conn.execute(
+        "SELECT d.path, d.kind, p.code, p.severity, p.message, p.line FROM problems p "
+        f"JOIN documents d ON d.id = p.doc_id WHERE p.severity IN ({marks}) "
+        "ORDER BY d.path, p.line IS NULL, p.line, p.code",
+        severities,
+    ).fetchall()
+    grouped: dict[str, FileProblems] = {}
+    for path, kind, code, severity, message, line in rows:
+        entry = grouped.setdefault(path, FileProblems(path, kind, []))
+        entry.problems.append({"code": code, "severity": severity, "message": message,
+                               "line": line})
+    return list(grouped.values())
+
+
+def _counts(db: sqlite_utils.Database, sql: str) -> dict[str, int]:
+    return {str(key) if key is not None else "(none)": int(count)
+            for key, count in db.conn.execute(sql).fetchall()}
+
+
+def stats(db: sqlite_utils.Database) -> dict[str, Any]:
+    """Counts over the index: documents by kind, sources by status and domain, and more."""
+    total = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+    return {
+        "documents": total,
+        "by_kind": _counts(db, "SELECT kind, count(*) FROM documents GROUP BY kind "
+                               "ORDER BY count(*) DESC, kind"),
+        "sources_by_status": _counts(db, "SELECT status, count(*) FROM documents WHERE "
+                                         "kind = 'source' GROUP BY status ORDER BY count(*) DESC"),
+        "sources_by_domain": _counts(db, "SELECT domain, count(*) FROM documents WHERE "
+                                         "kind = 'source' GROUP BY domain ORDER BY count(*) DESC"),
+        "claims_by_confidence": _counts(db, "SELECT confidence, count(*) FROM documents WHERE "
+                                            "kind = 'claim' GROUP BY confidence "
+                                            "ORDER BY count(*) DESC"),
+        "links_by_rule": _counts(db, "SELECT coalesce(rule, 'unresolved'), count(*) FROM links "
+                                     "GROUP BY 1 ORDER BY count(*) DESC"),
+        "problems_by_severity": _counts(db, "SELECT severity, count(*) FROM problems "
+                                            "GROUP BY severity ORDER BY count(*) DESC"),
+    }
+
+
+def fts_query(text: str) -> str | None:
+    """Turn any user text into a safe FTS5 query: words ANDed, `-word` excluded, `word*` prefix.
+
+    Returns None when the text holds no searchable word.
+    """
+    positive: list[str] = []
+    negative: list[str] = []
+    for chunk in text.split():
+        exclude = chunk.startswith("-") and len(chunk) > 1
+        for word in _WORD_RE.findall(chunk):
+            prefix = word.endswith("*")
+            word = word.rstrip("*")
+            if not word:
+                continue
+            term = '"' + word.replace('"', '""') + '"' + ("*" if prefix else "")
+            (negative if exclude else positive).append(term)
+    if not positive:
+        return None
+    query = " ".join(positive)
+    if negative:
+        query += " NOT " + " NOT ".join(negative)
+    return query
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One ranked search result with a snippet around the match."""
+
+    path: str
+    kind: str
+    title: str
+    status: str | None
+    domain: str | None
+    snippet: str
+    rank: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "kind": self.kind, "title": self.title,
+                "status": self.status, "domain": self.domain,
+                "snippet": self.snippet.replace(MATCH_START, "[").replace(MATCH_END, "]"),
+                "rank": round(self.rank, 4)}
+
+
+def search(db: sqlite_utils.Database, text: str, kind: str | None = None,
+           status: str | None = None, domain: str | None = None,
+           limit: int = 20) -> list[SearchHit]:
+    """Ranked full-text search over titles, descriptions and bodies."""
+    query = fts_query(text)
+    if query is None:
+        return []
+    filters = ""
+    params: list[Any] = [query]
+    for column, value in (("kind", kind), ("status", status), ("domain", domain)):
+        if value:
+            filters += f" AND d.{column} = ?"
+            params.append(value)
+    params.append(limit)
+    rows = db.conn.execute(
+        "SELECT d.path, d.kind, d.title, d.status, d.domain, "
+        "snippet(documents_fts, -1, char(2), char(3), '…', 12), "
+        "bm25(documents_fts, 10.0, 4.0, 1.0) AS rank "
+        "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
+        f"WHERE documents_fts MATCH ?{filters} ORDER BY rank LIMIT ?",
+        params,
+    ).fetchall()
+    return [SearchHit(*row) for row in rows]

@@ -1,0 +1,31 @@
+"""Opening `kb.sqlite`: WAL, foreign keys, migrations, through sqlite-utils."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from kbtui.store.schema import migrate
+
+
+class StoreError(RuntimeError):
+    """The index cannot be opened or used; the message says why in one line."""
+
+
+def open_db(path: Path) -> sqlite_utils.Database:
+    """Open (creating and migrating as needed) the index database at `path`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open the index {path}: {exc}") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot create the index {path}: {exc.strerror}") from exc
+    return sqlite_utils.Database(conn)

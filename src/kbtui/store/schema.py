@@ -1,0 +1,143 @@
+"""The SQLite schema of `kb.sqlite`, versioned with `PRAGMA user_version` migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Final
+
+MIGRATIONS: Final[tuple[str, ...]] = (
+    # 1: the index of documents and everything parsed out of them.
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        type TEXT,
+        title TEXT NOT NULL,
+        stem TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        domain TEXT,
+        status TEXT,
+        confidence TEXT,
+        date TEXT,
+        author TEXT,
+        format TEXT,
+        priority TEXT,
+        linked_set TEXT,
+        description TEXT NOT NULL DEFAULT '',
+        prefix TEXT NOT NULL DEFAULT '',
+        raw_frontmatter TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL DEFAULT '',
+        raw_bytes BLOB,
+        encoding TEXT NOT NULL,
+        has_frontmatter INTEGER NOT NULL,
+        fields_json TEXT NOT NULL,
+        model_json TEXT,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL
+    );
+    CREATE INDEX documents_kind ON documents(kind, status);
+    CREATE INDEX documents_stem ON documents(stem);
+    CREATE INDEX documents_domain ON documents(domain);
+    CREATE TABLE fields (
+        doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value_json TEXT NOT NULL,
+        line INTEGER,
+        effective INTEGER NOT NULL
+    );
+    CREATE INDEX fields_doc ON fields(doc_id);
+    CREATE INDEX fields_key ON fields(key);
+    CREATE TABLE links (
+        id INTEGER PRIMARY KEY,
+        doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        origin TEXT NOT NULL,
+        line INTEGER,
+        raw TEXT NOT NULL,
+        target TEXT NOT NULL,
+        alias TEXT,
+        heading TEXT,
+        resolved_path TEXT,
+        rule TEXT,
+        ambiguous INTEGER NOT NULL DEFAULT 0,
+        candidates_json TEXT,
+        non_canonical INTEGER NOT NULL DEFAULT 0,
+        suggestions_json TEXT
+    );
+    CREATE INDEX links_doc ON links(doc_id);
+    CREATE INDEX links_resolved ON links(resolved_path);
+    CREATE TABLE problems (
+        doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        scope TEXT NOT NULL,
+        code TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        line INTEGER
+    );
+    CREATE INDEX problems_doc ON problems(doc_id);
+    CREATE TABLE handoff_fields (
+        doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        section TEXT NOT NULL,
+        label TEXT NOT NULL,
+        value TEXT NOT NULL,
+        line INTEGER
+    );
+    CREATE INDEX handoff_fields_doc ON handoff_fields(doc_id);
+    CREATE TABLE candidates (
+        doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        shape TEXT NOT NULL,
+        text TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        line INTEGER,
+        origin TEXT NOT NULL
+    );
+    CREATE INDEX candidates_doc ON candidates(doc_id);
+    CREATE TABLE signals (
+        doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        word TEXT NOT NULL,
+        excerpt TEXT NOT NULL,
+        line INTEGER
+    );
+    CREATE INDEX signals_doc ON signals(doc_id);
+    CREATE VIRTUAL TABLE documents_fts USING fts5(
+        title, description, body, content='documents', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER documents_ai AFTER INSERT ON documents BEGIN
+        INSERT INTO documents_fts(rowid, title, description, body)
+        VALUES (new.id, new.title, new.description, new.body);
+    END;
+    CREATE TRIGGER documents_ad AFTER DELETE ON documents BEGIN
+        INSERT INTO documents_fts(documents_fts, rowid, title, description, body)
+        VALUES ('delete', old.id, old.title, old.description, old.body);
+    END;
+    CREATE TRIGGER documents_au AFTER UPDATE OF title, description, body ON documents BEGIN
+        INSERT INTO documents_fts(documents_fts, rowid, title, description, body)
+        VALUES ('delete', old.id, old.title, old.description, old.body);
+        INSERT INTO documents_fts(rowid, title, description, body)
+        VALUES (new.id, new.title, new.description, new.body);
+    END;
+    """,
+)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer kbtui."""
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database up to `SCHEMA_VERSION`, one transaction per migration."""
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"the index was written by a newer kbtui (schema {current} > {SCHEMA_VERSION})"
+        )
+    for version in range(current, SCHEMA_VERSION):
+        script = MIGRATIONS[version]
+        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version + 1};\nCOMMIT;")
+    return SCHEMA_VERSION
