@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 _LINK_RE = re.compile(r"\[\[([^\[\]\n]{1,1000}?)\]\]")
 _PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
@@ -43,7 +43,6 @@ class Resolution:
     ambiguous: bool = False
     candidates: tuple[str, ...] = ()
     non_canonical: bool = False
-    suggestions: tuple[str, ...] = field(default_factory=tuple)
 
 
 def split_target(inner: str) -> tuple[str, str | None, str | None]:
@@ -89,9 +88,9 @@ def nfc(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Loose form of a title: NFC, case-folded, hyphens as spaces, punctuation dropped."""
-    text = nfc(text).casefold().replace("—", " ").replace("–", " ")
-    text = _PUNCT_RE.sub("", text)
+    """Loose form of a title: NFC, case-folded, apostrophes dropped, other punctuation as spaces."""
+    text = nfc(text).casefold().replace("'", "").replace("’", "")
+    text = _PUNCT_RE.sub(" ", text)
     return _SPACE_RE.sub(" ", text).strip()
 
 

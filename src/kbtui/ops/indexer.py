@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
-from rapidfuzz import fuzz, process
 
 from kbtui.formats.document import Document, parse_document
-from kbtui.formats.links import LinkResolver, normalise
+from kbtui.formats.links import LinkResolver
 from kbtui.formats.problems import Problem
 from kbtui.store import index as store
 from kbtui.store.index import transaction
@@ -22,7 +21,6 @@ from kbtui.store.index import transaction
 Progress = Callable[[int, int], None]
 BATCH = 500
 SKIP_DIRS = frozenset({".git"})
-SUGGESTION_KINDS = ("claim", "entity", "map", "divergence", "position", "belief")
 
 
 @dataclass(slots=True)
@@ -88,26 +86,6 @@ def walk_kb(root: Path) -> Iterator[FoundFile]:
             yield FoundFile(rel, absolute, info.st_mtime_ns, info.st_size, outside)
 
 
-class _Suggester:
-    """Suggests existing titles for an unresolved link target (cached per target)."""
-
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        marks = ", ".join("?" * len(SUGGESTION_KINDS))
-        rows = db.conn.execute(
-            f"SELECT DISTINCT stem FROM documents WHERE kind IN ({marks})", SUGGESTION_KINDS
-        ).fetchall()
-        self._stems = [row[0] for row in rows]
-        self._normal = [normalise(stem) for stem in self._stems]
-        self._cache: dict[str, tuple[str, ...]] = {}
-
-    def __call__(self, target: str) -> tuple[str, ...]:
-        if target not in self._cache:
-            matches = process.extract(normalise(target), self._normal, scorer=fuzz.token_set_ratio,
-                                      limit=3, score_cutoff=70)
-            self._cache[target] = tuple(self._stems[index] for _, _, index in matches)
-        return self._cache[target]
-
-
 def _read(found: FoundFile) -> bytes:
     if found.outside_target is not None:
         return b""
@@ -118,8 +96,8 @@ def _read(found: FoundFile) -> bytes:
 def _parse(found: FoundFile, data: bytes) -> Document:
     doc = parse_document(found.path, data)
     if found.outside_target is not None:
-        doc.problems.append(Problem("symlink-outside", "a symlink leading outside the KB (or "
-                                    f"to nothing): {found.outside_target}; not read", 1, "error"))
+        doc.problems = [Problem("symlink-outside", "a symlink leading outside the KB (or to "
+                                f"nothing): {found.outside_target}; not read", 1, "error")]
     return doc
 
 
@@ -218,26 +196,26 @@ def _reresolve_all(db: sqlite_utils.Database, resolver: LinkResolver) -> None:
     with transaction(db):
         db.conn.executemany(
             "UPDATE links SET resolved_path = ?, rule = ?, ambiguous = ?, candidates_json = ?, "
-            "non_canonical = ?, suggestions_json = NULL WHERE id = ?", updates)
+            "non_canonical = ? WHERE id = ?", updates)
 
 
 def _link_problem(origin: str, target: str, raw: str, line: int | None, resolved: str | None,
-                  rule: str | None, ambiguous: bool, candidates: list[str],
-                  suggestions: tuple[str, ...]) -> Problem | None:
+                  rule: str | None, ambiguous: bool, candidates: list[str]) -> list[Problem]:
     if resolved is None:
         if origin in ("claims_extracted", "enrichments_applied"):
-            return Problem("dangling-provenance",
-                           f"{origin} names '{target}', which is not in the KB", line, "warning")
-        hint = f" (did you mean: {'; '.join(suggestions)})" if suggestions else ""
-        return Problem("unresolved-link", f"{raw} resolves to nothing{hint}", line, "warning")
+            return [Problem("dangling-provenance",
+                            f"{origin} names '{target}', which is not in the KB", line,
+                            "warning")]
+        return [Problem("unresolved-link", f"{raw} resolves to nothing", line, "warning")]
+    found = []
     if ambiguous:
-        return Problem("ambiguous-link", f"{raw} matches {len(candidates)} files; resolved to "
-                       f"{resolved}", line, "info")
+        found.append(Problem("ambiguous-link", f"{raw} matches {len(candidates)} files; "
+                             f"resolved to {resolved}", line, "info"))
     if rule in ("md-suffix", "normalised"):
         canonical = resolved.rsplit("/", 1)[-1][:-3]
-        return Problem("non-canonical-link", f"{raw} resolves by {rule}; canonical form "
-                       f"[[{canonical}]]", line, "info")
-    return None
+        found.append(Problem("non-canonical-link", f"{raw} resolves by {rule}; canonical form "
+                             f"[[{canonical}]]", line, "info"))
+    return found
 
 
 def _refresh_kb_problems(db: sqlite_utils.Database, doc_ids: list[int] | None) -> None:
@@ -249,23 +227,15 @@ def _refresh_kb_problems(db: sqlite_utils.Database, doc_ids: list[int] | None) -
             return
         where = f"WHERE links.doc_id IN ({', '.join('?' * len(doc_ids))})"
         params = doc_ids
-    suggest = _Suggester(db)
     rows = db.conn.execute(
-        "SELECT links.id, links.doc_id, origin, target, raw, line, resolved_path, rule, "
+        "SELECT links.doc_id, origin, target, raw, line, resolved_path, rule, "
         f"ambiguous, candidates_json FROM links {where}", params
     ).fetchall()
-    problems: list[tuple[int, Problem]] = []
-    suggestion_updates = []
-    for link_id, doc_id, origin, target, raw, line, resolved, rule, ambiguous, cands in rows:
-        suggestions: tuple[str, ...] = ()
-        if resolved is None and target:
-            suggestions = suggest(target)
-            suggestion_updates.append((json.dumps(list(suggestions)) if suggestions else None,
-                                       link_id))
-        problem = _link_problem(origin, target, raw, line, resolved, rule, bool(ambiguous),
-                                json.loads(cands) if cands else [], suggestions)
-        if problem is not None:
-            problems.append((doc_id, problem))
+    problems: list[tuple[int, Problem, str | None]] = []
+    for doc_id, origin, target, raw, line, resolved, rule, ambiguous, cands in rows:
+        for problem in _link_problem(origin, target, raw, line, resolved, rule, bool(ambiguous),
+                                     json.loads(cands) if cands else []):
+            problems.append((doc_id, problem, target))
     problems.extend(_duplicate_sources(db, doc_ids))
     with transaction(db):
         if doc_ids is None:
@@ -273,23 +243,22 @@ def _refresh_kb_problems(db: sqlite_utils.Database, doc_ids: list[int] | None) -
         else:
             db.conn.executemany("DELETE FROM problems WHERE scope = 'kb' AND doc_id = ?",
                                 [(i,) for i in doc_ids])
-        db.conn.executemany("UPDATE links SET suggestions_json = ? WHERE id = ?",
-                            suggestion_updates)
         db.conn.executemany(
-            "INSERT INTO problems VALUES (?, 'kb', ?, ?, ?, ?)",
-            [(doc_id, p.code, p.severity, p.message, p.line) for doc_id, p in problems],
+            "INSERT INTO problems VALUES (?, 'kb', ?, ?, ?, ?, ?)",
+            [(doc_id, p.code, p.severity, p.message, p.line, target)
+             for doc_id, p, target in problems],
         )
 
 
 def _duplicate_sources(db: sqlite_utils.Database,
-                       doc_ids: list[int] | None) -> list[tuple[int, Problem]]:
+                       doc_ids: list[int] | None) -> list[tuple[int, Problem, str | None]]:
     rows = db.conn.execute(
         "SELECT d.id, d.path, o.path FROM documents d JOIN documents o "
         "ON o.stem = d.stem AND o.id != d.id AND o.kind = 'source' WHERE d.kind = 'source'"
     ).fetchall()
     wanted = None if doc_ids is None else set(doc_ids)
     return [
-        (doc_id, Problem("duplicate-source", f"duplicate of {other}", None, "warning"))
+        (doc_id, Problem("duplicate-source", f"duplicate of {other}", None, "warning"), other)
         for doc_id, _path, other in rows
         if wanted is None or doc_id in wanted
     ]

@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
+from kbtui.ops.suggest import suggest_targets
+
 REPORTED_SEVERITIES = ("error", "warning")
 MATCH_START, MATCH_END = "\x02", "\x03"
 _WORD_RE = re.compile(r"[\w][\w'’]*\*?", re.UNICODE)
@@ -27,16 +29,24 @@ def check(db: sqlite_utils.Database, include_info: bool = False) -> list[FilePro
     severities = ("error", "warning", "info") if include_info else REPORTED_SEVERITIES
     marks = ", ".join("?" * len(severities))
     rows = db.conn.execute(
-        "SELECT d.path, d.kind, p.code, p.severity, p.message, p.line FROM problems p "
+        "SELECT d.path, d.kind, p.code, p.severity, p.message, p.line, p.target FROM problems p "
         f"JOIN documents d ON d.id = p.doc_id WHERE p.severity IN ({marks}) "
-        "ORDER BY d.path, p.line IS NULL, p.line, p.code",
+        "ORDER BY d.path, CASE p.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, "
+        "p.line IS NULL, p.line, p.code",
         severities,
     ).fetchall()
+    suggestions = suggest_targets(db, (row[6] for row in rows if row[2] == "unresolved-link"))
     grouped: dict[str, FileProblems] = {}
-    for path, kind, code, severity, message, line in rows:
+    for path, kind, code, severity, message, line, target in rows:
         entry = grouped.setdefault(path, FileProblems(path, kind, []))
-        entry.problems.append({"code": code, "severity": severity, "message": message,
-                               "line": line})
+        problem: dict[str, Any] = {"code": code, "severity": severity, "message": message,
+                                   "line": line}
+        if code == "unresolved-link":
+            problem["target"] = target
+            problem["suggestions"] = suggestions.get(target, [])
+            if problem["suggestions"]:
+                problem["message"] += " (did you mean: " + "; ".join(problem["suggestions"]) + ")"
+        entry.problems.append(problem)
     return list(grouped.values())
 
 

@@ -124,13 +124,12 @@ def insert_links(db: sqlite_utils.Database, doc_id: int, links: list[WikiLink],
                  resolutions: list[Resolution]) -> None:
     db.conn.executemany(
         "INSERT INTO links (doc_id, origin, line, raw, target, alias, heading, resolved_path, "
-        "rule, ambiguous, candidates_json, non_canonical, suggestions_json) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "rule, ambiguous, candidates_json, non_canonical) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (doc_id, link.origin, link.line, link.raw, link.target, link.alias, link.heading,
              res.path, res.rule, int(res.ambiguous),
-             _dump(list(res.candidates)) if res.candidates else None, int(res.non_canonical),
-             _dump(list(res.suggestions)) if res.suggestions else None)
+             _dump(list(res.candidates)) if res.candidates else None, int(res.non_canonical))
             for link, res in zip(links, resolutions, strict=True)
         ],
     )
@@ -139,7 +138,7 @@ def insert_links(db: sqlite_utils.Database, doc_id: int, links: list[WikiLink],
 def insert_problems(db: sqlite_utils.Database, doc_id: int, scope: str,
                     problems: Iterable[Problem]) -> None:
     db.conn.executemany(
-        "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, NULL)",
         [(doc_id, scope, p.code, p.severity, p.message, p.line) for p in problems],
     )
 

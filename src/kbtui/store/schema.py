@@ -63,8 +63,7 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         rule TEXT,
         ambiguous INTEGER NOT NULL DEFAULT 0,
         candidates_json TEXT,
-        non_canonical INTEGER NOT NULL DEFAULT 0,
-        suggestions_json TEXT
+        non_canonical INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX links_doc ON links(doc_id);
     CREATE INDEX links_resolved ON links(resolved_path);
@@ -74,7 +73,8 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         code TEXT NOT NULL,
         severity TEXT NOT NULL,
         message TEXT NOT NULL,
-        line INTEGER
+        line INTEGER,
+        target TEXT
     );
     CREATE INDEX problems_doc ON problems(doc_id);
     CREATE TABLE handoff_fields (

@@ -1,0 +1,209 @@
+"""The command line as a script would use it: exit codes, JSON, incremental indexing."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from kbtui.cli import main
+from test_corpus import DUMMY, FUTARCHY_PASTED, GLP1, PROPOSAL_14, RAMSTEAD, FRISTON
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def run_json(*args: str) -> tuple[int, dict[str, Any]]:
+    result = CliRunner().invoke(main, [*args, "--json"], catch_exceptions=False)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def write(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+CLAIM = "---\ntype: claim\ndomain: d\ndescription: why\nconfidence: likely\nsource: s\ncreated: 2026-01-01\n---\n\n# {title}\n\n{body}\n"
+
+
+@pytest.fixture
+def tiny_kb(tmp_path: Path) -> Path:
+    root = tmp_path / "kb"
+    write(root, "domains/d/cheap storage shifts peak demand.md",
+          CLAIM.format(title="cheap storage shifts peak demand", body="See [[_map]]."))
+    write(root, "domains/d/_map.md", "# D\n\n- [[cheap storage shifts peak demand]]\n")
+    return root
+
+
+def test_check_on_corpus_names_each_case(corpus_copy: Path, tmp_path: Path) -> None:
+    code, data = run_json("check", str(corpus_copy), "--db", str(tmp_path / "c.sqlite"))
+    assert code == 1
+    by_path = {f["path"]: {p["code"] for p in f["problems"]} for f in data["files"]}
+    assert "duplicate-key" in by_path[PROPOSAL_14]
+    assert "malformed-frontmatter" in by_path[FUTARCHY_PASTED]
+    assert "coerced-value" in by_path[DUMMY]
+    assert "status-drift" in by_path[FRISTON]
+    assert data["documents"] == sum(1 for _ in corpus_copy.rglob("*.md"))
+
+
+def test_corpus_handoff_cases_are_indexed(corpus_copy: Path) -> None:
+    code, data = run_json("search", str(corpus_copy), "schrodinger free energy")
+    assert code == 0 and any(h["path"] == RAMSTEAD for h in data["hits"])
+    _, data = run_json("search", str(corpus_copy), "GLP-1 obesity", "--kind", "source")
+    assert any(h["path"] == GLP1 for h in data["hits"])
+
+
+def test_stats_json_has_integer_documents(tiny_kb: Path) -> None:
+    code, data = run_json("stats", str(tiny_kb))
+    assert code == 0
+    assert data["documents"] == 2 and isinstance(data["documents"], int)
+    assert data["by_kind"] == {"claim": 1, "map": 1}
+    assert data["claims_by_confidence"] == {"likely": 1}
+    assert data["links_by_rule"] == {"own-map": 1, "exact": 1}
+
+
+def test_check_clean_kb_exits_zero(tiny_kb: Path) -> None:
+    code, output = run("check", str(tiny_kb))
+    assert code == 0 and "No problems in 2 files" in output
+
+
+def test_check_problem_exits_one_with_file_and_line(tiny_kb: Path) -> None:
+    write(tiny_kb, "domains/d/broken claim here.md", "---\ntype: claim\ndomain: [\n---\n")
+    code, data = run_json("check", str(tiny_kb))
+    assert code == 1
+    [entry] = data["files"]
+    assert entry["path"] == "domains/d/broken claim here.md"
+    assert entry["problems"][0]["code"] == "malformed-frontmatter"
+    assert entry["problems"][0]["line"] >= 2
+
+
+def test_check_could_not_run_exits_two_without_traceback(tmp_path: Path) -> None:
+    code, output = run("check", str(tmp_path / "nowhere"))
+    assert code == 2 and "no such KB folder" in output and "Traceback" not in output
+    bad_db = tmp_path / "bad.sqlite"
+    bad_db.write_bytes(b"this is not a database" * 100)
+    (tmp_path / "kb").mkdir()
+    code, output = run("check", str(tmp_path / "kb"), "--db", str(bad_db))
+    assert code == 2 and "cannot open the index" in output
+
+
+@pytest.mark.parametrize("query", ["foo -bar", '"', "AND", "*", "NEAR(", "-", "a:b", "'", "()"])
+def test_search_accepts_any_text(tiny_kb: Path, query: str) -> None:
+    code, data = run_json("search", str(tiny_kb), query)
+    assert code == 0 and isinstance(data["hits"], list)
+
+
+def test_search_ranks_and_excludes(tiny_kb: Path) -> None:
+    _, data = run_json("search", str(tiny_kb), "storage")
+    assert data["hits"][0]["path"] == "domains/d/cheap storage shifts peak demand.md"
+    assert "[" in data["hits"][0]["snippet"]
+    _, data = run_json("search", str(tiny_kb), "storage -peak")
+    assert data["hits"] == []
+    _, data = run_json("search", str(tiny_kb), "stor*", "--kind", "claim")
+    assert len(data["hits"]) == 1
+
+
+def test_incremental_index_reports_changes(tiny_kb: Path) -> None:
+    _, first = run_json("index", str(tiny_kb))
+    assert len(first["added"]) == 2
+    _, again = run_json("index", str(tiny_kb))
+    assert again["added"] == again["updated"] == again["deleted"] == [] and again["unchanged"] == 2
+    claim = tiny_kb / "domains/d/cheap storage shifts peak demand.md"
+    claim.write_text(claim.read_text() + "\nMore.\n")
+    write(tiny_kb, "domains/d/new claim about grids.md", CLAIM.format(title="t", body="x"))
+    _, changed = run_json("index", str(tiny_kb))
+    assert changed["updated"] == ["domains/d/cheap storage shifts peak demand.md"]
+    assert changed["added"] == ["domains/d/new claim about grids.md"]
+    os.rename(tiny_kb / "domains/d/new claim about grids.md",
+              tiny_kb / "domains/d/renamed claim about grids.md")
+    _, renamed = run_json("index", str(tiny_kb))
+    assert renamed["renamed"] == [["domains/d/new claim about grids.md",
+                                   "domains/d/renamed claim about grids.md"]]
+    (tiny_kb / "domains/d/renamed claim about grids.md").unlink()
+    _, deleted = run_json("index", str(tiny_kb))
+    assert deleted["deleted"] == ["domains/d/renamed claim about grids.md"]
+    assert deleted["documents"] == 2
+
+
+def test_deleted_target_makes_link_unresolved(tiny_kb: Path) -> None:
+    run("index", str(tiny_kb))
+    (tiny_kb / "domains/d/cheap storage shifts peak demand.md").unlink()
+    code, data = run_json("check", str(tiny_kb))
+    assert code == 1
+    [entry] = data["files"]
+    assert entry["path"] == "domains/d/_map.md"
+    assert entry["problems"][0]["code"] == "unresolved-link"
+
+
+def test_reindex_from_scratch_gives_same_content(tiny_kb: Path, tmp_path: Path) -> None:
+    def dump(db: Path) -> list[tuple[object, ...]]:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT path, kind, title, fields_json, body FROM documents "
+                                "ORDER BY path").fetchall()
+
+    run("index", str(tiny_kb))
+    before = dump(tiny_kb / "kb.sqlite")
+    for suffix in ("", "-wal", "-shm"):
+        (tiny_kb / f"kb.sqlite{suffix}").unlink(missing_ok=True)
+    run("index", str(tiny_kb))
+    assert dump(tiny_kb / "kb.sqlite") == before
+
+
+def test_db_option_and_db_never_indexed(tiny_kb: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere" / "index.sqlite"
+    code, data = run_json("index", str(tiny_kb), "--db", str(elsewhere))
+    assert code == 0 and elsewhere.exists() and not (tiny_kb / "kb.sqlite").exists()
+    assert data["documents"] == 2
+
+
+def test_index_kept_out_of_git_status(tiny_kb: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tiny_kb)], check=True)
+    run("index", str(tiny_kb))
+    status = subprocess.run(["git", "-C", str(tiny_kb), "status", "--porcelain"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "kb.sqlite" not in status and "domains/" in status
+
+
+def test_symlink_outside_root_is_reported_not_followed(tiny_kb: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\ntype: claim\n---\nprivate\n")
+    (tiny_kb / "domains/d/link.md").symlink_to(secret)
+    code, data = run_json("check", str(tiny_kb))
+    assert code == 1
+    [entry] = data["files"]
+    assert entry["path"] == "domains/d/link.md"
+    assert entry["problems"][0]["code"] == "symlink-outside"
+    _, hits = run_json("search", str(tiny_kb), "private")
+    assert hits["hits"] == []
+
+
+def test_hostile_file_names_and_contents(tiny_kb: Path) -> None:
+    write(tiny_kb, "domains/d/[[weird]] $name — ‮rtl.md", "---\n\t- :\n---\n\x1b[31mred\n")
+    (tiny_kb / "domains/d/binary.md").write_bytes(b"\x00\xff\xfe" * 100)
+    (tiny_kb / "domains/d/latin.md").write_bytes(b"---\ntype: claim\ntitle: caf\xe9\n---\n")
+    code, data = run_json("check", str(tiny_kb))
+    assert code == 1
+    codes = {f["path"]: {p["code"] for p in f["problems"]} for f in data["files"]}
+    assert "binary-file" in codes["domains/d/binary.md"]
+    assert "not-utf8" in codes["domains/d/latin.md"]
+    code, output = run("check", str(tiny_kb))
+    assert code == 1 and "Traceback" not in output
+
+
+def test_demo_kb_is_the_default_and_copied_once(private_data_dir: Path) -> None:
+    code, data = run_json("stats")
+    assert code == 0 and data["documents"] > 20
+    working = private_data_dir / "demo-kb"
+    assert (working / "kb.sqlite").exists()
+    result = CliRunner().invoke(main, ["stats"])
+    assert "Copied the demo KB" not in result.output
