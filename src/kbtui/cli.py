@@ -29,7 +29,10 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 EXIT_CLEAN, EXIT_PROBLEMS, EXIT_FAILED = 0, 1, 2
 
 db_option = click.option(
-    "--db", "db_path", type=click.Path(dir_okay=False), default=None,
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=None,
     help="Index database (default: kb.sqlite at the KB root).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -56,8 +59,13 @@ class _LazyProgress:
         if self.bar is None:
             if time.perf_counter() - self.started < self.delay or not err.is_terminal:
                 return
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                MofNCompleteColumn(), console=err, transient=True)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err,
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task(self.label, total=total)
         self.bar.update(self.task, completed=done, total=total)
@@ -96,8 +104,13 @@ def print_json(data: Any) -> None:
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
-              help="Index database for the app (default: kb.sqlite at the KB root).")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Index database for the app (default: kb.sqlite at the KB root).",
+)
 @click.version_option(package_name="kbtui")
 @click.pass_context
 def main(ctx: click.Context, db_path: str | None) -> None:
@@ -132,13 +145,18 @@ def _describe_report(report: IndexReport) -> None:
     if not report.changed:
         out.print(f"Index up to date: {report.documents} documents ({report.seconds:.2f} s).")
         return
-    out.print(f"Indexed {report.documents} documents in {report.seconds:.2f} s: "
-              f"{len(report.added)} added, {len(report.updated)} updated, "
-              f"{len(report.deleted)} deleted, {len(report.renamed)} renamed, "
-              f"{report.unchanged} unchanged.")
+    out.print(
+        f"Indexed {report.documents} documents in {report.seconds:.2f} s: "
+        f"{len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.deleted)} deleted, {len(report.renamed)} renamed, "
+        f"{report.unchanged} unchanged."
+    )
     shown = 0
-    for label, paths in (("added", report.added), ("updated", report.updated),
-                         ("deleted", report.deleted)):
+    for label, paths in (
+        ("added", report.added),
+        ("updated", report.updated),
+        ("deleted", report.deleted),
+    ):
         for path in paths:
             if shown < 20 and (len(report.added) < 50 or label != "added"):
                 out.print(f"  {label:8} {escape(path)}")
@@ -172,8 +190,10 @@ def _render_problems(files: list[queries.FileProblems]) -> None:
         for problem in entry.problems:
             line = f":{problem['line']}" if problem["line"] else ""
             colour = colours.get(problem["severity"], "white")
-            out.print(f"  [{colour}]{problem['severity']:7}[/] {problem['code']}{line}  "
-                      f"{escape(problem['message'])}")
+            out.print(
+                f"  [{colour}]{problem['severity']:7}[/] {problem['code']}{line}  "
+                f"{escape(problem['message'])}"
+            )
 
 
 @main.command("check")
@@ -181,23 +201,28 @@ def _render_problems(files: list[queries.FileProblems]) -> None:
 @db_option
 @click.option("--all", "include_info", is_flag=True, help="Also list informational notes.")
 @json_option
-def check_command(kb: str | None, db_path: str | None, include_info: bool,
-                  as_json: bool) -> None:
+def check_command(kb: str | None, db_path: str | None, include_info: bool, as_json: bool) -> None:
     """Report every problem in KB: exit 0 when clean, 1 when problems are found."""
     with session_for(kb, db_path) as session:
         files = queries.check(session.db, include_info)
-        reported = [f for f in files if any(p["severity"] in queries.REPORTED_SEVERITIES
-                                            for p in f.problems)]
+        reported = [
+            f
+            for f in files
+            if any(p["severity"] in queries.REPORTED_SEVERITIES for p in f.problems)
+        ]
         documents = session.report.documents if session.report else 0
         if as_json:
-            print_json({
-                "kb": str(session.workspace.root),
-                "documents": documents,
-                "files_with_problems": len(reported),
-                "problems": sum(len(f.problems) for f in files),
-                "files": [{"path": f.path, "kind": f.kind, "problems": f.problems}
-                          for f in files],
-            })
+            print_json(
+                {
+                    "kb": str(session.workspace.root),
+                    "documents": documents,
+                    "files_with_problems": len(reported),
+                    "problems": sum(len(f.problems) for f in files),
+                    "files": [
+                        {"path": f.path, "kind": f.kind, "problems": f.problems} for f in files
+                    ],
+                }
+            )
         else:
             _render_problems(files)
             count = sum(len(f.problems) for f in files)
@@ -228,12 +253,16 @@ def stats_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
         if as_json:
             print_json(data)
             return
-        out.print(f"[bold]{data['documents']}[/] documents in {escape(str(session.workspace.root))}")
-        for key, title in (("by_kind", "Documents by kind"),
-                           ("sources_by_status", "Sources by status"),
-                           ("sources_by_domain", "Sources by domain"),
-                           ("claims_by_confidence", "Claims by confidence"),
-                           ("links_by_rule", "Links by resolution rule")):
+        out.print(
+            f"[bold]{data['documents']}[/] documents in {escape(str(session.workspace.root))}"
+        )
+        for key, title in (
+            ("by_kind", "Documents by kind"),
+            ("sources_by_status", "Sources by status"),
+            ("sources_by_domain", "Sources by domain"),
+            ("claims_by_confidence", "Claims by confidence"),
+            ("links_by_rule", "Links by resolution rule"),
+        ):
             out.print()
             out.print(_table(title, data[key]))
 
@@ -254,8 +283,15 @@ def _split_search_args(args: tuple[str, ...]) -> tuple[str | None, str]:
 @click.option("--domain", help="Only this domain.")
 @click.option("--limit", default=20, show_default=True, help="How many results.")
 @json_option
-def search_command(args: tuple[str, ...], db_path: str | None, kind: str | None,
-                   status: str | None, domain: str | None, limit: int, as_json: bool) -> None:
+def search_command(
+    args: tuple[str, ...],
+    db_path: str | None,
+    kind: str | None,
+    status: str | None,
+    domain: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
     """Ranked full-text search: kbtui search [KB] QUERY."""
     kb, text = _split_search_args(args)
     with session_for(kb, db_path) as session:
@@ -274,7 +310,8 @@ def search_command(args: tuple[str, ...], db_path: str | None, kind: str | None,
 def _highlighted(snippet: str) -> Text:
     """A search snippet with its matched words in bold."""
     text = Text()
-    for index, part in enumerate(re.split(f"[{queries.MATCH_START}{queries.MATCH_END}]",
-                                          " ".join(snippet.split()))):
+    for index, part in enumerate(
+        re.split(f"[{queries.MATCH_START}{queries.MATCH_END}]", " ".join(snippet.split()))
+    ):
         text.append(part, style="bold yellow" if index % 2 else "")
     return text

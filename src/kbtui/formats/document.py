@@ -33,14 +33,45 @@ _H1_RE = re.compile(r"^#[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 _TOP_KEY_RE = re.compile(r"^([^\s#:\-][^:\n]*?)[ \t]*:(?:[ \t]|$)", re.MULTILINE)
 PROVENANCE_FIELDS = ("claims_extracted", "enrichments_applied")
 CLAIM_REF_FIELDS = ("depends_on", "challenged_by", "claims")
-KNOWN_FIELDS = frozenset({
-    "type", "title", "author", "url", "date", "domain", "status", "format", "priority",
-    "secondary_domains", "tags", "processed_by", "processed_date", "claims_extracted",
-    "enrichments_applied", "enrichments", "extraction_model", "extraction_notes", "linked_set",
-    "notes", "last_attempted", "source", "source_type", "date_published", "date_archived",
-    "curator_notes", "extraction_hints", "description", "confidence", "created", "depends_on",
-    "challenged_by", "last_evaluated", "claims", "surfaced_by",
-})
+KNOWN_FIELDS = frozenset(
+    {
+        "type",
+        "title",
+        "author",
+        "url",
+        "date",
+        "domain",
+        "status",
+        "format",
+        "priority",
+        "secondary_domains",
+        "tags",
+        "processed_by",
+        "processed_date",
+        "claims_extracted",
+        "enrichments_applied",
+        "enrichments",
+        "extraction_model",
+        "extraction_notes",
+        "linked_set",
+        "notes",
+        "last_attempted",
+        "source",
+        "source_type",
+        "date_published",
+        "date_archived",
+        "curator_notes",
+        "extraction_hints",
+        "description",
+        "confidence",
+        "created",
+        "depends_on",
+        "challenged_by",
+        "last_evaluated",
+        "claims",
+        "surfaced_by",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -120,8 +151,7 @@ def _size_problems(text: str, size: int) -> list[Problem]:
         if len(line) > longest:
             longest, longest_line = len(line), line_no
     if longest > LONG_LINE_CHARS:
-        problems.append(Problem("long-line", f"a {longest:,}-character line", longest_line,
-                                "info"))
+        problems.append(Problem("long-line", f"a {longest:,}-character line", longest_line, "info"))
     return problems
 
 
@@ -158,46 +188,96 @@ def _kind_problems(doc: Document) -> list[Problem]:
             present = doc.model_value(name)
             if present in (None, "", []):
                 if name == "type" and doc.fields.get("type") is None and doc.kind == "source":
-                    problems.append(Problem("missing-field", "no 'type' field (source by path)",
-                                            1, "warning", "type"))
+                    problems.append(
+                        Problem(
+                            "missing-field",
+                            "no 'type' field (source by path)",
+                            1,
+                            "warning",
+                            "type",
+                        )
+                    )
                     continue
-                problems.append(Problem("missing-field", f"required field '{name}' is missing",
-                                        1, "warning", name))
+                problems.append(
+                    Problem(
+                        "missing-field", f"required field '{name}' is missing", 1, "warning", name
+                    )
+                )
     if doc.kind == "source":
         name = doc.path.rsplit("/", 1)[-1]
         if doc.path.startswith("inbox/archive/") and not _DATE_PREFIX_RE.match(name):
-            problems.append(Problem("no-date-prefix", "no date prefix in the file name", None,
-                                    "info"))
+            problems.append(
+                Problem("no-date-prefix", "no date prefix in the file name", None, "info")
+            )
         domain = doc.model_value("domain")
         if domain in SOURCE_STATUSES:
-            problems.append(Problem("domain-is-status", f"domain '{domain}' is a status value",
-                                    line_of.get("domain"), "warning", "domain"))
+            problems.append(
+                Problem(
+                    "domain-is-status",
+                    f"domain '{domain}' is a status value",
+                    line_of.get("domain"),
+                    "warning",
+                    "domain",
+                )
+            )
         status = doc.model_value("status")
         extracted = doc.model_value("claims_extracted") or []
         enriched = doc.model_value("enrichments_applied") or []
         if status == "null-result":
             if not (doc.model_value("notes") or "").strip():
-                problems.append(Problem("missing-notes", "null-result without 'notes' saying why",
-                                        line_of.get("status"), "warning", "notes"))
+                problems.append(
+                    Problem(
+                        "missing-notes",
+                        "null-result without 'notes' saying why",
+                        line_of.get("status"),
+                        "warning",
+                        "notes",
+                    )
+                )
             if extracted or enriched:
-                problems.append(Problem(
-                    "status-drift",
-                    f"null-result yet {len(extracted)} claims extracted and "
-                    f"{len(enriched)} enrichments applied",
-                    line_of.get("status"), "warning", "status"))
+                problems.append(
+                    Problem(
+                        "status-drift",
+                        f"null-result yet {len(extracted)} claims extracted and "
+                        f"{len(enriched)} enrichments applied",
+                        line_of.get("status"),
+                        "warning",
+                        "status",
+                    )
+                )
         elif status == "processed" and not extracted and not enriched:
-            problems.append(Problem("status-drift",
-                                    "processed, but no claims extracted nor enrichments applied",
-                                    line_of.get("status"), "warning", "status"))
+            problems.append(
+                Problem(
+                    "status-drift",
+                    "processed, but no claims extracted nor enrichments applied",
+                    line_of.get("status"),
+                    "warning",
+                    "status",
+                )
+            )
         elif status == "unprocessed" and (extracted or enriched):
-            problems.append(Problem("status-drift", "unprocessed, yet lists extracted claims",
-                                    line_of.get("status"), "warning", "status"))
+            problems.append(
+                Problem(
+                    "status-drift",
+                    "unprocessed, yet lists extracted claims",
+                    line_of.get("status"),
+                    "warning",
+                    "status",
+                )
+            )
     if doc.kind in REQUIRED_FIELDS:
-        unknown = sorted(k for k in doc.fields if k not in KNOWN_FIELDS
-                         and not k.startswith("flagged_for_"))
+        unknown = sorted(
+            k for k in doc.fields if k not in KNOWN_FIELDS and not k.startswith("flagged_for_")
+        )
         if unknown:
-            problems.append(Problem("unknown-fields", "fields outside the schema: "
-                                    + ", ".join(unknown), line_of.get(unknown[0]), "info"))
+            problems.append(
+                Problem(
+                    "unknown-fields",
+                    "fields outside the schema: " + ", ".join(unknown),
+                    line_of.get(unknown[0]),
+                    "info",
+                )
+            )
     return problems
 
 
@@ -211,8 +291,14 @@ def parse_document(path: str, data: bytes) -> Document:
     field_lines: dict[str, int] = {}
     if split.has_frontmatter:
         if not split.closed:
-            problems.append(Problem("unclosed-frontmatter",
-                                    "frontmatter opened with '---' but never closed", 1, "error"))
+            problems.append(
+                Problem(
+                    "unclosed-frontmatter",
+                    "frontmatter opened with '---' but never closed",
+                    1,
+                    "error",
+                )
+            )
         parsed = parse_yaml(split.yaml_text, split.yaml_first_line)
         fields, shadowed = parsed.fields, parsed.shadowed
         problems.extend(parsed.problems)
@@ -222,13 +308,15 @@ def parse_document(path: str, data: bytes) -> Document:
     path_kind = kind_from_path(path)
     kind = refine_kind(path_kind, fields.get("type"))
     if not split.has_frontmatter and kind in KINDS_WITH_FRONTMATTER and not decoded.binary:
-        problems.append(Problem("missing-frontmatter",
-                                f"no frontmatter (a {kind} by its path)", 1, "error"))
+        problems.append(
+            Problem("missing-frontmatter", f"no frontmatter (a {kind} by its path)", 1, "error")
+        )
     model, model_problems = build_model(kind, fields)
     for problem in model_problems:
         line = field_lines.get(problem.field) if problem.field else None
-        problems.append(Problem(problem.code, problem.message, line, problem.severity,
-                                problem.field))
+        problems.append(
+            Problem(problem.code, problem.message, line, problem.severity, problem.field)
+        )
     body = split.body
     body_first = split.body_first_line
     handoff = parse_handoff(body, body_first, fields, field_lines) if kind == "source" else None

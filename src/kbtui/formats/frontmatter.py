@@ -40,8 +40,11 @@ def decode_bytes(data: bytes) -> DecodedText:
             encoding="binary",
             lossless=False,
             binary=True,
-            problems=[Problem("binary-file", "binary content (NUL bytes): not indexed as text",
-                              1, "error")],
+            problems=[
+                Problem(
+                    "binary-file", "binary content (NUL bytes): not indexed as text", 1, "error"
+                )
+            ],
         )
     try:
         text = data.decode("utf-8")
@@ -52,8 +55,15 @@ def decode_bytes(data: bytes) -> DecodedText:
             text=text,
             encoding="non-utf-8",
             lossless=False,
-            problems=[Problem("not-utf8", f"not valid UTF-8 (byte {exc.start}); read as "
-                              "Windows-1252, original bytes kept", line, "error")],
+            problems=[
+                Problem(
+                    "not-utf8",
+                    f"not valid UTF-8 (byte {exc.start}); read as "
+                    "Windows-1252, original bytes kept",
+                    line,
+                    "error",
+                )
+            ],
         )
     problems: list[Problem] = []
     if text.startswith(BOM):
@@ -174,27 +184,42 @@ def parse_yaml(yaml_text: str, first_line: int) -> ParsedYaml:
         line = first_line + mark.line if mark is not None else first_line
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         fields, recovery_problems = recover_fields(yaml_text, first_line)
-        problem = Problem("malformed-frontmatter", f"frontmatter YAML does not parse: {reason}",
-                          line, "error")
+        problem = Problem(
+            "malformed-frontmatter", f"frontmatter YAML does not parse: {reason}", line, "error"
+        )
         return ParsedYaml(fields, False, [problem, *recovery_problems], recovered=True)
     except RecursionError:
-        return ParsedYaml({}, False, [Problem("malformed-frontmatter",
-                                              "frontmatter nests too deeply", first_line,
-                                              "error")])
+        return ParsedYaml(
+            {},
+            False,
+            [Problem("malformed-frontmatter", "frontmatter nests too deeply", first_line, "error")],
+        )
     finally:
         loader.dispose()
     problems: list[Problem] = []
     shadowed = [(k, first_line + old - 1, _jsonable(v)) for k, _, old, v in loader.duplicates]
     for key, line, earlier, _ in loader.duplicates:
-        problems.append(Problem("duplicate-key", f"duplicate key '{key}' (first on line "
-                                f"{first_line + earlier - 1}): the last value wins",
-                                first_line + line - 1, "warning", key))
+        problems.append(
+            Problem(
+                "duplicate-key",
+                f"duplicate key '{key}' (first on line "
+                f"{first_line + earlier - 1}): the last value wins",
+                first_line + line - 1,
+                "warning",
+                key,
+            )
+        )
     if data is None:
         return ParsedYaml({}, True, problems, shadowed)
     if not isinstance(data, dict):
-        problems.append(Problem("frontmatter-not-mapping",
-                                f"frontmatter is a {type(data).__name__}, not a mapping of fields",
-                                first_line, "error"))
+        problems.append(
+            Problem(
+                "frontmatter-not-mapping",
+                f"frontmatter is a {type(data).__name__}, not a mapping of fields",
+                first_line,
+                "error",
+            )
+        )
         return ParsedYaml({}, False, problems, shadowed)
     return ParsedYaml(_jsonable(data), True, problems, shadowed)
 
@@ -214,8 +239,9 @@ def recover_fields(yaml_text: str, first_line: int) -> tuple[dict[str, Any], lis
             continue
         if value is None or value.strip() in ("", "|", ">", "|-", ">-"):
             block: list[str] = [lines[index - 1]]
-            while index < len(lines) and (lines[index].startswith((" ", "\t", "- ")) or
-                                          not lines[index].strip()):
+            while index < len(lines) and (
+                lines[index].startswith((" ", "\t", "- ")) or not lines[index].strip()
+            ):
                 block.append(lines[index])
                 index += 1
             fields[key] = _load_fragment("\n".join(block), key)
@@ -223,9 +249,14 @@ def recover_fields(yaml_text: str, first_line: int) -> tuple[dict[str, Any], lis
             fields[key] = _load_fragment(lines[index - 1], key)
     problems = []
     if fields:
-        problems.append(Problem("recovered-fields",
-                                f"{len(fields)} field(s) recovered line by line: "
-                                + ", ".join(sorted(fields)), first_line, "info"))
+        problems.append(
+            Problem(
+                "recovered-fields",
+                f"{len(fields)} field(s) recovered line by line: " + ", ".join(sorted(fields)),
+                first_line,
+                "info",
+            )
+        )
     return fields, problems
 
 

@@ -116,7 +116,7 @@ def _clean_candidate(text: str) -> str:
     text = re.sub(r"^\*\*|\*\*$", "", text).strip()
     if len(text) >= 2 and text[0] in "\"“'" and text[-1] in "\"”'":
         text = text[1:-1].strip()
-    elif len(text) >= 3 and text[0] in "\"“" and text[-2] in "\"”" and text[-1] == ".":
+    elif len(text) >= 3 and text[0] in '"“' and text[-2] in '"”' and text[-1] == ".":
         text = text[1:-2].strip()
     return text.strip()
 
@@ -130,14 +130,18 @@ def extract_candidates(text: str, first_line: int, origin: str) -> list[Candidat
             continue
         claim = _CLAIM_LINE_RE.match(line)
         if claim:
-            found.append(Candidate("claim-line", _clean_candidate(claim.group(1)), line.strip(),
-                                   line_no, origin))
+            found.append(
+                Candidate(
+                    "claim-line", _clean_candidate(claim.group(1)), line.strip(), line_no, origin
+                )
+            )
             continue
         numbered = _INLINE_NUMBERED_RE.findall(line)
         if len(numbered) >= 1 and re.search(r"\(\d{1,2}\)\s*[\"“]", line):
             for _, proposition in numbered:
-                found.append(Candidate("inline-numbered", proposition.strip(), line.strip(),
-                                       line_no, origin))
+                found.append(
+                    Candidate("inline-numbered", proposition.strip(), line.strip(), line_no, origin)
+                )
             continue
         phrase = _PHRASE_RE.search(line)
         if phrase:
@@ -153,32 +157,42 @@ def extract_candidates(text: str, first_line: int, origin: str) -> list[Candidat
         if quoted:
             for item in quoted:
                 if len(item.split()) >= 5:
-                    found.append(Candidate("quoted", _clean_candidate(item), line.strip(),
-                                           line_no, origin))
+                    found.append(
+                        Candidate("quoted", _clean_candidate(item), line.strip(), line_no, origin)
+                    )
             continue
         bullet = _BULLET_RE.match(line)
         if bullet and len(bullet.group(1).split()) >= 5:
-            found.append(Candidate("bullet", _clean_candidate(bullet.group(1)), line.strip(),
-                                   line_no, origin))
+            found.append(
+                Candidate(
+                    "bullet", _clean_candidate(bullet.group(1)), line.strip(), line_no, origin
+                )
+            )
     return found
 
 
-def _labelled(lines: list[str], start: int, end: int, section: str,
-              pattern: re.Pattern[str], body_first_line: int) -> list[HandoffField]:
+def _labelled(
+    lines: list[str],
+    start: int,
+    end: int,
+    section: str,
+    pattern: re.Pattern[str],
+    body_first_line: int,
+) -> list[HandoffField]:
     fields: list[HandoffField] = []
     current: tuple[str, int, list[str]] | None = None
     for index in range(start, end):
         match = pattern.match(lines[index])
         if match:
             if current:
-                fields.append(HandoffField(section, current[0], "\n".join(current[2]).strip(),
-                                           current[1]))
+                fields.append(
+                    HandoffField(section, current[0], "\n".join(current[2]).strip(), current[1])
+                )
             current = (match.group(1).strip(), body_first_line + index, [match.group(2)])
         elif current is not None and section == AGENT_NOTES:
             current[2].append(lines[index])
     if current:
-        fields.append(HandoffField(section, current[0], "\n".join(current[2]).strip(),
-                                   current[1]))
+        fields.append(HandoffField(section, current[0], "\n".join(current[2]).strip(), current[1]))
     return fields
 
 
@@ -192,8 +206,12 @@ def _signals(text: str, first_line: int) -> list[Signal]:
     return signals
 
 
-def parse_handoff(body: str, body_first_line: int, fields: dict[str, Any],
-                  frontmatter_line_of: dict[str, int] | None = None) -> Handoff:
+def parse_handoff(
+    body: str,
+    body_first_line: int,
+    fields: dict[str, Any],
+    frontmatter_line_of: dict[str, int] | None = None,
+) -> Handoff:
     """Parse the handoff sections of a source body (and the frontmatter variant)."""
     handoff = Handoff()
     lines = body.splitlines()
@@ -201,13 +219,15 @@ def parse_handoff(body: str, body_first_line: int, fields: dict[str, Any],
         lowered = heading.lower()
         if lowered.startswith("agent notes"):
             handoff.has_agent_notes = True
-            handoff.fields.extend(_labelled(lines, start, end, AGENT_NOTES, _LABEL_RE,
-                                            body_first_line))
+            handoff.fields.extend(
+                _labelled(lines, start, end, AGENT_NOTES, _LABEL_RE, body_first_line)
+            )
             handoff.signals.extend(_signals("\n".join(lines[start:end]), body_first_line + start))
         elif lowered.startswith("curator notes"):
             handoff.has_curator_notes = True
-            handoff.fields.extend(_labelled(lines, start, end, CURATOR_NOTES, _CURATOR_RE,
-                                            body_first_line))
+            handoff.fields.extend(
+                _labelled(lines, start, end, CURATOR_NOTES, _CURATOR_RE, body_first_line)
+            )
             handoff.signals.extend(_signals("\n".join(lines[start:end]), body_first_line + start))
     line_of = frontmatter_line_of or {}
     notes = fields.get("curator_notes")
@@ -229,13 +249,16 @@ def parse_handoff(body: str, body_first_line: int, fields: dict[str, Any],
         first = line_of.get("extraction_hints", 1)
         for offset, hint in enumerate(hints):
             if isinstance(hint, str) and hint.strip():
-                handoff.fields.append(HandoffField(CURATOR_NOTES, "Extraction hint", hint.strip(),
-                                                   first + 1 + offset))
+                handoff.fields.append(
+                    HandoffField(CURATOR_NOTES, "Extraction hint", hint.strip(), first + 1 + offset)
+                )
                 cleaned = _clean_candidate(hint)
-                handoff.candidates.append(Candidate("frontmatter", cleaned, hint, first + 1 + offset,
-                                                    "frontmatter"))
-        handoff.signals.extend(_signals("\n".join(h for h in hints if isinstance(h, str)),
-                                        first + 1))
+                handoff.candidates.append(
+                    Candidate("frontmatter", cleaned, hint, first + 1 + offset, "frontmatter")
+                )
+        handoff.signals.extend(
+            _signals("\n".join(h for h in hints if isinstance(h, str)), first + 1)
+        )
     for item in handoff.fields:
         if item.label.lower() in HINT_LABELS:
             origin = "agent_notes" if item.section == AGENT_NOTES else "curator_notes"

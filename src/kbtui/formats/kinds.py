@@ -38,7 +38,14 @@ REQUIRED_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "source": ("type", "title", "author", "url", "date", "domain", "status"),
     "claim": ("type", "domain", "description", "confidence", "source", "created"),
     "divergence": (
-        "type", "title", "domain", "description", "status", "claims", "surfaced_by", "created",
+        "type",
+        "title",
+        "domain",
+        "description",
+        "status",
+        "claims",
+        "surfaced_by",
+        "created",
     ),
 }
 

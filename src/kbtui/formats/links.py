@@ -18,8 +18,7 @@ _LINK_RE = re.compile(r"\[\[([^\[\]\n]{1,1000}?)\]\]")
 _PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE_RE = re.compile(r"[\s_\-]+")
 
-RULES = ("own-map", "exact", "case-insensitive", "path", "path-suffix", "md-suffix",
-         "normalised")
+RULES = ("own-map", "exact", "case-insensitive", "path", "path-suffix", "md-suffix", "normalised")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +145,9 @@ class LinkResolver:
         if target.lower().endswith(".md"):
             inner = self._resolve_plain(target[:-3], from_path)
             if inner is not None:
-                return Resolution(inner.path, "md-suffix", inner.ambiguous, inner.candidates,
-                                  non_canonical=True)
+                return Resolution(
+                    inner.path, "md-suffix", inner.ambiguous, inner.candidates, non_canonical=True
+                )
             target = target[:-3]
         norm = self._by_norm.get(normalise(target.rsplit("/", 1)[-1]))
         if norm:

@@ -111,25 +111,37 @@ def _as_list(key: str, value: Any, problems: list[Problem]) -> list[str]:
         for item in value:
             text = _scalar_text(item)
             if text is None:
-                problems.append(Problem("coerced-value",
-                                        f"'{key}' has a non-text item; kept as text", None,
-                                        field=key))
+                problems.append(
+                    Problem(
+                        "coerced-value",
+                        f"'{key}' has a non-text item; kept as text",
+                        None,
+                        field=key,
+                    )
+                )
                 text = str(item)
             items.append(text)
         return items
-    if value is None or (isinstance(value, str | int) and str(value).strip().lower()
-                         in EMPTY_MARKERS):
+    if value is None or (
+        isinstance(value, str | int) and str(value).strip().lower() in EMPTY_MARKERS
+    ):
         if value is not None:
-            problems.append(Problem("coerced-value",
-                                    f"'{key}: {value}' read as an empty list", None,
-                                    field=key))
+            problems.append(
+                Problem("coerced-value", f"'{key}: {value}' read as an empty list", None, field=key)
+            )
         return []
     if isinstance(value, dict):
-        problems.append(Problem("coerced-value", f"'{key}' is a mapping; its keys read as a list",
-                                None, field=key))
+        problems.append(
+            Problem(
+                "coerced-value", f"'{key}' is a mapping; its keys read as a list", None, field=key
+            )
+        )
         return [str(k) for k in value]
-    problems.append(Problem("coerced-value", f"'{key}' is a single value; read as a one-item list",
-                            None, field=key))
+    problems.append(
+        Problem(
+            "coerced-value", f"'{key}' is a single value; read as a one-item list", None, field=key
+        )
+    )
     return [str(value)]
 
 
@@ -144,8 +156,15 @@ def coerce_fields(kind: str, fields: dict[str, Any]) -> tuple[dict[str, Any], li
             if target in fields:
                 result.setdefault(key, value)
                 continue
-            problems.append(Problem("legacy-field", f"legacy field '{key}' read as '{target}'",
-                                    None, "info", field=key))
+            problems.append(
+                Problem(
+                    "legacy-field",
+                    f"legacy field '{key}' read as '{target}'",
+                    None,
+                    "info",
+                    field=key,
+                )
+            )
             result[target] = value
         else:
             result.setdefault(key, value)
@@ -158,9 +177,14 @@ def coerce_fields(kind: str, fields: dict[str, Any]) -> tuple[dict[str, Any], li
         elif key in declared:
             text = _scalar_text(value)
             if text is None and value is not None:
-                problems.append(Problem("coerced-value",
-                                        f"'{key}' should be a single value; kept as text", None,
-                                        field=key))
+                problems.append(
+                    Problem(
+                        "coerced-value",
+                        f"'{key}' should be a single value; kept as text",
+                        None,
+                        field=key,
+                    )
+                )
                 text = str(value)
             result[key] = text.strip() if isinstance(text, str) else text
     return result, problems
@@ -175,7 +199,12 @@ def build_model(kind: str, fields: dict[str, Any]) -> tuple[_Lenient | None, lis
     for key, allowed in VOCABULARIES.get(kind, {}).items():
         value = clean.get(key)
         if isinstance(value, str) and value and value not in allowed:
-            problems.append(Problem("off-vocabulary",
-                                    f"{key} '{value}' is not one of {', '.join(allowed)}", None,
-                                    field=key))
+            problems.append(
+                Problem(
+                    "off-vocabulary",
+                    f"{key} '{value}' is not one of {', '.join(allowed)}",
+                    None,
+                    field=key,
+                )
+            )
     return model.model_validate(clean), problems

@@ -20,6 +20,7 @@ from kbtui.store.index import transaction
 
 Progress = Callable[[int, int], None]
 BATCH = 500
+BULK_SHARE = 0.3
 SKIP_DIRS = frozenset({".git"})
 
 
@@ -96,8 +97,15 @@ def _read(found: FoundFile) -> bytes:
 def _parse(found: FoundFile, data: bytes) -> Document:
     doc = parse_document(found.path, data)
     if found.outside_target is not None:
-        doc.problems = [Problem("symlink-outside", "a symlink leading outside the KB (or to "
-                                f"nothing): {found.outside_target}; not read", 1, "error")]
+        doc.problems = [
+            Problem(
+                "symlink-outside",
+                "a symlink leading outside the KB (or to "
+                f"nothing): {found.outside_target}; not read",
+                1,
+                "error",
+            )
+        ]
     return doc
 
 
@@ -107,8 +115,9 @@ def _digest(found: FoundFile, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def index_kb(db: sqlite_utils.Database, root: Path, progress: Progress | None = None,
-             full: bool = False) -> IndexReport:
+def index_kb(
+    db: sqlite_utils.Database, root: Path, progress: Progress | None = None, full: bool = False
+) -> IndexReport:
     """Bring the index in line with the files under `root`; unchanged files are skipped."""
     started = time.perf_counter()
     report = IndexReport()
@@ -121,6 +130,18 @@ def index_kb(db: sqlite_utils.Database, root: Path, progress: Progress | None = 
     paths_changed = bool(gone) or any(f.path not in known for f in found)
     changed_ids: list[int] = []
     total = len(found)
+    store.rebuild_fts_if_deferred(db)
+    to_read = sum(
+        1
+        for f in found
+        if full
+        or (
+            known.get(f.path) is None
+            or (known[f.path].mtime_ns, known[f.path].size) != (f.mtime_ns, f.size)
+        )
+    )
+    if to_read > 200 and to_read > BULK_SHARE * max(total, 1):
+        store.defer_fts(db)
     pending: list[tuple[FoundFile, bytes, str, int | None]] = []
 
     def flush() -> None:
@@ -128,15 +149,18 @@ def index_kb(db: sqlite_utils.Database, root: Path, progress: Progress | None = 
             for item, data, digest, existing in pending:
                 doc = _parse(item, data)
                 resolutions = [resolver.resolve(link.target, doc.path) for link in doc.links]
-                doc_id = store.write_document(db, doc, data, item.mtime_ns, digest, resolutions,
-                                              existing)
+                doc_id = store.write_document(
+                    db, doc, data, item.mtime_ns, digest, resolutions, existing
+                )
                 changed_ids.append(doc_id)
         pending.clear()
 
     for done, item in enumerate(found, start=1):
         state = known.get(item.path)
-        if state is not None and not full and (state.mtime_ns, state.size) == (
-            item.mtime_ns, item.size
+        if (
+            state is not None
+            and not full
+            and (state.mtime_ns, state.size) == (item.mtime_ns, item.size)
         ):
             report.unchanged += 1
         else:
@@ -144,8 +168,13 @@ def index_kb(db: sqlite_utils.Database, root: Path, progress: Progress | None = 
                 data = _read(item)
             except OSError as exc:
                 data = b""
-                item = FoundFile(item.path, item.absolute, item.mtime_ns, item.size,
-                                 f"unreadable ({exc.strerror})")
+                item = FoundFile(
+                    item.path,
+                    item.absolute,
+                    item.mtime_ns,
+                    item.size,
+                    f"unreadable ({exc.strerror})",
+                )
             digest = _digest(item, data)
             if state is not None and state.sha256 == digest and not full:
                 with transaction(db):
@@ -166,6 +195,7 @@ def index_kb(db: sqlite_utils.Database, root: Path, progress: Progress | None = 
         if progress is not None and (done % 200 == 0 or done == total):
             progress(done, total)
     flush()
+    store.rebuild_fts_if_deferred(db)
     if gone:
         with transaction(db):
             store.delete_documents(db, (state.id for state in gone.values()))
@@ -190,31 +220,65 @@ def _reresolve_all(db: sqlite_utils.Database, resolver: LinkResolver) -> None:
     for link_id, target, path, old_path, old_rule in rows:
         res = resolver.resolve(target, path)
         if (res.path, res.rule) != (old_path, old_rule) or res.ambiguous:
-            updates.append((res.path, res.rule, int(res.ambiguous),
-                            json.dumps(list(res.candidates)) if res.candidates else None,
-                            int(res.non_canonical), link_id))
+            updates.append(
+                (
+                    res.path,
+                    res.rule,
+                    int(res.ambiguous),
+                    json.dumps(list(res.candidates)) if res.candidates else None,
+                    int(res.non_canonical),
+                    link_id,
+                )
+            )
     with transaction(db):
         db.conn.executemany(
             "UPDATE links SET resolved_path = ?, rule = ?, ambiguous = ?, candidates_json = ?, "
-            "non_canonical = ? WHERE id = ?", updates)
+            "non_canonical = ? WHERE id = ?",
+            updates,
+        )
 
 
-def _link_problem(origin: str, target: str, raw: str, line: int | None, resolved: str | None,
-                  rule: str | None, ambiguous: bool, candidates: list[str]) -> list[Problem]:
+def _link_problem(
+    origin: str,
+    target: str,
+    raw: str,
+    line: int | None,
+    resolved: str | None,
+    rule: str | None,
+    ambiguous: bool,
+    candidates: list[str],
+) -> list[Problem]:
     if resolved is None:
         if origin in ("claims_extracted", "enrichments_applied"):
-            return [Problem("dangling-provenance",
-                            f"{origin} names '{target}', which is not in the KB", line,
-                            "warning")]
+            return [
+                Problem(
+                    "dangling-provenance",
+                    f"{origin} names '{target}', which is not in the KB",
+                    line,
+                    "warning",
+                )
+            ]
         return [Problem("unresolved-link", f"{raw} resolves to nothing", line, "warning")]
     found = []
     if ambiguous:
-        found.append(Problem("ambiguous-link", f"{raw} matches {len(candidates)} files; "
-                             f"resolved to {resolved}", line, "info"))
+        found.append(
+            Problem(
+                "ambiguous-link",
+                f"{raw} matches {len(candidates)} files; resolved to {resolved}",
+                line,
+                "info",
+            )
+        )
     if rule in ("md-suffix", "normalised"):
         canonical = resolved.rsplit("/", 1)[-1][:-3]
-        found.append(Problem("non-canonical-link", f"{raw} resolves by {rule}; canonical form "
-                             f"[[{canonical}]]", line, "info"))
+        found.append(
+            Problem(
+                "non-canonical-link",
+                f"{raw} resolves by {rule}; canonical form [[{canonical}]]",
+                line,
+                "info",
+            )
+        )
     return found
 
 
@@ -229,29 +293,42 @@ def _refresh_kb_problems(db: sqlite_utils.Database, doc_ids: list[int] | None) -
         params = doc_ids
     rows = db.conn.execute(
         "SELECT links.doc_id, origin, target, raw, line, resolved_path, rule, "
-        f"ambiguous, candidates_json FROM links {where}", params
+        f"ambiguous, candidates_json FROM links {where}",
+        params,
     ).fetchall()
     problems: list[tuple[int, Problem, str | None]] = []
     for doc_id, origin, target, raw, line, resolved, rule, ambiguous, cands in rows:
-        for problem in _link_problem(origin, target, raw, line, resolved, rule, bool(ambiguous),
-                                     json.loads(cands) if cands else []):
+        for problem in _link_problem(
+            origin,
+            target,
+            raw,
+            line,
+            resolved,
+            rule,
+            bool(ambiguous),
+            json.loads(cands) if cands else [],
+        ):
             problems.append((doc_id, problem, target))
     problems.extend(_duplicate_sources(db, doc_ids))
     with transaction(db):
         if doc_ids is None:
             db.conn.execute("DELETE FROM problems WHERE scope = 'kb'")
         else:
-            db.conn.executemany("DELETE FROM problems WHERE scope = 'kb' AND doc_id = ?",
-                                [(i,) for i in doc_ids])
+            db.conn.executemany(
+                "DELETE FROM problems WHERE scope = 'kb' AND doc_id = ?", [(i,) for i in doc_ids]
+            )
         db.conn.executemany(
             "INSERT INTO problems VALUES (?, 'kb', ?, ?, ?, ?, ?)",
-            [(doc_id, p.code, p.severity, p.message, p.line, target)
-             for doc_id, p, target in problems],
+            [
+                (doc_id, p.code, p.severity, p.message, p.line, target)
+                for doc_id, p, target in problems
+            ],
         )
 
 
-def _duplicate_sources(db: sqlite_utils.Database,
-                       doc_ids: list[int] | None) -> list[tuple[int, Problem, str | None]]:
+def _duplicate_sources(
+    db: sqlite_utils.Database, doc_ids: list[int] | None
+) -> list[tuple[int, Problem, str | None]]:
     rows = db.conn.execute(
         "SELECT d.id, d.path, o.path FROM documents d JOIN documents o "
         "ON o.stem = d.stem AND o.id != d.id AND o.kind = 'source' WHERE d.kind = 'source'"
@@ -262,4 +339,3 @@ def _duplicate_sources(db: sqlite_utils.Database,
         for doc_id, _path, other in rows
         if wanted is None or doc_id in wanted
     ]
-

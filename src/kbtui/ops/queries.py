@@ -39,8 +39,12 @@ def check(db: sqlite_utils.Database, include_info: bool = False) -> list[FilePro
     grouped: dict[str, FileProblems] = {}
     for path, kind, code, severity, message, line, target in rows:
         entry = grouped.setdefault(path, FileProblems(path, kind, []))
-        problem: dict[str, Any] = {"code": code, "severity": severity, "message": message,
-                                   "line": line}
+        problem: dict[str, Any] = {
+            "code": code,
+            "severity": severity,
+            "message": message,
+            "line": line,
+        }
         if code == "unresolved-link":
             problem["target"] = target
             problem["suggestions"] = suggestions.get(target, [])
@@ -51,8 +55,10 @@ def check(db: sqlite_utils.Database, include_info: bool = False) -> list[FilePro
 
 
 def _counts(db: sqlite_utils.Database, sql: str) -> dict[str, int]:
-    return {str(key) if key is not None else "(none)": int(count)
-            for key, count in db.conn.execute(sql).fetchall()}
+    return {
+        str(key) if key is not None else "(none)": int(count)
+        for key, count in db.conn.execute(sql).fetchall()
+    }
 
 
 def stats(db: sqlite_utils.Database) -> dict[str, Any]:
@@ -60,19 +66,33 @@ def stats(db: sqlite_utils.Database) -> dict[str, Any]:
     total = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
     return {
         "documents": total,
-        "by_kind": _counts(db, "SELECT kind, count(*) FROM documents GROUP BY kind "
-                               "ORDER BY count(*) DESC, kind"),
-        "sources_by_status": _counts(db, "SELECT status, count(*) FROM documents WHERE "
-                                         "kind = 'source' GROUP BY status ORDER BY count(*) DESC"),
-        "sources_by_domain": _counts(db, "SELECT domain, count(*) FROM documents WHERE "
-                                         "kind = 'source' GROUP BY domain ORDER BY count(*) DESC"),
-        "claims_by_confidence": _counts(db, "SELECT confidence, count(*) FROM documents WHERE "
-                                            "kind = 'claim' GROUP BY confidence "
-                                            "ORDER BY count(*) DESC"),
-        "links_by_rule": _counts(db, "SELECT coalesce(rule, 'unresolved'), count(*) FROM links "
-                                     "GROUP BY 1 ORDER BY count(*) DESC"),
-        "problems_by_severity": _counts(db, "SELECT severity, count(*) FROM problems "
-                                            "GROUP BY severity ORDER BY count(*) DESC"),
+        "by_kind": _counts(
+            db, "SELECT kind, count(*) FROM documents GROUP BY kind ORDER BY count(*) DESC, kind"
+        ),
+        "sources_by_status": _counts(
+            db,
+            "SELECT status, count(*) FROM documents WHERE "
+            "kind = 'source' GROUP BY status ORDER BY count(*) DESC",
+        ),
+        "sources_by_domain": _counts(
+            db,
+            "SELECT domain, count(*) FROM documents WHERE "
+            "kind = 'source' GROUP BY domain ORDER BY count(*) DESC",
+        ),
+        "claims_by_confidence": _counts(
+            db,
+            "SELECT confidence, count(*) FROM documents WHERE "
+            "kind = 'claim' GROUP BY confidence "
+            "ORDER BY count(*) DESC",
+        ),
+        "links_by_rule": _counts(
+            db,
+            "SELECT coalesce(rule, 'unresolved'), count(*) FROM links "
+            "GROUP BY 1 ORDER BY count(*) DESC",
+        ),
+        "problems_by_severity": _counts(
+            db, "SELECT severity, count(*) FROM problems GROUP BY severity ORDER BY count(*) DESC"
+        ),
     }
 
 
@@ -113,15 +133,25 @@ class SearchHit:
     rank: float
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "kind": self.kind, "title": self.title,
-                "status": self.status, "domain": self.domain,
-                "snippet": self.snippet.replace(MATCH_START, "[").replace(MATCH_END, "]"),
-                "rank": round(self.rank, 4)}
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "title": self.title,
+            "status": self.status,
+            "domain": self.domain,
+            "snippet": self.snippet.replace(MATCH_START, "[").replace(MATCH_END, "]"),
+            "rank": round(self.rank, 4),
+        }
 
 
-def search(db: sqlite_utils.Database, text: str, kind: str | None = None,
-           status: str | None = None, domain: str | None = None,
-           limit: int = 20) -> list[SearchHit]:
+def search(
+    db: sqlite_utils.Database,
+    text: str,
+    kind: str | None = None,
+    status: str | None = None,
+    domain: str | None = None,
+    limit: int = 20,
+) -> list[SearchHit]:
     """Ranked full-text search over titles, descriptions and bodies."""
     query = fts_query(text)
     if query is None:

@@ -66,13 +66,32 @@ def write_document(
     """Insert or replace one document and all rows derived from it; returns its id."""
     conn = db.conn
     row = (
-        doc.path, doc.kind, doc.type, doc.title, doc.stem, doc.folder, doc.domain, doc.status,
-        _text(doc.model_value("confidence")), _text(doc.model_value("date")),
-        _text(doc.model_value("author")), _text(doc.model_value("format")),
-        _text(doc.model_value("priority")), _text(doc.model_value("linked_set")),
-        doc.description, doc.prefix, doc.raw_frontmatter, doc.raw_body,
-        None if doc.lossless else data, doc.encoding, int(doc.has_frontmatter),
-        _dump(doc.fields), _model_json(doc), doc.size, mtime_ns, sha256,
+        doc.path,
+        doc.kind,
+        doc.type,
+        doc.title,
+        doc.stem,
+        doc.folder,
+        doc.domain,
+        doc.status,
+        _text(doc.model_value("confidence")),
+        _text(doc.model_value("date")),
+        _text(doc.model_value("author")),
+        _text(doc.model_value("format")),
+        _text(doc.model_value("priority")),
+        _text(doc.model_value("linked_set")),
+        doc.description,
+        doc.prefix,
+        doc.raw_frontmatter,
+        doc.raw_body,
+        None if doc.lossless else data,
+        doc.encoding,
+        int(doc.has_frontmatter),
+        _dump(doc.fields),
+        _model_json(doc),
+        doc.size,
+        mtime_ns,
+        sha256,
     )
     columns = (
         "path, kind, type, title, stem, folder, domain, status, confidence, date, author, "
@@ -89,9 +108,7 @@ def write_document(
         conn.execute(f"UPDATE documents SET {assignments} WHERE id = ?", (*row, doc_id))
         for table in ("fields", "links", "problems", "handoff_fields", "candidates", "signals"):
             conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
-    field_rows = [
-        (doc_id, key, _dump(value), line, 0) for key, line, value in doc.shadowed
-    ] + [
+    field_rows = [(doc_id, key, _dump(value), line, 0) for key, line, value in doc.shadowed] + [
         (doc_id, str(key), _dump(value), doc.field_lines.get(str(key)), 1)
         for key, value in doc.fields.items()
     ]
@@ -101,13 +118,17 @@ def write_document(
     if doc.handoff is not None:
         conn.executemany(
             "INSERT INTO handoff_fields VALUES (?, ?, ?, ?, ?, ?)",
-            [(doc_id, n, f.section, f.label, f.value, f.line)
-             for n, f in enumerate(doc.handoff.fields)],
+            [
+                (doc_id, n, f.section, f.label, f.value, f.line)
+                for n, f in enumerate(doc.handoff.fields)
+            ],
         )
         conn.executemany(
             "INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(doc_id, n + 1, c.shape, c.text, c.raw, c.line, c.origin)
-             for n, c in enumerate(doc.handoff.candidates)],
+            [
+                (doc_id, n + 1, c.shape, c.text, c.raw, c.line, c.origin)
+                for n, c in enumerate(doc.handoff.candidates)
+            ],
         )
         conn.executemany(
             "INSERT INTO signals VALUES (?, ?, ?, ?)",
@@ -120,23 +141,36 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def insert_links(db: sqlite_utils.Database, doc_id: int, links: list[WikiLink],
-                 resolutions: list[Resolution]) -> None:
+def insert_links(
+    db: sqlite_utils.Database, doc_id: int, links: list[WikiLink], resolutions: list[Resolution]
+) -> None:
     db.conn.executemany(
         "INSERT INTO links (doc_id, origin, line, raw, target, alias, heading, resolved_path, "
         "rule, ambiguous, candidates_json, non_canonical) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (doc_id, link.origin, link.line, link.raw, link.target, link.alias, link.heading,
-             res.path, res.rule, int(res.ambiguous),
-             _dump(list(res.candidates)) if res.candidates else None, int(res.non_canonical))
+            (
+                doc_id,
+                link.origin,
+                link.line,
+                link.raw,
+                link.target,
+                link.alias,
+                link.heading,
+                res.path,
+                res.rule,
+                int(res.ambiguous),
+                _dump(list(res.candidates)) if res.candidates else None,
+                int(res.non_canonical),
+            )
             for link, res in zip(links, resolutions, strict=True)
         ],
     )
 
 
-def insert_problems(db: sqlite_utils.Database, doc_id: int, scope: str,
-                    problems: Iterable[Problem]) -> None:
+def insert_problems(
+    db: sqlite_utils.Database, doc_id: int, scope: str, problems: Iterable[Problem]
+) -> None:
     db.conn.executemany(
         "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, NULL)",
         [(doc_id, scope, p.code, p.severity, p.message, p.line) for p in problems],
@@ -144,8 +178,9 @@ def insert_problems(db: sqlite_utils.Database, doc_id: int, scope: str,
 
 
 def update_file_state(db: sqlite_utils.Database, doc_id: int, mtime_ns: int, size: int) -> None:
-    db.conn.execute("UPDATE documents SET mtime_ns = ?, size = ? WHERE id = ?",
-                    (mtime_ns, size, doc_id))
+    db.conn.execute(
+        "UPDATE documents SET mtime_ns = ?, size = ? WHERE id = ?", (mtime_ns, size, doc_id)
+    )
 
 
 def rename_document(db: sqlite_utils.Database, doc_id: int, new_path: str) -> None:
@@ -163,3 +198,18 @@ def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
 def get_meta(db: sqlite_utils.Database, key: str) -> str | None:
     row = db.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return None if row is None else str(row[0])
+
+
+def defer_fts(db: sqlite_utils.Database) -> None:
+    """Pause the FTS triggers for a bulk write; `rebuild_fts` must follow (even after a crash)."""
+    with transaction(db):
+        set_meta(db, "fts_deferred", "1")
+
+
+def rebuild_fts_if_deferred(db: sqlite_utils.Database) -> None:
+    """Rebuild the full-text index in one pass if a bulk write paused it."""
+    if get_meta(db, "fts_deferred") is None:
+        return
+    with transaction(db):
+        db.conn.execute("INSERT INTO documents_fts(documents_fts) VALUES ('rebuild')")
+        db.conn.execute("DELETE FROM meta WHERE key = 'fts_deferred'")

@@ -6,7 +6,8 @@ import sqlite3
 from typing import Final
 
 MIGRATIONS: Final[tuple[str, ...]] = (
-    # 1: the index of documents and everything parsed out of them.
+    # 1: the index of documents and everything parsed out of them. The FTS triggers pause while
+    # meta 'fts_deferred' is set: a bulk build then rebuilds the FTS index once, which is faster.
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
     CREATE TABLE documents (
@@ -107,20 +108,46 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         title, description, body, content='documents', content_rowid='id',
         tokenize='unicode61 remove_diacritics 2'
     );
-    CREATE TRIGGER documents_ai AFTER INSERT ON documents BEGIN
+    CREATE TRIGGER documents_ai AFTER INSERT ON documents
+    WHEN (SELECT value FROM meta WHERE key = 'fts_deferred') IS NULL BEGIN
         INSERT INTO documents_fts(rowid, title, description, body)
         VALUES (new.id, new.title, new.description, new.body);
     END;
-    CREATE TRIGGER documents_ad AFTER DELETE ON documents BEGIN
+    CREATE TRIGGER documents_ad AFTER DELETE ON documents
+    WHEN (SELECT value FROM meta WHERE key = 'fts_deferred') IS NULL BEGIN
         INSERT INTO documents_fts(documents_fts, rowid, title, description, body)
         VALUES ('delete', old.id, old.title, old.description, old.body);
     END;
-    CREATE TRIGGER documents_au AFTER UPDATE OF title, description, body ON documents BEGIN
+    CREATE TRIGGER documents_au AFTER UPDATE OF title, description, body ON documents
+    WHEN (SELECT value FROM meta WHERE key = 'fts_deferred') IS NULL BEGIN
         INSERT INTO documents_fts(documents_fts, rowid, title, description, body)
         VALUES ('delete', old.id, old.title, old.description, old.body);
         INSERT INTO documents_fts(rowid, title, description, body)
         VALUES (new.id, new.title, new.description, new.body);
     END;
+    """,
+    # 2: curator actions (status transitions), kept across re-indexing and keyed by path.
+    """
+    CREATE TABLE actions (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        action TEXT NOT NULL,
+        who TEXT NOT NULL,
+        at TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT,
+        note TEXT,
+        undone_at TEXT,
+        exported_at TEXT
+    );
+    CREATE INDEX actions_path ON actions(path);
+    CREATE VIEW pending_status AS
+        SELECT a.path, a.to_status, a.from_status, a.note, a.id AS action_id
+        FROM actions a
+        WHERE a.action = 'status' AND a.undone_at IS NULL AND a.exported_at IS NULL
+          AND a.id = (SELECT max(b.id) FROM actions b WHERE b.path = a.path
+                      AND b.action = 'status' AND b.undone_at IS NULL
+                      AND b.exported_at IS NULL);
     """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)

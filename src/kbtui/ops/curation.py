@@ -1,0 +1,128 @@
+"""Curator actions on sources: status transitions stored in SQLite, each one undoable.
+
+The markdown files are not written here (export does that); queues and counts read the
+pending status from the `pending_status` view at once.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+from kbtui.store.index import transaction
+
+TRANSITIONS = ("processing", "null-result", "unprocessed")
+
+
+class CurationError(ValueError):
+    """An action that cannot be taken; the message says why in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One curator action, as stored."""
+
+    id: int
+    path: str
+    action: str
+    who: str
+    at: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    undone_at: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def curator_name() -> str:
+    """Who the curator is: `KBTUI_CURATOR`, else the login name."""
+    name = os.environ.get("KBTUI_CURATOR", "").strip()
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "curator"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def effective_status(db: sqlite_utils.Database, path: str) -> tuple[str | None, bool]:
+    """A source's status with pending actions applied, and whether it is pending."""
+    row = db.conn.execute(
+        "SELECT d.status, p.to_status FROM documents d "
+        "LEFT JOIN pending_status p ON p.path = d.path WHERE d.path = ?",
+        (path,),
+    ).fetchone()
+    if row is None:
+        raise CurationError(f"not in the index: {path}")
+    return (row[1], True) if row[1] is not None else (row[0], False)
+
+
+def _row_action(row: tuple[Any, ...]) -> Action:
+    return Action(*row)
+
+
+def set_status(
+    db: sqlite_utils.Database, path: str, to_status: str, note: str | None = None,
+    who: str | None = None,
+) -> Action:
+    """Record a status transition for the source at `path` (KB-relative)."""
+    if to_status not in TRANSITIONS:
+        raise CurationError(f"status must be one of {', '.join(TRANSITIONS)}, not {to_status!r}")
+    kind = db.conn.execute("SELECT kind FROM documents WHERE path = ?", (path,)).fetchone()
+    if kind is None:
+        raise CurationError(f"not in the index: {path}")
+    if kind[0] != "source":
+        raise CurationError(f"not a source ({kind[0]}): {path}")
+    note = (note or "").strip() or None
+    if to_status == "null-result" and note is None:
+        raise CurationError("a null-result needs a note saying why the source yields no claim")
+    current, _ = effective_status(db, path)
+    if current == to_status:
+        raise CurationError(f"already {to_status}: {path}")
+    who = who or curator_name()
+    at = _now()
+    with transaction(db):
+        cursor = db.conn.execute(
+            "INSERT INTO actions (path, action, who, at, from_status, to_status, note) "
+            "VALUES (?, 'status', ?, ?, ?, ?, ?)",
+            (path, who, at, current, to_status, note),
+        )
+    return Action(int(cursor.lastrowid or 0), path, "status", who, at, current, to_status, note)
+
+
+def undo_last(db: sqlite_utils.Database) -> Action | None:
+    """Undo the most recent action not yet undone nor exported; None when there is none."""
+    row = db.conn.execute(
+        "SELECT id, path, action, who, at, from_status, to_status, note, undone_at "
+        "FROM actions WHERE undone_at IS NULL AND exported_at IS NULL ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    at = _now()
+    with transaction(db):
+        db.conn.execute("UPDATE actions SET undone_at = ? WHERE id = ?", (at, row[0]))
+    action = _row_action(row)
+    return Action(action.id, action.path, action.action, action.who, action.at,
+                  action.from_status, action.to_status, action.note, at)
+
+
+def history(db: sqlite_utils.Database, path: str | None = None) -> list[Action]:
+    """Actions, newest first (for one source when `path` is given)."""
+    sql = ("SELECT id, path, action, who, at, from_status, to_status, note, undone_at "
+           "FROM actions")
+    params: tuple[str, ...] = ()
+    if path is not None:
+        sql += " WHERE path = ?"
+        params = (path,)
+    return [_row_action(row) for row in db.conn.execute(sql + " ORDER BY id DESC", params)]

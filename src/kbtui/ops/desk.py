@@ -1,0 +1,307 @@
+"""What the curator's desk reads: source queues, claim lists, one document with its context.
+
+Queues return ids first (cheap even at 100,000 sources) and rows by page, so a list widget
+only ever fetches what it shows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import sqlite_utils
+
+from kbtui.formats.kinds import SOURCE_STATUSES
+from kbtui.ops.queries import fts_query
+
+BUCKETS: Final = (*SOURCE_STATUSES, "other")
+BUCKET_LABELS: Final = {
+    "unprocessed": "Unprocessed",
+    "processing": "Processing",
+    "processed": "Processed",
+    "null-result": "Null result",
+    "other": "Other status",
+}
+SORTS: Final = ("date", "priority", "title")
+_STATUS_SQL = "coalesce(p.to_status, d.status)"
+_PRIORITY_ORDER = "CASE d.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
+_FROM = "FROM documents d LEFT JOIN pending_status p ON p.path = d.path"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """What narrows a queue: exact field values and free text."""
+
+    domain: str | None = None
+    priority: str | None = None
+    format: str | None = None
+    linked_set: str | None = None
+    text: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.domain or self.priority or self.format or self.linked_set or self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One source as a queue shows it."""
+
+    id: int
+    path: str
+    title: str
+    date: str
+    domain: str
+    priority: str
+    status: str
+    pending: bool
+    problems: int
+
+
+def _bucket_sql(bucket: str) -> tuple[str, list[Any]]:
+    if bucket == "other":
+        marks = ", ".join("?" * len(SOURCE_STATUSES))
+        return f"({_STATUS_SQL} IS NULL OR {_STATUS_SQL} NOT IN ({marks}))", list(SOURCE_STATUSES)
+    return f"{_STATUS_SQL} = ?", [bucket]
+
+
+def _filter_sql(flt: QueueFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column in ("domain", "priority", "format", "linked_set"):
+        value = getattr(flt, column)
+        if value:
+            clauses.append(f"d.{column} = ?")
+            params.append(value)
+    query = fts_query(flt.text) if flt.text.strip() else None
+    if flt.text.strip():
+        if query is None:
+            clauses.append("0")
+        else:
+            clauses.append("d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)")
+            params.append(query)
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def queue_counts(db: sqlite_utils.Database, flt: QueueFilter | None = None) -> dict[str, int]:
+    """How many sources each status bucket holds (pending transitions applied)."""
+    extra, params = _filter_sql(flt or QueueFilter())
+    counts = dict.fromkeys(BUCKETS, 0)
+    rows = db.conn.execute(
+        f"SELECT {_STATUS_SQL}, count(*) {_FROM} WHERE d.kind = 'source'{extra} GROUP BY 1",
+        params,
+    ).fetchall()
+    for status, count in rows:
+        counts[status if status in SOURCE_STATUSES else "other"] += int(count)
+    return counts
+
+
+def queue_ids(
+    db: sqlite_utils.Database, bucket: str, flt: QueueFilter | None = None, sort: str = "date",
+    descending: bool = False,
+) -> list[int]:
+    """Ids of the sources in a bucket, filtered and sorted."""
+    where, params = _bucket_sql(bucket)
+    extra, more = _filter_sql(flt or QueueFilter())
+    order = {
+        "date": "coalesce(d.date, '') {dir}, d.path",
+        "priority": f"{_PRIORITY_ORDER} {{dir}}, coalesce(d.date, '') DESC, d.path",
+        "title": "d.title COLLATE NOCASE {dir}, d.path",
+    }[sort if sort in SORTS else "date"].format(dir="DESC" if descending else "ASC")
+    rows = db.conn.execute(
+        f"SELECT d.id {_FROM} WHERE d.kind = 'source' AND {where}{extra} ORDER BY {order}",
+        params + more,
+    )
+    return [row[0] for row in rows]
+
+
+def queue_rows(db: sqlite_utils.Database, ids: list[int]) -> dict[int, QueueRow]:
+    """The rows for a page of source ids."""
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    rows = db.conn.execute(
+        f"SELECT d.id, d.path, d.title, coalesce(d.date, ''), coalesce(d.domain, ''), "
+        f"coalesce(d.priority, ''), coalesce({_STATUS_SQL}, ''), p.to_status IS NOT NULL, "
+        "(SELECT count(*) FROM problems q WHERE q.doc_id = d.id AND q.severity != 'info') "
+        f"{_FROM} WHERE d.id IN ({marks})",
+        ids,
+    ).fetchall()
+    return {row[0]: QueueRow(*row[:7], bool(row[7]), int(row[8])) for row in rows}
+
+
+def filter_options(db: sqlite_utils.Database) -> dict[str, list[str]]:
+    """The values each queue filter can take, from the sources in the index."""
+    options: dict[str, list[str]] = {}
+    for column in ("domain", "priority", "format", "linked_set"):
+        rows = db.conn.execute(
+            f"SELECT DISTINCT {column} FROM documents WHERE kind = 'source' AND {column} "
+            f"IS NOT NULL AND {column} != '' ORDER BY {column} COLLATE NOCASE"
+        )
+        options[column] = [row[0] for row in rows]
+    return options
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRow:
+    """One claim as the claims view shows it."""
+
+    id: int
+    path: str
+    title: str
+    domain: str
+    confidence: str
+    problems: int
+
+
+def claim_ids(
+    db: sqlite_utils.Database, domain: str | None = None, confidence: str | None = None,
+    text: str = "",
+) -> list[int]:
+    """Ids of claims, by domain then title, narrowed by domain, confidence and text."""
+    clauses = ["d.kind = 'claim'"]
+    params: list[Any] = []
+    if domain:
+        clauses.append("d.domain = ?")
+        params.append(domain)
+    if confidence:
+        clauses.append("d.confidence = ?")
+        params.append(confidence)
+    if text.strip():
+        query = fts_query(text)
+        if query is None:
+            return []
+        clauses.append("d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)")
+        params.append(query)
+    rows = db.conn.execute(
+        f"SELECT d.id FROM documents d WHERE {' AND '.join(clauses)} "
+        "ORDER BY d.domain, d.title COLLATE NOCASE",
+        params,
+    )
+    return [row[0] for row in rows]
+
+
+def claim_rows(db: sqlite_utils.Database, ids: list[int]) -> dict[int, ClaimRow]:
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    rows = db.conn.execute(
+        "SELECT d.id, d.path, d.title, coalesce(d.domain, ''), coalesce(d.confidence, ''), "
+        "(SELECT count(*) FROM problems q WHERE q.doc_id = d.id AND q.severity != 'info') "
+        f"FROM documents d WHERE d.id IN ({marks})",
+        ids,
+    ).fetchall()
+    return {row[0]: ClaimRow(*row) for row in rows}
+
+
+def claim_domains(db: sqlite_utils.Database) -> list[str]:
+    rows = db.conn.execute(
+        "SELECT DISTINCT domain FROM documents WHERE kind = 'claim' AND domain IS NOT NULL "
+        "ORDER BY domain"
+    )
+    return [row[0] for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    """A link as the reader shows it: where it points and whether it resolves."""
+
+    raw: str
+    target: str
+    alias: str | None
+    origin: str
+    line: int | None
+    resolved_path: str | None
+    rule: str | None
+    ambiguous: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Backlink:
+    """A document that links to the one being read."""
+
+    path: str
+    kind: str
+    title: str
+    origin: str
+    line: int | None
+
+
+@dataclass(slots=True)
+class DocumentView:
+    """One document with everything the reader and handoff panel show."""
+
+    id: int
+    path: str
+    kind: str
+    title: str
+    fields: dict[str, Any]
+    body: str
+    size: int
+    status: str | None
+    pending: bool
+    problems: list[dict[str, Any]]
+    handoff: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    links: list[LinkView] = field(default_factory=list)
+    backlinks: list[Backlink] = field(default_factory=list)
+
+    def link_for(self, target: str) -> LinkView | None:
+        return next((link for link in self.links if link.target == target), None)
+
+
+def _dicts(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = db.conn.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def doc_id_for_path(db: sqlite_utils.Database, path: str) -> int | None:
+    row = db.conn.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def load_document(db: sqlite_utils.Database, doc_id: int) -> DocumentView | None:
+    """Everything about one document, or None when it is no longer in the index."""
+    row = db.conn.execute(
+        "SELECT d.id, d.path, d.kind, d.title, d.fields_json, d.body, d.size, "
+        f"{_STATUS_SQL}, p.to_status IS NOT NULL {_FROM} WHERE d.id = ?",
+        (doc_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    view = DocumentView(
+        id=row[0], path=row[1], kind=row[2], title=row[3], fields=json.loads(row[4]),
+        body=row[5], size=row[6], status=row[7] if row[2] in ("source", "divergence") else None,
+        pending=bool(row[8]),
+        problems=_dicts(db, "SELECT code, severity, message, line FROM problems WHERE doc_id = ? "
+                        "ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 "
+                        "ELSE 2 END, line", [doc_id]),
+    )
+    view.handoff = _dicts(db, "SELECT section, label, value, line FROM handoff_fields "
+                          "WHERE doc_id = ? ORDER BY ordinal", [doc_id])
+    view.candidates = _dicts(db, "SELECT ordinal, shape, text, raw, line, origin FROM candidates "
+                             "WHERE doc_id = ? ORDER BY ordinal", [doc_id])
+    view.signals = _dicts(db, "SELECT word, excerpt, line FROM signals WHERE doc_id = ? "
+                          "ORDER BY line", [doc_id])
+    view.links = [
+        LinkView(*link[:7], bool(link[7]))
+        for link in db.conn.execute(
+            "SELECT raw, target, alias, origin, line, resolved_path, rule, ambiguous FROM links "
+            "WHERE doc_id = ? ORDER BY id", (doc_id,))
+    ]
+    view.backlinks = backlinks(db, view.path)
+    return view
+
+
+def backlinks(db: sqlite_utils.Database, path: str) -> list[Backlink]:
+    """Documents linking to `path` (sources, claims, divergences...), once each, with how."""
+    rows = db.conn.execute(
+        "SELECT d.path, d.kind, d.title, group_concat(DISTINCT l.origin), min(l.line) "
+        "FROM links l JOIN documents d ON d.id = l.doc_id "
+        "WHERE l.resolved_path = ? AND d.path != ? "
+        "GROUP BY d.path ORDER BY d.kind, d.title",
+        (path, path),
+    ).fetchall()
+    return [Backlink(*row) for row in rows]

@@ -1,0 +1,178 @@
+"""The kbtui Textual app: screens over one open KB; indexing in a thread worker."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from typing import ClassVar
+from urllib.parse import unquote
+
+from textual import on, work
+from textual.app import App, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.widgets import Markdown
+from textual.worker import get_current_worker
+
+from kbtui.ops import desk
+from kbtui.ops.desk import DocumentView
+from kbtui.ops.indexer import index_kb
+from kbtui.ops.session import Session
+from kbtui.store.db import open_db
+from kbtui.ui.commands import ScreenActions
+from kbtui.ui.config import load_keymap
+from kbtui.ui.messages import IndexFinished, IndexProgressed
+from kbtui.ui.screens.claims import ClaimsScreen
+from kbtui.ui.screens.desk import DeskScreen
+from kbtui.ui.screens.document import DocumentScreen
+from kbtui.ui.screens.help import HelpScreen
+from kbtui.ui.widgets.reader import LINK_SCHEME, Reader
+
+NARROW_WIDTH = 100
+
+
+class KbApp(App[None]):
+    """A keyboard-driven workbench for curating one markdown knowledge base."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "kbtui"
+    COMMANDS: ClassVar = App.COMMANDS | {ScreenActions}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+r", "reindex", "Re-index", id="app.reindex",
+                tooltip="Re-read changed files into the index"),
+    ]
+
+    def __init__(self, session: Session, *, index_on_start: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.db = session.db
+        self.index_on_start = index_on_start
+        self.last_report = None
+        name = "demo KB" if session.workspace.is_demo else session.workspace.root.name
+        self.sub_title = name
+
+    def on_mount(self) -> None:
+        keymap, error = load_keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        if error:
+            self.notify(error, title="Config not read", severity="warning")
+        self.push_screen(DeskScreen())
+        self._apply_width(self.size.width)
+        if self.index_on_start:
+            self.action_reindex()
+
+    def on_resize(self) -> None:
+        self._apply_width(self.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.screen.set_class(width < NARROW_WIDTH, "-narrow")
+
+    # Indexing --------------------------------------------------------------------------------
+
+    def action_reindex(self) -> None:
+        self.sub_title = "indexing…"
+        self.run_index()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="index")
+    def run_index(self) -> None:
+        """Bring the index up to date on its own connection; the UI keeps reading meanwhile."""
+        worker = get_current_worker()
+        try:
+            writer = open_db(self.session.workspace.db_path)
+        except Exception as exc:  # noqa: BLE001 - any failure becomes a message, not a crash
+            self.post_message(IndexFinished(None, str(exc)))
+            return
+        try:
+            report = index_kb(writer, self.session.workspace.root,
+                              lambda done, total: None if worker.is_cancelled
+                              else self.post_message(IndexProgressed(done, total)))
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(IndexFinished(None, f"indexing failed: {exc}"))
+            return
+        finally:
+            writer.conn.close()
+        self.post_message(IndexFinished(report))
+
+    @on(IndexProgressed)
+    def _index_progressed(self, message: IndexProgressed) -> None:
+        self.sub_title = f"indexing {message.done:,}/{message.total:,}"
+
+    @on(IndexFinished)
+    def _index_finished(self, message: IndexFinished) -> None:
+        name = "demo KB" if self.session.workspace.is_demo else self.session.workspace.root.name
+        self.sub_title = name
+        if message.error:
+            self.notify(message.error, title="Index", severity="error", timeout=8)
+            return
+        report = message.report
+        self.last_report = report
+        if report is not None and report.changed:
+            self.notify(f"{len(report.added)} added, {len(report.updated)} updated, "
+                        f"{len(report.deleted)} deleted", title="Index updated", timeout=3)
+        for screen in self.screen_stack:
+            if isinstance(screen, DeskScreen):
+                screen.refresh_queues()
+
+    # Navigation ------------------------------------------------------------------------------
+
+    def open_document(self, doc_id: int) -> None:
+        view = desk.load_document(self.db, doc_id)
+        if view is None:
+            self.notify("That file is no longer in the index.", severity="warning")
+            return
+        self.push_screen(DocumentScreen(view))
+
+    def open_path(self, path: str) -> None:
+        doc_id = desk.doc_id_for_path(self.db, path)
+        if doc_id is None:
+            self.notify(f"Not in the index: {path}", severity="warning")
+            return
+        self.open_document(doc_id)
+
+    def follow_link(self, view: DocumentView, target: str) -> None:
+        link = view.link_for(target)
+        if link is None or link.resolved_path is None:
+            self.notify(f"[[{target}]] resolves to nothing in this KB.", severity="warning",
+                        title="Unresolved link")
+            return
+        self.open_path(link.resolved_path)
+
+    @on(Markdown.LinkClicked)
+    def _markdown_link(self, event: Markdown.LinkClicked) -> None:
+        if not event.href.startswith(LINK_SCHEME):
+            self.notify(event.href, title="External link (not opened)")
+            return
+        view = self.screen.query_one(Reader).view
+        if view is not None:
+            self.follow_link(view, unquote(event.href[len(LINK_SCHEME):]))
+
+    def show_claims(self) -> None:
+        self.push_screen(ClaimsScreen())
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    # Editing ---------------------------------------------------------------------------------
+
+    def edit_file(self, path: str) -> None:
+        """Open a KB file in `$EDITOR` (the app suspends), then re-index what changed."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        target = self.session.workspace.root / path
+        command = [*shlex.split(editor), str(target)]
+        try:
+            with self.suspend():
+                code = subprocess.call(command)
+        except SuspendNotSupported:
+            code = subprocess.call(command, stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            self.notify(f"cannot run {editor!r}: {exc.strerror}", severity="error")
+            return
+        if code != 0:
+            self.notify(f"{editor} exited with {code}", severity="warning")
+        self.action_reindex()

@@ -1,0 +1,42 @@
+"""The command palette: every action bound on the current screen, found by its description."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from kbtui.ui.screens.help import binding_rows
+
+
+class ScreenActions(Provider):
+    """Offers the actions that fit where the palette was opened (from the live bindings)."""
+
+    def _actions(self) -> list[tuple[str, str, object, str]]:
+        screen = self.screen
+        found: dict[str, tuple[str, str, object, str]] = {}
+        keys = {row[1]: row[0] for row in binding_rows(screen)}
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.system or not active.enabled:
+                continue
+            found.setdefault(binding.description, (
+                binding.description, binding.action, active.node,
+                binding.tooltip or f"key: {keys.get(binding.description, binding.key)}",
+            ))
+        return list(found.values())
+
+    async def _run(self, action: str, node: object) -> None:
+        await self.app.run_action(action, node)  # type: ignore[arg-type]
+
+    async def discover(self) -> Hits:
+        for description, action, node, help_text in self._actions():
+            yield DiscoveryHit(description, partial(self._run, action, node), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for description, action, node, help_text in self._actions():
+            score = matcher.match(description)
+            if score > 0:
+                yield Hit(score, matcher.highlight(description), partial(self._run, action, node),
+                          help=help_text)

@@ -1,0 +1,25 @@
+"""Messages the app's workers post: named by what happened."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from kbtui.ops.indexer import IndexReport
+
+
+class IndexProgressed(Message):
+    """The index worker read `done` of `total` files."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+class IndexFinished(Message):
+    """The index worker finished (report) or failed (error, one line)."""
+
+    def __init__(self, report: IndexReport | None, error: str | None = None) -> None:
+        super().__init__()
+        self.report = report
+        self.error = error

@@ -1,0 +1,96 @@
+"""The claims view: every claim by domain, confidence and text, opened like any link."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Select, Static
+
+from kbtui.formats.kinds import CLAIM_CONFIDENCES
+from kbtui.ops import desk
+from kbtui.ui.widgets.reader import Reader
+from kbtui.ui.widgets.virtual_table import Column, VirtualTable
+
+if TYPE_CHECKING:
+    from kbtui.ui.app import KbApp
+
+
+class ClaimsScreen(Screen[None]):
+    """Browse the whole KB's claims; enter opens one with its backlinks."""
+
+    TITLE = "Claims"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back to desk", id="claims.back"),
+        Binding("slash", "search", "Filter", id="claims.filter"),
+    ]
+
+    @property
+    def kb(self) -> KbApp:
+        return cast("KbApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        with Horizontal():
+            with Vertical(id="claims-pane"):
+                with Horizontal(id="claims-filters"):
+                    yield Select([(d, d) for d in desk.claim_domains(self.kb.db)],
+                                 prompt="Domain: any", id="claims-domain")
+                    yield Select([(c, c) for c in CLAIM_CONFIDENCES], prompt="Confidence: any",
+                                 id="claims-confidence")
+                yield Input(placeholder="/ words in the claim (enter)", id="claims-text")
+                yield Static("", id="claims-info")
+                yield VirtualTable([Column("Claim"), Column("Domain", 16), Column("Conf.", 12)],
+                                   self._fetch_rows, empty_text="No claims match.",
+                                   id="claims")
+            yield Reader(id="reader")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_claims()
+        self.query_one("#claims", VirtualTable).focus()
+
+    def _fetch_rows(self, ids: list[int]) -> dict[int, tuple[str, ...]]:
+        rows = desk.claim_rows(self.kb.db, ids)
+        return {key: (("⚠ " if r.problems else "") + r.title, r.domain, r.confidence)
+                for key, r in rows.items()}
+
+    def _select(self, selector: str) -> str | None:
+        value = self.query_one(selector, Select).value
+        return value if isinstance(value, str) else None
+
+    def refresh_claims(self) -> None:
+        table = self.query_one("#claims", VirtualTable)
+        keys = desk.claim_ids(self.kb.db, self._select("#claims-domain"),
+                              self._select("#claims-confidence"),
+                              self.query_one("#claims-text", Input).value)
+        table.set_keys(keys, table.current_key)
+        self.query_one("#claims-info", Static).update(f"{len(keys):,} claims")
+
+    @on(Select.Changed)
+    def _filter_changed(self, event: Select.Changed) -> None:
+        self.refresh_claims()
+
+    @on(Input.Submitted, "#claims-text")
+    def _text_submitted(self, event: Input.Submitted) -> None:
+        self.refresh_claims()
+        self.query_one("#claims", VirtualTable).focus()
+
+    @on(VirtualTable.Highlighted, "#claims")
+    def _claim_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        view = desk.load_document(self.kb.db, event.key) if event.key is not None else None
+        self.query_one(Reader).show(view, "No claim selected.")
+
+    @on(VirtualTable.Selected, "#claims")
+    def _claim_selected(self, event: VirtualTable.Selected) -> None:
+        self.kb.open_document(event.key)
+
+    def action_search(self) -> None:
+        self.query_one("#claims-text", Input).focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,220 @@
+"""The curator's desk: source queues (left), the reader (centre), the handoff panel (right)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.markup import escape
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from kbtui.ops import curation, desk
+from kbtui.ops.desk import BUCKET_LABELS, BUCKETS, SORTS, QueueFilter
+from kbtui.ui.screens.dialogs import FilterDialog, NullResultDialog
+from kbtui.ui.widgets.handoff import HandoffPanel
+from kbtui.ui.widgets.reader import Reader
+from kbtui.ui.widgets.virtual_table import Column, VirtualTable
+
+if TYPE_CHECKING:
+    from kbtui.ui.app import KbApp
+
+PRIORITY_MARK = {"high": "H", "medium": "M", "low": "L"}
+
+
+class DeskScreen(Screen[None]):
+    """Find the next source, read it beside its handoff, move it through its lifecycle."""
+
+    TITLE = "Desk"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *[
+            Binding(str(n), f"bucket('{bucket}')", BUCKET_LABELS[bucket], show=False,
+                    id=f"desk.bucket_{bucket}")
+            for n, bucket in enumerate(BUCKETS, start=1)
+        ],
+        Binding("slash", "filter", "Filter", id="desk.filter"),
+        Binding("S", "cycle_sort", "Sort", id="desk.sort"),
+        Binding("s", "start", "Start", id="desk.start",
+                tooltip="Set the source to processing"),
+        Binding("n", "null_result", "Null-result", id="desk.null_result",
+                tooltip="Set null-result, with the note the KB requires"),
+        Binding("U", "unprocess", "Unprocessed", id="desk.unprocessed",
+                tooltip="Put the source back to unprocessed"),
+        Binding("u", "undo", "Undo", id="desk.undo"),
+        Binding("o", "edit", "Edit", id="desk.edit", tooltip="Open the file in $EDITOR"),
+        Binding("v", "claims", "Claims", id="desk.claims", tooltip="Browse all claims"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bucket = "unprocessed"
+        self.filter = QueueFilter()
+        self.sort = "date"
+
+    @property
+    def kb(self) -> KbApp:
+        return cast("KbApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        with Horizontal(id="desk"):
+            with Vertical(id="queue-pane"):
+                yield OptionList(id="buckets")
+                yield Static("", id="queue-info")
+                table = VirtualTable(
+                    [Column("Title"), Column("Date", 10), Column("P", 1), Column("", 1)],
+                    self._fetch_rows, empty_text="No sources here.", id="queue",
+                )
+                table.row_style = lambda key, cells: "pending" if cells[3] == "•" else None
+                yield table
+            yield Reader(id="reader")
+            yield HandoffPanel(id="handoff")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#queue", VirtualTable).focus()
+        self.refresh_queues()
+
+    def _fetch_rows(self, ids: list[int]) -> dict[int, tuple[str, ...]]:
+        rows = desk.queue_rows(self.kb.db, ids)
+        return {
+            key: (
+                ("⚠ " if row.problems else "") + row.title, row.date,
+                PRIORITY_MARK.get(row.priority, " "), "•" if row.pending else " ",
+            )
+            for key, row in rows.items()
+        }
+
+    def refresh_queues(self, keep_position: bool = False) -> None:
+        """Re-read counts and the current queue (after indexing, a filter or an action)."""
+        counts = desk.queue_counts(self.kb.db, self.filter)
+        buckets = self.query_one("#buckets", OptionList)
+        highlighted = BUCKETS.index(self.bucket)
+        buckets.clear_options()
+        buckets.add_options([
+            Option(f"{n} {BUCKET_LABELS[b]:<13}{counts[b]:>7,}", id=b)
+            for n, b in enumerate(BUCKETS, start=1)
+        ])
+        buckets.highlighted = highlighted
+        table = self.query_one("#queue", VirtualTable)
+        previous_key, previous_index = table.current_key, table.cursor
+        keys = desk.queue_ids(self.kb.db, self.bucket, self.filter, self.sort,
+                              descending=self.sort == "date")
+        if keep_position and previous_key not in keys and keys:
+            table.set_keys(keys, keys[min(previous_index, len(keys) - 1)])
+        else:
+            table.set_keys(keys, previous_key)
+        info = f"[b]{BUCKET_LABELS[self.bucket]}[/b] · {len(keys):,} · sort: {self.sort}"
+        if not self.filter.is_empty():
+            parts = [f"{k}={v}" for k, v in (("domain", self.filter.domain),
+                                              ("priority", self.filter.priority),
+                                              ("format", self.filter.format),
+                                              ("set", self.filter.linked_set),
+                                              ("text", self.filter.text)) if v]
+            info += f"\nfilter: {escape(', '.join(parts))}"
+        self.query_one("#queue-info", Static).update(info)
+        if not keys:
+            self.show_document(None)
+
+    def show_document(self, doc_id: int | None) -> None:
+        view = desk.load_document(self.kb.db, doc_id) if doc_id is not None else None
+        empty = "No source selected." if doc_id is None else "This file is no longer indexed."
+        self.query_one(Reader).show(view, empty)
+        self.query_one(HandoffPanel).show(view)
+
+    @on(VirtualTable.Highlighted, "#queue")
+    def _source_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        self.show_document(event.key)
+
+    @on(VirtualTable.Selected, "#queue")
+    def _source_selected(self, event: VirtualTable.Selected) -> None:
+        self.query_one(Reader).focus()
+
+    @on(OptionList.OptionSelected, "#buckets")
+    def _bucket_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.action_bucket(event.option.id)
+
+    @on(OptionList.OptionSelected, "#connections")
+    def _connection_chosen(self, event: OptionList.OptionSelected) -> None:
+        view = self.query_one(HandoffPanel).view
+        if view is not None and event.option.id:
+            self.kb.follow_link(view, event.option.id)
+
+    def current_source(self) -> desk.DocumentView | None:
+        return self.query_one(Reader).view
+
+    def action_bucket(self, bucket: str) -> None:
+        self.bucket = bucket
+        self.refresh_queues()
+        self.query_one("#queue", VirtualTable).focus()
+
+    def action_filter(self) -> None:
+        def apply(result: QueueFilter | None) -> None:
+            if result is not None:
+                self.filter = result
+                self.refresh_queues()
+                self.query_one("#queue", VirtualTable).focus()
+
+        self.app.push_screen(FilterDialog(self.filter, desk.filter_options(self.kb.db)), apply)
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self.refresh_queues()
+        self.notify(f"Sorted by {self.sort}", timeout=2)
+
+    def _transition(self, to_status: str, note: str | None = None) -> None:
+        view = self.current_source()
+        if view is None or view.kind != "source":
+            self.notify("Select a source first.", severity="warning")
+            return
+        try:
+            action = curation.set_status(self.kb.db, view.path, to_status, note)
+        except curation.CurationError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.notify(f"{action.from_status or 'no status'} → {action.to_status} (pending export;"
+                    " u undoes)", title=view.title[:60], timeout=4)
+        self.refresh_queues(keep_position=True)
+
+    def action_start(self) -> None:
+        self._transition("processing")
+
+    def action_unprocess(self) -> None:
+        self._transition("unprocessed")
+
+    def action_null_result(self) -> None:
+        view = self.current_source()
+        if view is None or view.kind != "source":
+            self.notify("Select a source first.", severity="warning")
+            return
+
+        def done(note: str | None) -> None:
+            if note:
+                self._transition("null-result", note)
+
+        self.app.push_screen(NullResultDialog(view.title), done)
+
+    def action_undo(self) -> None:
+        action = curation.undo_last(self.kb.db)
+        if action is None:
+            self.notify("Nothing to undo.", timeout=2)
+            return
+        self.notify(f"Undid {action.from_status or 'no status'} → {action.to_status} on "
+                    f"{action.path}", timeout=4)
+        self.refresh_queues(keep_position=True)
+
+    def action_edit(self) -> None:
+        view = self.current_source()
+        if view is not None:
+            self.kb.edit_file(view.path)
+
+    def action_claims(self) -> None:
+        self.kb.show_claims()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_queues()

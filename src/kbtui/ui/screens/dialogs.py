@@ -1,0 +1,115 @@
+"""Small typed dialogs: each one dismisses with its value, or None when cancelled."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from kbtui.ops.desk import QueueFilter
+
+
+class NullResultDialog(ModalScreen[str | None]):
+    """Asks for the note a null-result needs: why the source yields no claim."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("ctrl+s", "confirm", "Set null-result", id="dialog.confirm"),
+    ]
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.source_title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Set null-result", classes="dialog-title")
+            yield Static(f"[b]{escape(self.source_title)}[/b]", classes="dialog-subject")
+            yield Label("Why does this source yield no claim? (the KB requires a note)")
+            yield TextArea(id="note", soft_wrap=True)
+            yield Static("", id="dialog-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Set null-result (ctrl+s)", variant="warning", id="confirm")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#note", TextArea).focus()
+
+    def action_confirm(self) -> None:
+        note = self.query_one("#note", TextArea).text.strip()
+        if not note:
+            self.query_one("#dialog-error", Static).update("A null-result needs a note.")
+            return
+        self.dismiss(note)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self.action_confirm()
+        else:
+            self.action_cancel()
+
+
+class FilterDialog(ModalScreen[QueueFilter | None]):
+    """Narrow the queues by free text, domain, priority, format and linked set."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("ctrl+s", "apply", "Apply", id="dialog.apply"),
+        Binding("ctrl+x", "clear", "Clear filters", id="dialog.clear"),
+    ]
+
+    def __init__(self, current: QueueFilter, options: dict[str, list[str]]) -> None:
+        super().__init__()
+        self.current = current
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Filter sources", classes="dialog-title")
+            yield Input(self.current.text, placeholder="words in title or text (enter applies)",
+                        id="filter-text")
+            for column, label in (("domain", "Domain"), ("priority", "Priority"),
+                                  ("format", "Format"), ("linked_set", "Linked set")):
+                values = self.options.get(column, [])
+                yield Select([(v, v) for v in values], prompt=f"{label}: any",
+                             value=getattr(self.current, column) or Select.NULL,
+                             id=f"filter-{column}")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Apply (enter)", variant="primary", id="apply")
+                yield Button("Clear (ctrl+x)", id="clear")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#filter-text", Input).focus()
+
+    def _value(self, column: str) -> str | None:
+        value = self.query_one(f"#filter-{column}", Select).value
+        return value if isinstance(value, str) else None
+
+    def action_apply(self) -> None:
+        self.dismiss(QueueFilter(
+            domain=self._value("domain"), priority=self._value("priority"),
+            format=self._value("format"), linked_set=self._value("linked_set"),
+            text=self.query_one("#filter-text", Input).value.strip(),
+        ))
+
+    def action_clear(self) -> None:
+        self.dismiss(QueueFilter())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_apply()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        {"apply": self.action_apply, "clear": self.action_clear}.get(
+            event.button.id or "", self.action_cancel)()

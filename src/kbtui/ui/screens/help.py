@@ -1,0 +1,61 @@
+"""The help screen, generated from the bindings active where it was opened."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.markup import escape
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Label, Static
+
+ALWAYS = (
+    ("tab / shift+tab", "Move between panes"),
+    ("ctrl+p", "Command palette: every action that fits here"),
+)
+
+
+def binding_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
+    """(keys, description, id) for each binding active on `screen`, one row per action."""
+    rows: dict[str, list[str]] = {}
+    meta: dict[str, tuple[str, str]] = {}
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if not binding.description or binding.system:
+            continue
+        action = f"{id(active.node)}:{binding.action}"
+        rows.setdefault(action, []).append(screen.app.get_key_display(binding) or key)
+        meta.setdefault(action, (binding.description, binding.id or ""))
+    return [(" / ".join(dict.fromkeys(keys)), *meta[action]) for action, keys in rows.items()]
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key that works on the screen below, with what it does."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "close", "Close help", id="help.close"),
+    ]
+
+    def __init__(self, under: Screen[object]) -> None:
+        super().__init__()
+        self.under = under
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=True, header_style="bold", expand=True)
+        table.add_column("Key", style="bold", no_wrap=True)
+        table.add_column("Action")
+        table.add_column("Binding id (for [keymap] in config.toml)", style="dim")
+        for keys, description, binding_id in binding_rows(self.under):
+            table.add_row(escape(keys), escape(description), binding_id)
+        for keys, description in ALWAYS:
+            table.add_row(keys, description, "")
+        with VerticalScroll(classes="dialog help"):
+            yield Label(f"Keys: {self.under.title or 'kbtui'}", classes="dialog-title")
+            yield Static(table)
+            yield Label("esc closes this help", classes="dim")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,101 @@
+"""The reader: a document's key fields on one header, its problems, and its body as markdown."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from rich.markup import escape
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown, Static
+
+from kbtui.ops.desk import DocumentView
+
+HEADER_FIELDS = ("author", "date", "domain", "format", "priority")
+CLAIM_FIELDS = ("domain", "confidence", "created", "source")
+LINK_SCHEME = "kb:"
+_WIKI_RE = re.compile(r"\[\[([^\[\]\n]{1,1000}?)\]\]")
+
+
+def wiki_to_markdown(body: str, view: DocumentView) -> str:
+    """Turn `[[target|alias]]` into markdown links the reader can follow (unresolved marked)."""
+    resolved = {link.target: link.resolved_path for link in view.links}
+
+    def replace(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        target, _, alias = inner.partition("|")
+        target = target.split("#", 1)[0].strip()
+        label = (alias or inner.split("|", 1)[0]).strip().replace("[", "(").replace("]", ")")
+        mark = "" if resolved.get(target) else " ⚠"
+        return f"[{label}{mark}]({LINK_SCHEME}{quote(target, safe='')})"
+
+    return _WIKI_RE.sub(replace, body)
+
+
+def _value(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+class Reader(VerticalScroll, can_focus=True):
+    """Shows one document: header line, problems, then the body rendered as markdown."""
+
+    DEFAULT_CSS = """
+    Reader { height: 1fr; padding: 0 1; }
+    Reader > #reader-title { text-style: bold; color: $text-primary; }
+    Reader > #reader-meta { color: $text-muted; }
+    Reader > #reader-problems { color: $text-warning; margin-bottom: 1; }
+    Reader > Markdown { margin: 0; padding: 0; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view: DocumentView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="reader-title", markup=False)
+        yield Static("", id="reader-meta")
+        yield Static("", id="reader-problems")
+        yield Markdown("", open_links=False)
+
+    def show(self, view: DocumentView | None, empty: str = "Select a source to read it.") -> None:
+        """Show `view` (None shows the empty message); long bodies render off the UI path."""
+        self.view = view
+        title = self.query_one("#reader-title", Static)
+        meta = self.query_one("#reader-meta", Static)
+        problems = self.query_one("#reader-problems", Static)
+        body = self.query_one(Markdown)
+        if view is None:
+            title.update(empty)
+            meta.update("")
+            problems.update("")
+            problems.display = False
+            body.update("")
+            return
+        title.update(view.title)
+        names = HEADER_FIELDS if view.kind == "source" else CLAIM_FIELDS
+        parts = [f"[b]{view.kind}[/b]"]
+        if view.status is not None:
+            status = escape(view.status) + (" [reverse] pending [/reverse]" if view.pending else "")
+            parts.append(f"status: [b]{status}[/b]")
+        for name in names:
+            value = _value(view.fields.get(name))
+            if value:
+                parts.append(f"{name}: {escape(value[:80])}")
+        parts.append(f"[dim]{escape(view.path)}[/dim]")
+        meta.update(" · ".join(parts))
+        shown = [p for p in view.problems if p["severity"] != "info"]
+        problems.display = bool(shown)
+        lines = [f"⚠ {p['code']}{':' + str(p['line']) if p['line'] else ''} {p['message']}"
+                 for p in shown[:12]]
+        if len(shown) > 12:
+            lines.append(f"… and {len(shown) - 12} more")
+        problems.update(Text("\n".join(lines)))
+        text = view.body
+        if view.kind != "source" and view.fields.get("type") is None and view.body.startswith("---"):
+            text = "```\n" + view.body[:20_000] + "\n```"
+        body.update(wiki_to_markdown(text, view))
+        self.scroll_home(animate=False)
