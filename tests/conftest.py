@@ -14,8 +14,9 @@ SEEDS = ROOT / "seeds"
 
 
 @pytest.fixture(autouse=True)
-def private_data_dir(tmp_path_factory: pytest.TempPathFactory,
-                     monkeypatch: pytest.MonkeyPatch) -> Path:
+def private_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Keep the demo KB's working copy out of the real user data directory."""
     path = tmp_path_factory.mktemp("kbtui-data")
     monkeypatch.setenv("KBTUI_DATA_DIR", str(path))

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from corpus_cases import DUMMY, FRISTON, FUTARCHY_PASTED, GLP1, PROPOSAL_14, RAMSTEAD
 from kbtui.cli import main
-from test_corpus import DUMMY, FUTARCHY_PASTED, GLP1, PROPOSAL_14, RAMSTEAD, FRISTON
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -33,14 +33,20 @@ def write(root: Path, rel: str, text: str) -> Path:
     return path
 
 
-CLAIM = "---\ntype: claim\ndomain: d\ndescription: why\nconfidence: likely\nsource: s\ncreated: 2026-01-01\n---\n\n# {title}\n\n{body}\n"
+CLAIM = (
+    "---\ntype: claim\ndomain: d\ndescription: why\nconfidence: likely\nsource: s\n"
+    "created: 2026-01-01\n---\n\n# {title}\n\n{body}\n"
+)
 
 
 @pytest.fixture
 def tiny_kb(tmp_path: Path) -> Path:
     root = tmp_path / "kb"
-    write(root, "domains/d/cheap storage shifts peak demand.md",
-          CLAIM.format(title="cheap storage shifts peak demand", body="See [[_map]]."))
+    write(
+        root,
+        "domains/d/cheap storage shifts peak demand.md",
+        CLAIM.format(title="cheap storage shifts peak demand", body="See [[_map]]."),
+    )
     write(root, "domains/d/_map.md", "# D\n\n- [[cheap storage shifts peak demand]]\n")
     return root
 
@@ -124,11 +130,14 @@ def test_incremental_index_reports_changes(tiny_kb: Path) -> None:
     _, changed = run_json("index", str(tiny_kb))
     assert changed["updated"] == ["domains/d/cheap storage shifts peak demand.md"]
     assert changed["added"] == ["domains/d/new claim about grids.md"]
-    os.rename(tiny_kb / "domains/d/new claim about grids.md",
-              tiny_kb / "domains/d/renamed claim about grids.md")
+    os.rename(
+        tiny_kb / "domains/d/new claim about grids.md",
+        tiny_kb / "domains/d/renamed claim about grids.md",
+    )
     _, renamed = run_json("index", str(tiny_kb))
-    assert renamed["renamed"] == [["domains/d/new claim about grids.md",
-                                   "domains/d/renamed claim about grids.md"]]
+    assert renamed["renamed"] == [
+        ["domains/d/new claim about grids.md", "domains/d/renamed claim about grids.md"]
+    ]
     (tiny_kb / "domains/d/renamed claim about grids.md").unlink()
     _, deleted = run_json("index", str(tiny_kb))
     assert deleted["deleted"] == ["domains/d/renamed claim about grids.md"]
@@ -148,8 +157,9 @@ def test_deleted_target_makes_link_unresolved(tiny_kb: Path) -> None:
 def test_reindex_from_scratch_gives_same_content(tiny_kb: Path, tmp_path: Path) -> None:
     def dump(db: Path) -> list[tuple[object, ...]]:
         with sqlite3.connect(db) as conn:
-            return conn.execute("SELECT path, kind, title, fields_json, body FROM documents "
-                                "ORDER BY path").fetchall()
+            return conn.execute(
+                "SELECT path, kind, title, fields_json, body FROM documents ORDER BY path"
+            ).fetchall()
 
     run("index", str(tiny_kb))
     before = dump(tiny_kb / "kb.sqlite")
@@ -169,8 +179,12 @@ def test_db_option_and_db_never_indexed(tiny_kb: Path, tmp_path: Path) -> None:
 def test_index_kept_out_of_git_status(tiny_kb: Path) -> None:
     subprocess.run(["git", "init", "-q", str(tiny_kb)], check=True)
     run("index", str(tiny_kb))
-    status = subprocess.run(["git", "-C", str(tiny_kb), "status", "--porcelain"],
-                            capture_output=True, text=True, check=True).stdout
+    status = subprocess.run(
+        ["git", "-C", str(tiny_kb), "status", "--porcelain"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "kb.sqlite" not in status and "domains/" in status
 
 

@@ -40,15 +40,19 @@ def test_any_input_parses_without_exception_and_round_trips(name: str) -> None:
 
 
 def test_dates_stay_the_strings_written() -> None:
-    doc = parse_document("inbox/archive/2026-01-00-x.md",
-                         b"---\ntype: source\ndate: 2026-01-00\ncreated: 2025-03-04\n---\n")
+    doc = parse_document(
+        "inbox/archive/2026-01-00-x.md",
+        b"---\ntype: source\ndate: 2026-01-00\ncreated: 2025-03-04\n---\n",
+    )
     assert doc.fields["date"] == "2026-01-00"
     assert doc.fields["created"] == "2025-03-04"
 
 
 def test_duplicate_keys_reported_by_name_and_last_wins() -> None:
-    doc = parse_document("inbox/archive/2024-01-01-x.md",
-                         b"---\ntype: source\nstatus: processing\nstatus: processed\n---\n")
+    doc = parse_document(
+        "inbox/archive/2024-01-01-x.md",
+        b"---\ntype: source\nstatus: processing\nstatus: processed\n---\n",
+    )
     assert doc.fields["status"] == "processed"
     dup = [p for p in doc.problems if p.code == "duplicate-key"]
     assert len(dup) == 1 and "'status'" in dup[0].message and dup[0].line == 4
@@ -108,7 +112,8 @@ def test_lenient_coercion_of_lists() -> None:
 
 
 def test_off_vocabulary_status_kept_verbatim() -> None:
-    doc = parse_document("inbox/archive/2024-01-01-a.md",
-                         b"---\ntype: source\nstatus: complete (13 pages)\n---\n")
+    doc = parse_document(
+        "inbox/archive/2024-01-01-a.md", b"---\ntype: source\nstatus: complete (13 pages)\n---\n"
+    )
     assert doc.status == "complete (13 pages)"
     assert "off-vocabulary" in [p.code for p in doc.problems]

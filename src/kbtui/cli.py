@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -17,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from kbtui.ops import queries
+from kbtui.ops import curation, queries
 from kbtui.ops.indexer import IndexReport
 from kbtui.ops.session import Session, open_session
 from kbtui.ops.workspace import WorkspaceError
@@ -103,7 +104,19 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """`kbtui KB` (a folder, not a command name) means `kbtui open KB`."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and Path(args[0]).is_dir():
+            return "open", self.commands["open"], args
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=_Main, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "db_path",
@@ -116,7 +129,7 @@ def print_json(data: Any) -> None:
 def main(ctx: click.Context, db_path: str | None) -> None:
     """kbtui: curate a markdown knowledge base from the keyboard.
 
-    With no command, opens the app on the bundled demo KB (`kbtui open KB` for another).
+    With no command, opens the app on the bundled demo KB; `kbtui KB` opens another.
     """
     if ctx.invoked_subcommand is None:
         ctx.invoke(open_app, kb=None, db_path=db_path)
@@ -163,6 +176,72 @@ def _describe_report(report: IndexReport) -> None:
                 shown += 1
     for old, new in report.renamed[:20]:
         out.print(f"  renamed  {escape(old)} → {escape(new)}")
+
+
+def _kb_relative(session: Session, path: str) -> str:
+    """A source path as the index keys it: relative to the KB root, with `/`."""
+    candidate = Path(path).expanduser()
+    root = session.workspace.root
+    if candidate.is_absolute() or candidate.exists():
+        try:
+            return candidate.resolve().relative_to(root).as_posix()
+        except ValueError:
+            fail(f"{path} is not inside the KB {root}")
+    return candidate.as_posix()
+
+
+@main.command("status")
+@click.argument("path")
+@click.argument("status", type=click.Choice(curation.TRANSITIONS))
+@click.option("--kb", "kb", type=click.Path(file_okay=False), default=None,
+              help="The KB (default: the one holding PATH, else the demo KB).")
+@db_option
+@click.option("--note", default=None, help="Why (required for null-result).")
+@click.option("--as", "who", default=None, help="Curator name (default: $KBTUI_CURATOR).")
+@json_option
+def status_command(path: str, status: str, kb: str | None, db_path: str | None,
+                   note: str | None, who: str | None, as_json: bool) -> None:
+    """Move the source at PATH to STATUS (pending until export; `kbtui undo` reverts)."""
+    kb = kb or _kb_root_of(path)
+    with session_for(kb, db_path) as session:
+        relative = _kb_relative(session, path)
+        try:
+            action = curation.set_status(session.db, relative, status, note, who)
+        except curation.CurationError as exc:
+            fail(str(exc))
+        if as_json:
+            print_json(action.as_dict())
+        else:
+            out.print(f"{escape(relative)}: {action.from_status or 'no status'} → "
+                      f"[b]{action.to_status}[/b] (pending export)")
+
+
+def _kb_root_of(path: str) -> str | None:
+    """The KB holding `path`: the nearest parent with `inbox/` or `domains/` in it."""
+    candidate = Path(path).expanduser()
+    if not candidate.exists():
+        return None
+    for parent in candidate.resolve().parents:
+        if (parent / "inbox").is_dir() or (parent / "domains").is_dir():
+            return str(parent)
+    return None
+
+
+@main.command("undo")
+@kb_argument
+@db_option
+@json_option
+def undo_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
+    """Undo the last curator action not yet exported."""
+    with session_for(kb, db_path) as session:
+        action = curation.undo_last(session.db)
+        if as_json:
+            print_json({"undone": action.as_dict() if action else None})
+        elif action is None:
+            out.print("Nothing to undo.")
+        else:
+            out.print(f"Undid {escape(action.path)}: {action.from_status or 'no status'} → "
+                      f"{action.to_status}")
 
 
 @main.command("index")

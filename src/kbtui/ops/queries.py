@@ -8,8 +8,6 @@ from typing import Any
 
 import sqlite_utils
 
-from kbtui.ops.suggest import suggest_targets
-
 REPORTED_SEVERITIES = ("error", "warning")
 MATCH_START, MATCH_END = "\x02", "\x03"
 _WORD_RE = re.compile(r"[\w][\w'’]*\*?", re.UNICODE)
@@ -35,6 +33,8 @@ def check(db: sqlite_utils.Database, include_info: bool = False) -> list[FilePro
         "p.line IS NULL, p.line, p.code",
         severities,
     ).fetchall()
+    from kbtui.ops.suggest import suggest_targets  # rapidfuzz loads only for the check
+
     suggestions = suggest_targets(db, (row[6] for row in rows if row[2] == "unresolved-link"))
     grouped: dict[str, FileProblems] = {}
     for path, kind, code, severity, message, line, target in rows:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from kbtui.ops.indexer import IndexReport, Progress, index_kb
 from kbtui.ops.workspace import Workspace, open_workspace
 from kbtui.store.db import open_db
+
+if TYPE_CHECKING:
+    from kbtui.ops.indexer import IndexReport, Progress
 
 
 @dataclass(slots=True)
@@ -22,6 +25,8 @@ class Session:
     report: IndexReport | None = None
 
     def reindex(self, progress: Progress | None = None, full: bool = False) -> IndexReport:
+        from kbtui.ops.indexer import index_kb  # the parsing stack loads only when needed
+
         self.report = index_kb(self.db, self.workspace.root, progress, full=full)
         return self.report
 

@@ -6,13 +6,14 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from kbtui.formats.document import Document
-from kbtui.formats.links import Resolution, WikiLink
-from kbtui.formats.problems import Problem
+if TYPE_CHECKING:
+    from kbtui.formats.document import Document
+    from kbtui.formats.links import Resolution, WikiLink
+    from kbtui.formats.problems import Problem
 
 
 @dataclass(frozen=True, slots=True)

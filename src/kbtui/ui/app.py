@@ -16,7 +16,6 @@ from textual.worker import get_current_worker
 
 from kbtui.ops import desk
 from kbtui.ops.desk import DocumentView
-from kbtui.ops.indexer import index_kb
 from kbtui.ops.session import Session
 from kbtui.store.db import open_db
 from kbtui.ui.commands import ScreenActions
@@ -79,6 +78,8 @@ class KbApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="index")
     def run_index(self) -> None:
         """Bring the index up to date on its own connection; the UI keeps reading meanwhile."""
+        from kbtui.ops.indexer import index_kb  # the parsing stack loads off the start path
+
         worker = get_current_worker()
         try:
             writer = open_db(self.session.workspace.db_path)

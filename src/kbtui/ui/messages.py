@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from kbtui.ops.indexer import IndexReport
+if TYPE_CHECKING:
+    from kbtui.ops.indexer import IndexReport
 
 
 class IndexProgressed(Message):

@@ -28,7 +28,8 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
             continue
         action = f"{id(active.node)}:{binding.action}"
         rows.setdefault(action, []).append(screen.app.get_key_display(binding) or key)
-        meta.setdefault(action, (binding.description, binding.id or ""))
+        if binding.id or action not in meta:
+            meta[action] = (binding.description, binding.id or "")
     return [(" / ".join(dict.fromkeys(keys)), *meta[action]) for action, keys in rows.items()]
 
 

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Markdown, Static
 
 from kbtui.ops.desk import DocumentView
@@ -51,9 +52,14 @@ class Reader(VerticalScroll, can_focus=True):
     Reader > Markdown { margin: 0; padding: 0; }
     """
 
+    BODY_DELAY = 0.12
+    """Seconds the cursor must rest before the body renders: moving stays instant."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.view: DocumentView | None = None
+        self._body_timer: Timer | None = None
+        self._pending_body = ""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="reader-title", markup=False)
@@ -97,5 +103,18 @@ class Reader(VerticalScroll, can_focus=True):
         text = view.body
         if view.kind != "source" and view.fields.get("type") is None and view.body.startswith("---"):
             text = "```\n" + view.body[:20_000] + "\n```"
-        body.update(wiki_to_markdown(text, view))
+        self._pending_body = wiki_to_markdown(text, view)
+        if self._body_timer is not None:
+            self._body_timer.stop()
+        body.update("")
+        self._body_timer = self.set_timer(self.BODY_DELAY, self._render_body)
         self.scroll_home(animate=False)
+
+    def _render_body(self) -> None:
+        """Render the pending body; Textual parses it in a thread and mounts it in batches."""
+        self._body_timer = None
+        self.query_one(Markdown).update(self._pending_body)
+
+    @property
+    def body_pending(self) -> bool:
+        return self._body_timer is not None
