@@ -30,19 +30,42 @@ ROOT = HERE.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "teleo-codex"
 SIZES = {"10k": 10_000, "100k": 100_000}
 QUERIES = {
-    "corpus": ["futarchy", "markov blanket", "GLP-1 obesity", "prediction markets -voting",
-               "attractor state", "collective intelligence", "launch*", "health care costs",
-               "alignment", "superorganism"],
-    "generated": ["grid storage", "transmission", "battery", "tension", "public funding",
-                  "orbital debris", "regulatory capture", "cheap data", "load balancing",
-                  "insurance pools"],
+    "corpus": [
+        "futarchy",
+        "markov blanket",
+        "GLP-1 obesity",
+        "prediction markets -voting",
+        "attractor state",
+        "collective intelligence",
+        "launch*",
+        "health care costs",
+        "alignment",
+        "superorganism",
+    ],
+    "generated": [
+        "grid storage",
+        "transmission",
+        "battery",
+        "tension",
+        "public funding",
+        "orbital debris",
+        "regulatory capture",
+        "cheap data",
+        "load balancing",
+        "insurance pools",
+    ],
 }
 
 
 def child(command: list[str]) -> dict[str, Any]:
     """Run this script in a fresh process for one measurement; return its JSON line."""
-    result = subprocess.run([sys.executable, str(Path(__file__)), *command],
-                            capture_output=True, text=True, check=False, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__)), *command],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     if result.returncode != 0:
         raise SystemExit(f"bench child failed: {command}\n{result.stderr[-2000:]}")
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
@@ -182,21 +205,29 @@ def bench_kb(name: str, work: Path, skip_ui: bool) -> dict[str, Any]:
     index = child(["--child", "index", str(kb), str(db)])
     queries = QUERIES["corpus" if name == "corpus" else "generated"]
     search = child(["--child", "search", str(db), json.dumps(queries)])
-    figures: dict[str, Any] = {"kb": name, "documents": index["documents"],
-                               "floor_s": floor["seconds"], "cold_s": index["cold"],
-                               "no_change_s": index["no_change"],
-                               "peak_mb": index["peak_mb"], "search_median_ms": search["median_ms"]}
+    figures: dict[str, Any] = {
+        "kb": name,
+        "documents": index["documents"],
+        "floor_s": floor["seconds"],
+        "cold_s": index["cold"],
+        "no_change_s": index["no_change"],
+        "peak_mb": index["peak_mb"],
+        "search_median_ms": search["median_ms"],
+    }
     if not skip_ui and name in ("corpus", "100k"):
-        empties = [child(["--child", "paint", "empty", str(kb), str(db)])["first_paint"]
-                   for _ in range(3)]
-        apps = [child(["--child", "paint", "app", str(kb), str(db)])["first_paint"]
-                for _ in range(3)]
+        empties = [
+            child(["--child", "paint", "empty", str(kb), str(db)])["first_paint"] for _ in range(3)
+        ]
+        apps = [
+            child(["--child", "paint", "app", str(kb), str(db)])["first_paint"] for _ in range(3)
+        ]
         figures["empty_app_paint_s"] = statistics.median(empties)
         figures["app_paint_s"] = statistics.median(apps)
         if name == "100k":
             os.environ["BENCH_PRESSES"] = "100"
             figures["per_press_ms"] = child(["--child", "paint", "app", str(kb), str(db)])[
-                "per_press_ms"]
+                "per_press_ms"
+            ]
             del os.environ["BENCH_PRESSES"]
     return figures
 
@@ -205,17 +236,25 @@ def report(figures: dict[str, Any]) -> None:
     floor = figures["floor_s"]
     print(f"\n== {figures['kb']}: {figures['documents']:,} documents")
     print(f"  floor (read + libyaml)  {floor:8.3f} s")
-    print(f"  cold index              {figures['cold_s']:8.3f} s   {figures['cold_s'] / floor:6.1f}x "
-          "floor (target <= 3x on the corpus)")
-    print(f"  no-change re-index      {figures['no_change_s']:8.3f} s   "
-          f"{figures['no_change_s'] / figures['cold_s']:6.1%} of cold (target <= 10%)")
+    print(
+        f"  cold index              {figures['cold_s']:8.3f} s   {figures['cold_s'] / floor:6.1f}x "
+        "floor (target <= 3x on the corpus)"
+    )
+    print(
+        f"  no-change re-index      {figures['no_change_s']:8.3f} s   "
+        f"{figures['no_change_s'] / figures['cold_s']:6.1%} of cold (target <= 10%)"
+    )
     print(f"  peak memory (index)     {figures['peak_mb']:8.0f} MB  (target <= 500 MB at 100k)")
-    print(f"  search median           {figures['search_median_ms']:8.2f} ms  (target <= 20 ms "
-          "at 100k)")
+    print(
+        f"  search median           {figures['search_median_ms']:8.2f} ms  (target <= 20 ms "
+        "at 100k)"
+    )
     if "app_paint_s" in figures:
         ratio = figures["app_paint_s"] / figures["empty_app_paint_s"]
-        print(f"  first paint: app {figures['app_paint_s']:.3f} s, empty app "
-              f"{figures['empty_app_paint_s']:.3f} s   {ratio:5.2f}x (target <= 1.5x)")
+        print(
+            f"  first paint: app {figures['app_paint_s']:.3f} s, empty app "
+            f"{figures['empty_app_paint_s']:.3f} s   {ratio:5.2f}x (target <= 1.5x)"
+        )
     if "per_press_ms" in figures:
         print(f"  down-press in the queue {figures['per_press_ms']:8.1f} ms  (target <= 50 ms)")
 
@@ -240,8 +279,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--kbs", default="corpus,10k,100k")
     parser.add_argument("--skip-ui", action="store_true")
-    parser.add_argument("--work", default=str(Path(os.environ.get("TMPDIR", "/tmp")) /
-                                              "kbtui-bench"))
+    parser.add_argument(
+        "--work", default=str(Path(os.environ.get("TMPDIR", "/tmp")) / "kbtui-bench")
+    )
     options = parser.parse_args()
     work = Path(options.work)
     work.mkdir(parents=True, exist_ok=True)

@@ -21,8 +21,9 @@ def main() -> int:
     python = sys.executable
     failures = 0
     failures += run(python, "-m", "ruff", "check", "src", "tests", "bench", "scripts") != 0
-    failures += run(python, "-m", "ruff", "format", "--check", "src", "tests", "bench",
-                    "scripts") != 0
+    failures += (
+        run(python, "-m", "ruff", "format", "--check", "src", "tests", "bench", "scripts") != 0
+    )
     failures += run(python, "-m", "mypy") != 0
     code = run(python, "-m", "pytest", *sys.argv[1:])
     failures += code != 0

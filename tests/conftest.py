@@ -23,6 +23,14 @@ def private_data_dir(
     return path
 
 
+@pytest.fixture(autouse=True)
+def immediate_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Load the highlighted source at once, so a test can assert right after a key press."""
+    from kbtui.ui.screens.desk import DeskScreen
+
+    monkeypatch.setattr(DeskScreen, "LOAD_DELAY", 0)
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """The shared real KB, read-only; tests needing it skip when it is absent."""
@@ -45,3 +53,82 @@ def seeds_copy(tmp_path: Path) -> Path:
     target = tmp_path / "seeds"
     shutil.copytree(SEEDS, target, ignore=shutil.ignore_patterns("kb.sqlite*"))
     return target
+
+
+SMALL_SOURCE = """\
+---
+type: source
+title: "{title}"
+author: "Field Notes"
+url: https://example.org/{slug}
+date: {date}
+domain: energy
+format: article
+status: {status}
+priority: {priority}
+---
+
+## Content
+
+Notes on {title}.
+
+## Agent Notes
+**Why this matters:** Storage changes the evening peak.
+**KB connections:**
+- [[home batteries flatten the evening peak]] — the claim this supports
+**Extraction hints:**
+- CLAIM: Time-of-use tariffs make home batteries pay back within eight years
+
+## Curator Notes (structured handoff for extractor)
+PRIMARY CONNECTION: [[home batteries flatten the evening peak]]
+WHY ARCHIVED: first field data
+EXTRACTION HINT: focus on payback
+"""
+
+SMALL_CLAIM = """\
+---
+type: claim
+domain: energy
+description: "Measured on 40 homes over a winter."
+confidence: likely
+source: "Field Notes, battery trial"
+created: 2026-01-05
+---
+
+# home batteries flatten the evening peak
+
+Households shift load when stored energy is cheap.
+
+---
+
+Topics:
+- [[_map]]
+"""
+
+
+@pytest.fixture
+def small_kb(tmp_path: Path) -> Path:
+    """Three sources (two unprocessed, one processing), one claim and a map."""
+    root = tmp_path / "small-kb"
+    archive = root / "inbox" / "archive"
+    archive.mkdir(parents=True)
+    for slug, title, date, status, priority in (
+        ("battery-trial", "Battery trial results", "2026-01-03", "unprocessed", "high"),
+        ("tariff-study", "Tariff study", "2025-11-20", "unprocessed", "low"),
+        ("grid-notes", "Grid notes", "2025-10-01", "processing", "medium"),
+    ):
+        (archive / f"{date}-{slug}.md").write_text(
+            SMALL_SOURCE.format(
+                title=title, slug=slug, date=date, status=status, priority=priority
+            ),
+            encoding="utf-8",
+        )
+    domain = root / "domains" / "energy"
+    domain.mkdir(parents=True)
+    (domain / "home batteries flatten the evening peak.md").write_text(
+        SMALL_CLAIM, encoding="utf-8"
+    )
+    (domain / "_map.md").write_text(
+        "# Energy\n\n- [[home batteries flatten the evening peak]]\n", encoding="utf-8"
+    )
+    return root

@@ -30,8 +30,9 @@ def curator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def actions(db: Path) -> list[tuple[str, str, str | None, str | None, str | None, str | None]]:
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT path, who, from_status, to_status, note, undone_at "
-                            "FROM actions ORDER BY id").fetchall()
+        return conn.execute(
+            "SELECT path, who, from_status, to_status, note, undone_at FROM actions ORDER BY id"
+        ).fetchall()
 
 
 async def test_curator_day_on_the_corpus(corpus_copy: Path) -> None:
@@ -81,8 +82,11 @@ async def test_curator_day_on_the_corpus(corpus_copy: Path) -> None:
         await pilot.press("n")
         assert isinstance(app.screen, NullResultDialog)
         await pilot.press(*"only restates known results", "ctrl+s")
-        assert actions(db_path)[-1][2:5] == ("processing", "null-result",
-                                             "only restates known results")
+        assert actions(db_path)[-1][2:5] == (
+            "processing",
+            "null-result",
+            "only restates known results",
+        )
         await pilot.press("4")
         assert queue.row_count == 1
         await pilot.press("u")
@@ -103,10 +107,12 @@ async def test_filter_by_domain_with_keys(corpus_copy: Path) -> None:
         await pilot.press("ctrl+s")
         assert screen.filter.domain == "health"
         queue = screen.query_one("#queue", VirtualTable)
-        expected = desk.queue_ids(app.db, "unprocessed", desk.QueueFilter(domain="health"),
-                                  descending=True)
+        expected = desk.queue_ids(
+            app.db, "unprocessed", desk.QueueFilter(domain="health"), descending=True
+        )
         assert queue.keys == expected and GLP1 in {
-            r.path for r in desk.queue_rows(app.db, expected).values()}
+            r.path for r in desk.queue_rows(app.db, expected).values()
+        }
 
 
 async def test_help_and_claims_view(corpus_copy: Path) -> None:

@@ -115,8 +115,9 @@ class _Main(click.Group):
         return super().resolve_command(ctx, args)
 
 
-@click.group(cls=_Main, invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_Main, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.option(
     "--db",
     "db_path",
@@ -193,14 +194,26 @@ def _kb_relative(session: Session, path: str) -> str:
 @main.command("status")
 @click.argument("path")
 @click.argument("status", type=click.Choice(curation.TRANSITIONS))
-@click.option("--kb", "kb", type=click.Path(file_okay=False), default=None,
-              help="The KB (default: the one holding PATH, else the demo KB).")
+@click.option(
+    "--kb",
+    "kb",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The KB (default: the one holding PATH, else the demo KB).",
+)
 @db_option
 @click.option("--note", default=None, help="Why (required for null-result).")
 @click.option("--as", "who", default=None, help="Curator name (default: $KBTUI_CURATOR).")
 @json_option
-def status_command(path: str, status: str, kb: str | None, db_path: str | None,
-                   note: str | None, who: str | None, as_json: bool) -> None:
+def status_command(
+    path: str,
+    status: str,
+    kb: str | None,
+    db_path: str | None,
+    note: str | None,
+    who: str | None,
+    as_json: bool,
+) -> None:
     """Move the source at PATH to STATUS (pending until export; `kbtui undo` reverts)."""
     kb = kb or _kb_root_of(path)
     with session_for(kb, db_path) as session:
@@ -212,8 +225,10 @@ def status_command(path: str, status: str, kb: str | None, db_path: str | None,
         if as_json:
             print_json(action.as_dict())
         else:
-            out.print(f"{escape(relative)}: {action.from_status or 'no status'} → "
-                      f"[b]{action.to_status}[/b] (pending export)")
+            out.print(
+                f"{escape(relative)}: {action.from_status or 'no status'} → "
+                f"[b]{action.to_status}[/b] (pending export)"
+            )
 
 
 def _kb_root_of(path: str) -> str | None:
@@ -240,8 +255,10 @@ def undo_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
         elif action is None:
             out.print("Nothing to undo.")
         else:
-            out.print(f"Undid {escape(action.path)}: {action.from_status or 'no status'} → "
-                      f"{action.to_status}")
+            out.print(
+                f"Undid {escape(action.path)}: {action.from_status or 'no status'} → "
+                f"{action.to_status}"
+            )
 
 
 @main.command("index")

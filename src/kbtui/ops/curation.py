@@ -73,7 +73,10 @@ def _row_action(row: tuple[Any, ...]) -> Action:
 
 
 def set_status(
-    db: sqlite_utils.Database, path: str, to_status: str, note: str | None = None,
+    db: sqlite_utils.Database,
+    path: str,
+    to_status: str,
+    note: str | None = None,
     who: str | None = None,
 ) -> Action:
     """Record a status transition for the source at `path` (KB-relative)."""
@@ -113,14 +116,22 @@ def undo_last(db: sqlite_utils.Database) -> Action | None:
     with transaction(db):
         db.conn.execute("UPDATE actions SET undone_at = ? WHERE id = ?", (at, row[0]))
     action = _row_action(row)
-    return Action(action.id, action.path, action.action, action.who, action.at,
-                  action.from_status, action.to_status, action.note, at)
+    return Action(
+        action.id,
+        action.path,
+        action.action,
+        action.who,
+        action.at,
+        action.from_status,
+        action.to_status,
+        action.note,
+        at,
+    )
 
 
 def history(db: sqlite_utils.Database, path: str | None = None) -> list[Action]:
     """Actions, newest first (for one source when `path` is given)."""
-    sql = ("SELECT id, path, action, who, at, from_status, to_status, note, undone_at "
-           "FROM actions")
+    sql = "SELECT id, path, action, who, at, from_status, to_status, note, undone_at FROM actions"
     params: tuple[str, ...] = ()
     if path is not None:
         sql += " WHERE path = ?"

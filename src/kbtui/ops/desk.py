@@ -25,7 +25,9 @@ BUCKET_LABELS: Final = {
 }
 SORTS: Final = ("date", "priority", "title")
 _STATUS_SQL = "coalesce(p.to_status, d.status)"
-_PRIORITY_ORDER = "CASE d.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
+_PRIORITY_ORDER = (
+    "CASE d.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
+)
 _FROM = "FROM documents d LEFT JOIN pending_status p ON p.path = d.path"
 
 
@@ -58,11 +60,25 @@ class QueueRow:
     problems: int
 
 
-def _bucket_sql(bucket: str) -> tuple[str, list[Any]]:
+def _pending(db: sqlite_utils.Database) -> dict[str, str]:
+    """Sources with a pending status transition: path -> new status (few, even at 100k)."""
+    rows = db.conn.execute("SELECT path, to_status FROM pending_status")
+    return {path: status for path, status in rows}
+
+
+def _bucket_of(status: str | None) -> str:
+    return status if status in SOURCE_STATUSES else "other"
+
+
+def _bucket_sql(bucket: str, alias: str = "d") -> tuple[str, list[Any]]:
+    """The indexed (on-disk) status condition of a bucket."""
     if bucket == "other":
         marks = ", ".join("?" * len(SOURCE_STATUSES))
-        return f"({_STATUS_SQL} IS NULL OR {_STATUS_SQL} NOT IN ({marks}))", list(SOURCE_STATUSES)
-    return f"{_STATUS_SQL} = ?", [bucket]
+        return (
+            f"({alias}.status IS NULL OR {alias}.status NOT IN ({marks}))",
+            list(SOURCE_STATUSES),
+        )
+    return f"{alias}.status = ?", [bucket]
 
 
 def _filter_sql(flt: QueueFilter) -> tuple[str, list[Any]]:
@@ -88,19 +104,35 @@ def queue_counts(db: sqlite_utils.Database, flt: QueueFilter | None = None) -> d
     extra, params = _filter_sql(flt or QueueFilter())
     counts = dict.fromkeys(BUCKETS, 0)
     rows = db.conn.execute(
-        f"SELECT {_STATUS_SQL}, count(*) {_FROM} WHERE d.kind = 'source'{extra} GROUP BY 1",
+        f"SELECT d.status, count(*) FROM documents d WHERE d.kind = 'source'{extra} "
+        "GROUP BY d.status",
         params,
     ).fetchall()
     for status, count in rows:
-        counts[status if status in SOURCE_STATUSES else "other"] += int(count)
+        counts[_bucket_of(status)] += int(count)
+    pending = _pending(db)
+    if pending:
+        marks = ", ".join("?" * len(pending))
+        moved = db.conn.execute(
+            f"SELECT d.path, d.status FROM documents d WHERE d.kind = 'source' "
+            f"AND d.path IN ({marks}){extra}",
+            [*pending, *params],
+        ).fetchall()
+        for path, status in moved:
+            counts[_bucket_of(status)] -= 1
+            counts[_bucket_of(pending[path])] += 1
     return counts
 
 
 def queue_ids(
-    db: sqlite_utils.Database, bucket: str, flt: QueueFilter | None = None, sort: str = "date",
+    db: sqlite_utils.Database,
+    bucket: str,
+    flt: QueueFilter | None = None,
+    sort: str = "date",
     descending: bool = False,
 ) -> list[int]:
     """Ids of the sources in a bucket, filtered and sorted."""
+    pending = _pending(db)
     where, params = _bucket_sql(bucket)
     extra, more = _filter_sql(flt or QueueFilter())
     order = {
@@ -108,8 +140,19 @@ def queue_ids(
         "priority": f"{_PRIORITY_ORDER} {{dir}}, coalesce(d.date, '') DESC, d.path",
         "title": "d.title COLLATE NOCASE {dir}, d.path",
     }[sort if sort in SORTS else "date"].format(dir="DESC" if descending else "ASC")
+    arriving = [path for path, status in pending.items() if _bucket_of(status) == bucket]
+    leaving = [path for path, status in pending.items() if _bucket_of(status) != bucket]
+    condition = f"({where}"
+    if leaving:
+        condition += f" AND d.path NOT IN ({', '.join('?' * len(leaving))})"
+        params += leaving
+    condition += ")"
+    if arriving:
+        condition = f"({condition} OR d.path IN ({', '.join('?' * len(arriving))}))"
+        params += arriving
     rows = db.conn.execute(
-        f"SELECT d.id {_FROM} WHERE d.kind = 'source' AND {where}{extra} ORDER BY {order}",
+        f"SELECT d.id FROM documents d WHERE d.kind = 'source' AND {condition}{extra} "
+        f"ORDER BY {order}",
         params + more,
     )
     return [row[0] for row in rows]
@@ -155,7 +198,9 @@ class ClaimRow:
 
 
 def claim_ids(
-    db: sqlite_utils.Database, domain: str | None = None, confidence: str | None = None,
+    db: sqlite_utils.Database,
+    domain: str | None = None,
+    confidence: str | None = None,
     text: str = "",
 ) -> list[int]:
     """Ids of claims, by domain then title, narrowed by domain, confidence and text."""
@@ -272,24 +317,44 @@ def load_document(db: sqlite_utils.Database, doc_id: int) -> DocumentView | None
     if row is None:
         return None
     view = DocumentView(
-        id=row[0], path=row[1], kind=row[2], title=row[3], fields=json.loads(row[4]),
-        body=row[5], size=row[6], status=row[7] if row[2] in ("source", "divergence") else None,
+        id=row[0],
+        path=row[1],
+        kind=row[2],
+        title=row[3],
+        fields=json.loads(row[4]),
+        body=row[5],
+        size=row[6],
+        status=row[7] if row[2] in ("source", "divergence") else None,
         pending=bool(row[8]),
-        problems=_dicts(db, "SELECT code, severity, message, line FROM problems WHERE doc_id = ? "
-                        "ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 "
-                        "ELSE 2 END, line", [doc_id]),
+        problems=_dicts(
+            db,
+            "SELECT code, severity, message, line FROM problems WHERE doc_id = ? "
+            "ORDER BY CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 "
+            "ELSE 2 END, line",
+            [doc_id],
+        ),
     )
-    view.handoff = _dicts(db, "SELECT section, label, value, line FROM handoff_fields "
-                          "WHERE doc_id = ? ORDER BY ordinal", [doc_id])
-    view.candidates = _dicts(db, "SELECT ordinal, shape, text, raw, line, origin FROM candidates "
-                             "WHERE doc_id = ? ORDER BY ordinal", [doc_id])
-    view.signals = _dicts(db, "SELECT word, excerpt, line FROM signals WHERE doc_id = ? "
-                          "ORDER BY line", [doc_id])
+    view.handoff = _dicts(
+        db,
+        "SELECT section, label, value, line FROM handoff_fields WHERE doc_id = ? ORDER BY ordinal",
+        [doc_id],
+    )
+    view.candidates = _dicts(
+        db,
+        "SELECT ordinal, shape, text, raw, line, origin FROM candidates "
+        "WHERE doc_id = ? ORDER BY ordinal",
+        [doc_id],
+    )
+    view.signals = _dicts(
+        db, "SELECT word, excerpt, line FROM signals WHERE doc_id = ? ORDER BY line", [doc_id]
+    )
     view.links = [
         LinkView(*link[:7], bool(link[7]))
         for link in db.conn.execute(
             "SELECT raw, target, alias, origin, line, resolved_path, rule, ambiguous FROM links "
-            "WHERE doc_id = ? ORDER BY id", (doc_id,))
+            "WHERE doc_id = ? ORDER BY id",
+            (doc_id,),
+        )
     ]
     view.backlinks = backlinks(db, view.path)
     return view

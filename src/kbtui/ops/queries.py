@@ -152,23 +152,48 @@ def search(
     domain: str | None = None,
     limit: int = 20,
 ) -> list[SearchHit]:
-    """Ranked full-text search over titles, descriptions and bodies."""
+    """Ranked full-text search over titles, descriptions and bodies.
+
+    Ranks inside FTS5 first (no join per match), then fetches rows and snippets for the
+    top hits only: fast even when a common word matches most of 100,000 documents.
+    """
     query = fts_query(text)
     if query is None:
         return []
-    filters = ""
-    params: list[Any] = [query]
-    for column, value in (("kind", kind), ("status", status), ("domain", domain)):
-        if value:
-            filters += f" AND d.{column} = ?"
-            params.append(value)
-    params.append(limit)
-    rows = db.conn.execute(
-        "SELECT d.path, d.kind, d.title, d.status, d.domain, "
-        "snippet(documents_fts, -1, char(2), char(3), '…', 12), "
-        "bm25(documents_fts, 10.0, 4.0, 1.0) AS rank "
-        "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid "
-        f"WHERE documents_fts MATCH ?{filters} ORDER BY rank LIMIT ?",
-        params,
-    ).fetchall()
-    return [SearchHit(*row) for row in rows]
+    filters = [
+        (column, value)
+        for column, value in (("kind", kind), ("status", status), ("domain", domain))
+        if value
+    ]
+    ranked = (
+        "SELECT rowid, bm25(documents_fts, 10.0, 4.0, 1.0) AS score FROM documents_fts "
+        "WHERE documents_fts MATCH ? ORDER BY score"
+    )
+    if filters:
+        where = " AND ".join(f"d.{column} = ?" for column, _ in filters)
+        rows = db.conn.execute(
+            f"SELECT r.rowid, r.score FROM ({ranked}) r JOIN documents d ON d.id = r.rowid "
+            f"WHERE {where} LIMIT ?",
+            [query, *(value for _, value in filters), limit],
+        ).fetchall()
+    else:
+        rows = db.conn.execute(f"{ranked} LIMIT ?", (query, limit)).fetchall()
+    if not rows:
+        return []
+    scores = {row[0]: row[1] for row in rows}
+    marks = ", ".join("?" * len(scores))
+    details = {
+        row[0]: row[1:]
+        for row in db.conn.execute(
+            "SELECT d.id, d.path, d.kind, d.title, d.status, d.domain, "
+            f"snippet(documents_fts, -1, char(2), char(3), '…', 12) FROM documents_fts "
+            f"JOIN documents d ON d.id = documents_fts.rowid WHERE documents_fts MATCH ? "
+            f"AND documents_fts.rowid IN ({marks})",
+            [query, *scores],
+        )
+    }
+    return [
+        SearchHit(*details[doc_id][:5], details[doc_id][5], scores[doc_id])
+        for doc_id in scores
+        if doc_id in details
+    ]

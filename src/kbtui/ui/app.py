@@ -39,8 +39,13 @@ class KbApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("ctrl+r", "reindex", "Re-index", id="app.reindex",
-                tooltip="Re-read changed files into the index"),
+        Binding(
+            "ctrl+r",
+            "reindex",
+            "Re-index",
+            id="app.reindex",
+            tooltip="Re-read changed files into the index",
+        ),
     ]
 
     def __init__(self, session: Session, *, index_on_start: bool = True) -> None:
@@ -87,9 +92,13 @@ class KbApp(App[None]):
             self.post_message(IndexFinished(None, str(exc)))
             return
         try:
-            report = index_kb(writer, self.session.workspace.root,
-                              lambda done, total: None if worker.is_cancelled
-                              else self.post_message(IndexProgressed(done, total)))
+            report = index_kb(
+                writer,
+                self.session.workspace.root,
+                lambda done, total: (
+                    None if worker.is_cancelled else self.post_message(IndexProgressed(done, total))
+                ),
+            )
         except Exception as exc:  # noqa: BLE001
             self.post_message(IndexFinished(None, f"indexing failed: {exc}"))
             return
@@ -111,8 +120,12 @@ class KbApp(App[None]):
         report = message.report
         self.last_report = report
         if report is not None and report.changed:
-            self.notify(f"{len(report.added)} added, {len(report.updated)} updated, "
-                        f"{len(report.deleted)} deleted", title="Index updated", timeout=3)
+            self.notify(
+                f"{len(report.added)} added, {len(report.updated)} updated, "
+                f"{len(report.deleted)} deleted",
+                title="Index updated",
+                timeout=3,
+            )
         for screen in self.screen_stack:
             if isinstance(screen, DeskScreen):
                 screen.refresh_queues()
@@ -136,8 +149,11 @@ class KbApp(App[None]):
     def follow_link(self, view: DocumentView, target: str) -> None:
         link = view.link_for(target)
         if link is None or link.resolved_path is None:
-            self.notify(f"[[{target}]] resolves to nothing in this KB.", severity="warning",
-                        title="Unresolved link")
+            self.notify(
+                f"[[{target}]] resolves to nothing in this KB.",
+                severity="warning",
+                title="Unresolved link",
+            )
             return
         self.open_path(link.resolved_path)
 
@@ -148,7 +164,7 @@ class KbApp(App[None]):
             return
         view = self.screen.query_one(Reader).view
         if view is not None:
-            self.follow_link(view, unquote(event.href[len(LINK_SCHEME):]))
+            self.follow_link(view, unquote(event.href[len(LINK_SCHEME) :]))
 
     def show_claims(self) -> None:
         self.push_screen(ClaimsScreen())
@@ -169,8 +185,12 @@ class KbApp(App[None]):
             with self.suspend():
                 code = subprocess.call(command)
         except SuspendNotSupported:
-            code = subprocess.call(command, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            code = subprocess.call(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         except OSError as exc:
             self.notify(f"cannot run {editor!r}: {exc.strerror}", severity="error")
             return

@@ -20,10 +20,15 @@ class ScreenActions(Provider):
             binding = active.binding
             if not binding.description or binding.system or not active.enabled:
                 continue
-            found.setdefault(binding.description, (
-                binding.description, binding.action, active.node,
-                binding.tooltip or f"key: {keys.get(binding.description, binding.key)}",
-            ))
+            found.setdefault(
+                binding.description,
+                (
+                    binding.description,
+                    binding.action,
+                    active.node,
+                    binding.tooltip or f"key: {keys.get(binding.description, binding.key)}",
+                ),
+            )
         return list(found.values())
 
     async def _run(self, action: str, node: object) -> None:
@@ -38,5 +43,9 @@ class ScreenActions(Provider):
         for description, action, node, help_text in self._actions():
             score = matcher.match(description)
             if score > 0:
-                yield Hit(score, matcher.highlight(description), partial(self._run, action, node),
-                          help=help_text)
+                yield Hit(
+                    score,
+                    matcher.highlight(description),
+                    partial(self._run, action, node),
+                    help=help_text,
+                )

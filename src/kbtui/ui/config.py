@@ -28,5 +28,5 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
         return {}, f"{path}: {exc}"
     keymap = data.get("keymap", {})
     if not isinstance(keymap, dict):
-        return {}, f"{path}: [keymap] must be a table of binding id = \"keys\""
+        return {}, f'{path}: [keymap] must be a table of binding id = "keys"'
     return {str(k): str(v) for k, v in keymap.items() if isinstance(v, str)}, None

@@ -38,15 +38,24 @@ class ClaimsScreen(Screen[None]):
         with Horizontal():
             with Vertical(id="claims-pane"):
                 with Horizontal(id="claims-filters"):
-                    yield Select([(d, d) for d in desk.claim_domains(self.kb.db)],
-                                 prompt="Domain: any", id="claims-domain")
-                    yield Select([(c, c) for c in CLAIM_CONFIDENCES], prompt="Confidence: any",
-                                 id="claims-confidence")
+                    yield Select(
+                        [(d, d) for d in desk.claim_domains(self.kb.db)],
+                        prompt="Domain: any",
+                        id="claims-domain",
+                    )
+                    yield Select(
+                        [(c, c) for c in CLAIM_CONFIDENCES],
+                        prompt="Confidence: any",
+                        id="claims-confidence",
+                    )
                 yield Input(placeholder="/ words in the claim (enter)", id="claims-text")
                 yield Static("", id="claims-info")
-                yield VirtualTable([Column("Claim"), Column("Domain", 16), Column("Conf.", 12)],
-                                   self._fetch_rows, empty_text="No claims match.",
-                                   id="claims")
+                yield VirtualTable(
+                    [Column("Claim"), Column("Domain", 16), Column("Conf.", 12)],
+                    self._fetch_rows,
+                    empty_text="No claims match.",
+                    id="claims",
+                )
             yield Reader(id="reader")
         yield Footer()
 
@@ -56,8 +65,10 @@ class ClaimsScreen(Screen[None]):
 
     def _fetch_rows(self, ids: list[int]) -> dict[int, tuple[str, ...]]:
         rows = desk.claim_rows(self.kb.db, ids)
-        return {key: (("⚠ " if r.problems else "") + r.title, r.domain, r.confidence)
-                for key, r in rows.items()}
+        return {
+            key: (("⚠ " if r.problems else "") + r.title, r.domain, r.confidence)
+            for key, r in rows.items()
+        }
 
     def _select(self, selector: str) -> str | None:
         value = self.query_one(selector, Select).value
@@ -65,9 +76,12 @@ class ClaimsScreen(Screen[None]):
 
     def refresh_claims(self) -> None:
         table = self.query_one("#claims", VirtualTable)
-        keys = desk.claim_ids(self.kb.db, self._select("#claims-domain"),
-                              self._select("#claims-confidence"),
-                              self.query_one("#claims-text", Input).value)
+        keys = desk.claim_ids(
+            self.kb.db,
+            self._select("#claims-domain"),
+            self._select("#claims-confidence"),
+            self.query_one("#claims-text", Input).value,
+        )
         table.set_keys(keys, table.current_key)
         self.query_one("#claims-info", Static).update(f"{len(keys):,} claims")
 

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -32,25 +33,44 @@ class DeskScreen(Screen[None]):
     TITLE = "Desk"
     BINDINGS: ClassVar[list[BindingType]] = [
         *[
-            Binding(str(n), f"bucket('{bucket}')", BUCKET_LABELS[bucket], show=False,
-                    id=f"desk.bucket_{bucket}")
+            Binding(
+                str(n),
+                f"bucket('{bucket}')",
+                BUCKET_LABELS[bucket],
+                show=False,
+                id=f"desk.bucket_{bucket}",
+            )
             for n, bucket in enumerate(BUCKETS, start=1)
         ],
         Binding("slash", "filter", "Filter", id="desk.filter"),
         Binding("S", "cycle_sort", "Sort", id="desk.sort"),
-        Binding("s", "start", "Start", id="desk.start",
-                tooltip="Set the source to processing"),
-        Binding("n", "null_result", "Null-result", id="desk.null_result",
-                tooltip="Set null-result, with the note the KB requires"),
-        Binding("U", "unprocess", "Unprocessed", id="desk.unprocessed",
-                tooltip="Put the source back to unprocessed"),
+        Binding("s", "start", "Start", id="desk.start", tooltip="Set the source to processing"),
+        Binding(
+            "n",
+            "null_result",
+            "Null-result",
+            id="desk.null_result",
+            tooltip="Set null-result, with the note the KB requires",
+        ),
+        Binding(
+            "U",
+            "unprocess",
+            "Unprocessed",
+            id="desk.unprocessed",
+            tooltip="Put the source back to unprocessed",
+        ),
         Binding("u", "undo", "Undo", id="desk.undo"),
         Binding("o", "edit", "Edit", id="desk.edit", tooltip="Open the file in $EDITOR"),
         Binding("v", "claims", "Claims", id="desk.claims", tooltip="Browse all claims"),
     ]
 
+    LOAD_DELAY = 0.08
+    """Seconds the cursor rests before the reader loads: holding j stays smooth."""
+
     def __init__(self) -> None:
         super().__init__()
+        self._load_timer: Timer | None = None
+        self._pending_key: int | None = None
         self.bucket = "unprocessed"
         self.filter = QueueFilter()
         self.sort = "date"
@@ -67,7 +87,9 @@ class DeskScreen(Screen[None]):
                 yield Static("", id="queue-info")
                 table = VirtualTable(
                     [Column("Title"), Column("Date", 10), Column("P", 1), Column("", 1)],
-                    self._fetch_rows, empty_text="No sources here.", id="queue",
+                    self._fetch_rows,
+                    empty_text="No sources here.",
+                    id="queue",
                 )
                 table.row_style = lambda key, cells: "pending" if cells[3] == "•" else None
                 yield table
@@ -83,8 +105,10 @@ class DeskScreen(Screen[None]):
         rows = desk.queue_rows(self.kb.db, ids)
         return {
             key: (
-                ("⚠ " if row.problems else "") + row.title, row.date,
-                PRIORITY_MARK.get(row.priority, " "), "•" if row.pending else " ",
+                ("⚠ " if row.problems else "") + row.title,
+                row.date,
+                PRIORITY_MARK.get(row.priority, " "),
+                "•" if row.pending else " ",
             )
             for key, row in rows.items()
         }
@@ -95,26 +119,35 @@ class DeskScreen(Screen[None]):
         buckets = self.query_one("#buckets", OptionList)
         highlighted = BUCKETS.index(self.bucket)
         buckets.clear_options()
-        buckets.add_options([
-            Option(f"{n} {BUCKET_LABELS[b]:<13}{counts[b]:>7,}", id=b)
-            for n, b in enumerate(BUCKETS, start=1)
-        ])
+        buckets.add_options(
+            [
+                Option(f"{n} {BUCKET_LABELS[b]:<13}{counts[b]:>7,}", id=b)
+                for n, b in enumerate(BUCKETS, start=1)
+            ]
+        )
         buckets.highlighted = highlighted
         table = self.query_one("#queue", VirtualTable)
         previous_key, previous_index = table.current_key, table.cursor
-        keys = desk.queue_ids(self.kb.db, self.bucket, self.filter, self.sort,
-                              descending=self.sort == "date")
+        keys = desk.queue_ids(
+            self.kb.db, self.bucket, self.filter, self.sort, descending=self.sort == "date"
+        )
         if keep_position and previous_key not in keys and keys:
             table.set_keys(keys, keys[min(previous_index, len(keys) - 1)])
         else:
             table.set_keys(keys, previous_key)
         info = f"[b]{BUCKET_LABELS[self.bucket]}[/b] · {len(keys):,} · sort: {self.sort}"
         if not self.filter.is_empty():
-            parts = [f"{k}={v}" for k, v in (("domain", self.filter.domain),
-                                              ("priority", self.filter.priority),
-                                              ("format", self.filter.format),
-                                              ("set", self.filter.linked_set),
-                                              ("text", self.filter.text)) if v]
+            parts = [
+                f"{k}={v}"
+                for k, v in (
+                    ("domain", self.filter.domain),
+                    ("priority", self.filter.priority),
+                    ("format", self.filter.format),
+                    ("set", self.filter.linked_set),
+                    ("text", self.filter.text),
+                )
+                if v
+            ]
             info += f"\nfilter: {escape(', '.join(parts))}"
         self.query_one("#queue-info", Static).update(info)
         if not keys:
@@ -128,7 +161,18 @@ class DeskScreen(Screen[None]):
 
     @on(VirtualTable.Highlighted, "#queue")
     def _source_highlighted(self, event: VirtualTable.Highlighted) -> None:
-        self.show_document(event.key)
+        if self._load_timer is not None:
+            self._load_timer.stop()
+            self._load_timer = None
+        if self.LOAD_DELAY <= 0:
+            self.show_document(event.key)
+            return
+        self._pending_key = event.key
+        self._load_timer = self.set_timer(self.LOAD_DELAY, self._load_pending)
+
+    def _load_pending(self) -> None:
+        self._load_timer = None
+        self.show_document(self._pending_key)
 
     @on(VirtualTable.Selected, "#queue")
     def _source_selected(self, event: VirtualTable.Selected) -> None:
@@ -177,8 +221,11 @@ class DeskScreen(Screen[None]):
         except curation.CurationError as exc:
             self.notify(str(exc), severity="warning")
             return
-        self.notify(f"{action.from_status or 'no status'} → {action.to_status} (pending export;"
-                    " u undoes)", title=view.title[:60], timeout=4)
+        self.notify(
+            f"{action.from_status or 'no status'} → {action.to_status} (pending export; u undoes)",
+            title=view.title[:60],
+            timeout=4,
+        )
         self.refresh_queues(keep_position=True)
 
     def action_start(self) -> None:
@@ -204,8 +251,10 @@ class DeskScreen(Screen[None]):
         if action is None:
             self.notify("Nothing to undo.", timeout=2)
             return
-        self.notify(f"Undid {action.from_status or 'no status'} → {action.to_status} on "
-                    f"{action.path}", timeout=4)
+        self.notify(
+            f"Undid {action.from_status or 'no status'} → {action.to_status} on {action.path}",
+            timeout=4,
+        )
         self.refresh_queues(keep_position=True)
 
     def action_edit(self) -> None:

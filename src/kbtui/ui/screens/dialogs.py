@@ -74,14 +74,24 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Filter sources", classes="dialog-title")
-            yield Input(self.current.text, placeholder="words in title or text (enter applies)",
-                        id="filter-text")
-            for column, label in (("domain", "Domain"), ("priority", "Priority"),
-                                  ("format", "Format"), ("linked_set", "Linked set")):
+            yield Input(
+                self.current.text,
+                placeholder="words in title or text (enter applies)",
+                id="filter-text",
+            )
+            for column, label in (
+                ("domain", "Domain"),
+                ("priority", "Priority"),
+                ("format", "Format"),
+                ("linked_set", "Linked set"),
+            ):
                 values = self.options.get(column, [])
-                yield Select([(v, v) for v in values], prompt=f"{label}: any",
-                             value=getattr(self.current, column) or Select.NULL,
-                             id=f"filter-{column}")
+                yield Select(
+                    [(v, v) for v in values],
+                    prompt=f"{label}: any",
+                    value=getattr(self.current, column) or Select.NULL,
+                    id=f"filter-{column}",
+                )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Apply (enter)", variant="primary", id="apply")
                 yield Button("Clear (ctrl+x)", id="clear")
@@ -95,11 +105,15 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
         return value if isinstance(value, str) else None
 
     def action_apply(self) -> None:
-        self.dismiss(QueueFilter(
-            domain=self._value("domain"), priority=self._value("priority"),
-            format=self._value("format"), linked_set=self._value("linked_set"),
-            text=self.query_one("#filter-text", Input).value.strip(),
-        ))
+        self.dismiss(
+            QueueFilter(
+                domain=self._value("domain"),
+                priority=self._value("priority"),
+                format=self._value("format"),
+                linked_set=self._value("linked_set"),
+                text=self.query_one("#filter-text", Input).value.strip(),
+            )
+        )
 
     def action_clear(self) -> None:
         self.dismiss(QueueFilter())
@@ -112,4 +126,5 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         {"apply": self.action_apply, "clear": self.action_clear}.get(
-            event.button.id or "", self.action_cancel)()
+            event.button.id or "", self.action_cancel
+        )()

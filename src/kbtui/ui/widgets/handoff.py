@@ -25,8 +25,10 @@ def connection_links(view: DocumentView) -> list[LinkView]:
             later = [line for line in starts if line > item["line"]]
             spans.append((item["line"], later[0] - 1 if later else item["line"] + 200))
     connections = [
-        link for link in view.links
-        if link.origin == "body" and link.line is not None
+        link
+        for link in view.links
+        if link.origin == "body"
+        and link.line is not None
         and any(start <= link.line <= end for start, end in spans)
     ]
     seen: set[str] = set()
@@ -55,8 +57,11 @@ def _inline(value: str) -> str:
 
 
 def _section_text(view: DocumentView, section: str, name: str) -> str:
-    items = [h for h in view.handoff
-             if h["section"] == section and h["label"].lower() != "kb connections"]
+    items = [
+        h
+        for h in view.handoff
+        if h["section"] == section and h["label"].lower() != "kb connections"
+    ]
     if not items:
         return ""
     lines = [f"[b u]{name}[/]"]
@@ -85,8 +90,7 @@ class HandoffPanel(VerticalScroll):
         yield Static("", id="handoff-signals")
         yield Static("Claim candidates", classes="section", id="candidates-heading")
         yield Static("", id="handoff-candidates")
-        yield Static("Connections (enter to follow)", classes="section",
-                     id="connections-heading")
+        yield Static("Connections (enter to follow)", classes="section", id="connections-heading")
         yield OptionList(id="connections")
         yield Static("", id="agent-fields")
 
@@ -109,27 +113,32 @@ class HandoffPanel(VerticalScroll):
         if not view.handoff:
             curator.update("[i]No handoff: this source has no Agent Notes or Curator Notes.[/i]")
         if view.candidates:
-            candidates.update("\n".join(
-                f"[b]{c['ordinal']}.[/b] ☐ {escape(c['text'])} [dim]({c['shape']})[/dim]"
-                for c in view.candidates
-            ))
+            candidates.update(
+                "\n".join(
+                    f"[b]{c['ordinal']}.[/b] ☐ {escape(c['text'])} [dim]({c['shape']})[/dim]"
+                    for c in view.candidates
+                )
+            )
         else:
             candidates.update("[dim]No claim candidates found in the extraction hints.[/dim]")
         if view.signals:
             words = sorted({s["word"] for s in view.signals})
             excerpt = view.signals[0]["excerpt"]
-            signals.update(f"⚡ Divergence signal ({', '.join(words)}): "
-                           f"[i]{escape(excerpt[:200])}[/i]")
+            signals.update(
+                f"⚡ Divergence signal ({', '.join(words)}): [i]{escape(excerpt[:200])}[/i]"
+            )
             signals.display = True
         else:
             signals.update("")
             signals.display = False
         links = connection_links(view)
         primary = {link.target for link in links if link.origin == "primary_connection"}
-        connections.add_options([
-            link_option(link, "[b]PRIMARY[/b] " if link.target in primary else "")
-            for link in links
-        ])
+        connections.add_options(
+            [
+                link_option(link, "[b]PRIMARY[/b] " if link.target in primary else "")
+                for link in links
+            ]
+        )
         if links:
             connections.highlighted = 0
         self.query_one("#connections-heading", Static).update(

@@ -95,13 +95,19 @@ class Reader(VerticalScroll, can_focus=True):
         meta.update(" · ".join(parts))
         shown = [p for p in view.problems if p["severity"] != "info"]
         problems.display = bool(shown)
-        lines = [f"⚠ {p['code']}{':' + str(p['line']) if p['line'] else ''} {p['message']}"
-                 for p in shown[:12]]
+        lines = [
+            f"⚠ {p['code']}{':' + str(p['line']) if p['line'] else ''} {p['message']}"
+            for p in shown[:12]
+        ]
         if len(shown) > 12:
             lines.append(f"… and {len(shown) - 12} more")
         problems.update(Text("\n".join(lines)))
         text = view.body
-        if view.kind != "source" and view.fields.get("type") is None and view.body.startswith("---"):
+        if (
+            view.kind != "source"
+            and view.fields.get("type") is None
+            and view.body.startswith("---")
+        ):
             text = "```\n" + view.body[:20_000] + "\n```"
         self._pending_body = wiki_to_markdown(text, view)
         if self._body_timer is not None:

@@ -37,6 +37,10 @@ class Column:
 def _fit(text: str, width: int) -> str:
     """Cut or pad `text` to exactly `width` cells, with an ellipsis when cut."""
     text = " ".join(text.split())
+    if text.isascii():
+        if len(text) <= width:
+            return text + " " * (width - len(text))
+        return text[: max(width - 1, 0)] + "…" if width > 0 else ""
     if cell_len(text) <= width:
         return text + " " * (width - cell_len(text))
     out, used = [], 0
@@ -105,9 +109,16 @@ class VirtualTable(ScrollView, can_focus=True):
         def control(self) -> VirtualTable:
             return self.table
 
-    def __init__(self, columns: Sequence[Column], fetch: Fetch, *, empty_text: str = "Nothing here.",
-                 name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        fetch: Fetch,
+        *,
+        empty_text: str = "Nothing here.",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.columns = list(columns)
         self._fetch = fetch

@@ -1,0 +1,113 @@
+"""Keys, the command palette, the keymap file, $EDITOR and re-indexing, on a small KB."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from app_helpers import make_app
+from textual.command import CommandPalette
+
+from kbtui.ui.screens.desk import DeskScreen
+from kbtui.ui.widgets.reader import Reader
+from kbtui.ui.widgets.virtual_table import VirtualTable
+
+BATTERY = "inbox/archive/2026-01-03-battery-trial.md"
+
+
+@pytest.fixture(autouse=True)
+def curator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("KBTUI_CURATOR", "tester")
+    config = tmp_path / "config.toml"
+    monkeypatch.setenv("KBTUI_CONFIG", str(config))
+    return config
+
+
+def last_status(kb: Path) -> tuple[str, str] | None:
+    with sqlite3.connect(kb / "kb.sqlite") as conn:
+        row = conn.execute(
+            "SELECT path, to_status FROM actions WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+async def test_queue_sorts_and_moves(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DeskScreen)
+        queue = screen.query_one("#queue", VirtualTable)
+        assert queue.row_count == 2
+        assert screen.query_one(Reader).view.path == BATTERY  # newest first
+        await pilot.press("S")
+        assert screen.sort == "priority"
+        await pilot.press("S")
+        assert screen.sort == "title"
+        assert screen.query_one(Reader).view.title == "Battery trial results"
+        await pilot.press("j")
+        assert screen.query_one(Reader).view.title == "Tariff study"
+        await pilot.press("k", "3")
+        assert queue.row_count == 0 and screen.query_one(Reader).view is None
+
+
+async def test_command_palette_offers_screen_actions(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"Start")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert last_status(small_kb) == (BATTERY, "processing")
+
+
+async def test_keymap_file_rebinds_keys(small_kb: Path, curator: Path) -> None:
+    curator.write_text('[keymap]\n"desk.start" = "b"\n', encoding="utf-8")
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        assert last_status(small_kb) is None
+        await pilot.press("b")
+        assert last_status(small_kb) == (BATTERY, "processing")
+
+
+async def test_bad_config_is_a_notice_not_a_crash(small_kb: Path, curator: Path) -> None:
+    curator.write_text("[keymap\n", encoding="utf-8")
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert any("Config not read" in (n.title or "") for n in app._notifications)
+
+
+async def test_editor_then_reindex(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys\nopen(sys.argv[1], 'a').write('\\nEdited by hand.\\n')\n")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.last_report is not None and app.last_report.updated == [BATTERY]
+        assert "Edited by hand." in app.screen.query_one(Reader).view.body
+
+
+async def test_ctrl_r_picks_up_new_files(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DeskScreen)
+        new = small_kb / "inbox/archive/2026-02-01-new-arrival.md"
+        new.write_text(
+            (small_kb / BATTERY).read_text().replace("Battery trial results", "New arrival")
+        )
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.query_one("#queue", VirtualTable).row_count == 3

@@ -1,0 +1,91 @@
+"""Pictures of the screens (pytest-textual-snapshot): what a curator sees, pinned."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from app_helpers import make_app
+from textual.pilot import Pilot
+
+from kbtui.ui.widgets.reader import Reader
+
+SnapCompare = Callable[..., bool]
+
+SOURCE_WITH_PROBLEMS = """\
+---
+type: source
+title: "Battery swap stations: a field report"
+author: "Depot Review"
+url: https://example.org/swap
+date: 2025-09-00
+domain: energy-storage
+status: complete (draft)
+status: processing
+claims_extracted: 0
+priority: high
+---
+
+## Content
+
+A field report on swap stations, with a [[link to a claim nobody wrote]].
+"""
+
+
+@pytest.fixture(autouse=True)
+def quiet_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KBTUI_CURATOR", "tester")
+    monkeypatch.setenv("KBTUI_CONFIG", str(tmp_path / "no-config.toml"))
+
+
+def settle(*keys: str) -> Callable[[Pilot[Any]], Any]:
+    """Press keys, then wait until the reader's body has rendered."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        if keys:
+            await pilot.press(*keys)
+        await pilot.pause(Reader.BODY_DELAY + 0.3)
+        await pilot.pause()
+
+    return run
+
+
+def test_main_screen(snap_compare: SnapCompare, seeds_copy: Path) -> None:
+    """The desk on the demo KB: status buckets with counts, the unprocessed queue, the first
+    source in the reader and its handoff (curator notes, candidates, connections)."""
+    assert snap_compare(make_app(seeds_copy), terminal_size=(120, 40), run_before=settle())
+
+
+def test_narrow_layout(snap_compare: SnapCompare, seeds_copy: Path) -> None:
+    """The same desk at 80x24: all three panes still usable."""
+    assert snap_compare(make_app(seeds_copy), terminal_size=(80, 24), run_before=settle())
+
+
+def test_help_screen(snap_compare: SnapCompare, seeds_copy: Path) -> None:
+    """Help lists every key on the desk with its action and binding id."""
+    assert snap_compare(
+        make_app(seeds_copy), terminal_size=(120, 40), run_before=settle("question_mark")
+    )
+
+
+def test_null_result_dialog(snap_compare: SnapCompare, seeds_copy: Path) -> None:
+    """n opens the null-result dialog, asking for the note the KB requires."""
+    assert snap_compare(
+        make_app(seeds_copy), terminal_size=(120, 40), run_before=settle("n", *"already covered")
+    )
+
+
+def test_source_with_problems(snap_compare: SnapCompare, seeds_copy: Path) -> None:
+    """A source whose file has problems shows them above its body, not hidden."""
+    (seeds_copy / "inbox/archive/2025-09-00-depot-review-swap-stations.md").write_text(
+        SOURCE_WITH_PROBLEMS, encoding="utf-8"
+    )
+    assert snap_compare(make_app(seeds_copy), terminal_size=(120, 40), run_before=settle("2"))
+
+
+def test_claims_view(snap_compare: SnapCompare, seeds_copy: Path) -> None:
+    """v lists every claim with domain and confidence; the reader previews the first."""
+    assert snap_compare(make_app(seeds_copy), terminal_size=(120, 40), run_before=settle("v"))
