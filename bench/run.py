@@ -14,6 +14,7 @@ For each KB (the shared corpus, and generated KBs of 10k and 100k sources):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -93,10 +94,8 @@ def measure_floor(kb: Path) -> dict[str, Any]:
             if text.startswith("---\n"):
                 end = text.find("\n---", 4)
                 if end > 0:
-                    try:
-                        yaml.load(text[4:end], Loader=loader)  # noqa: S506 - safe loader
-                    except (yaml.YAMLError, ValueError):
-                        pass
+                    with contextlib.suppress(yaml.YAMLError, ValueError):
+                        yaml.load(text[4:end], Loader=loader)
     return {"seconds": time.perf_counter() - started, "files": files, "peak_mb": peak_mb()}
 
 

@@ -6,8 +6,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from app_helpers import make_app, static_text
-from corpus_cases import GLP1, RAMSTEAD
 from textual.widgets import OptionList
 
 from kbtui.ops import desk
@@ -18,6 +16,9 @@ from kbtui.ui.screens.document import DocumentScreen
 from kbtui.ui.screens.help import HelpScreen, binding_rows
 from kbtui.ui.widgets.reader import Reader
 from kbtui.ui.widgets.virtual_table import VirtualTable
+
+from app_helpers import make_app, static_text
+from corpus_cases import GLP1, RAMSTEAD
 
 SIZE = (120, 40)
 
@@ -70,7 +71,8 @@ async def test_curator_day_on_the_corpus(corpus_copy: Path) -> None:
         assert claim.kind == "claim" and claim.title.startswith("Markov blankets enable")
         assert any(b.path == RAMSTEAD for b in claim.backlinks)
         await pilot.press("escape")
-        assert app.screen is screen and reader.view.path == RAMSTEAD
+        assert isinstance(app.screen, DeskScreen)
+        assert reader.view is not None and reader.view.path == RAMSTEAD
 
         # Start it, then set null-result with a note, then undo.
         queue.focus()

@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from app_helpers import make_app
 from textual.command import CommandPalette
 
+from kbtui.ops.desk import DocumentView
+from kbtui.ui.app import KbApp
 from kbtui.ui.screens.desk import DeskScreen
 from kbtui.ui.widgets.reader import Reader
 from kbtui.ui.widgets.virtual_table import VirtualTable
+
+from app_helpers import make_app
 
 BATTERY = "inbox/archive/2026-01-03-battery-trial.md"
 
@@ -23,6 +26,12 @@ def curator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     config = tmp_path / "config.toml"
     monkeypatch.setenv("KBTUI_CONFIG", str(config))
     return config
+
+
+def reader_view(app: KbApp) -> DocumentView:
+    view = app.screen.query_one(Reader).view
+    assert view is not None
+    return view
 
 
 def last_status(kb: Path) -> tuple[str, str] | None:
@@ -40,14 +49,14 @@ async def test_queue_sorts_and_moves(small_kb: Path) -> None:
         assert isinstance(screen, DeskScreen)
         queue = screen.query_one("#queue", VirtualTable)
         assert queue.row_count == 2
-        assert screen.query_one(Reader).view.path == BATTERY  # newest first
+        assert reader_view(app).path == BATTERY  # newest first
         await pilot.press("S")
         assert screen.sort == "priority"
         await pilot.press("S")
         assert screen.sort == "title"
-        assert screen.query_one(Reader).view.title == "Battery trial results"
+        assert reader_view(app).title == "Battery trial results"
         await pilot.press("j")
-        assert screen.query_one(Reader).view.title == "Tariff study"
+        assert reader_view(app).title == "Tariff study"
         await pilot.press("k", "3")
         assert queue.row_count == 0 and screen.query_one(Reader).view is None
 
@@ -95,7 +104,7 @@ async def test_editor_then_reindex(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.last_report is not None and app.last_report.updated == [BATTERY]
-        assert "Edited by hand." in app.screen.query_one(Reader).view.body
+        assert "Edited by hand." in reader_view(app).body
 
 
 async def test_ctrl_r_picks_up_new_files(small_kb: Path) -> None:

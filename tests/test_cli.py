@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from corpus_cases import DUMMY, FRISTON, FUTARCHY_PASTED, GLP1, PROPOSAL_14, RAMSTEAD
 from kbtui.cli import main
+
+from corpus_cases import DUMMY, FRISTON, FUTARCHY_PASTED, GLP1, PROPOSAL_14, RAMSTEAD
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -11,6 +11,10 @@ from typing import Any
 import pytest
 import sqlite_utils
 
+from kbtui.formats.document import parse_document
+from kbtui.ops.indexer import index_kb
+from kbtui.store.db import open_db
+
 from corpus_cases import (
     DRIFT,
     DUMMY,
@@ -22,9 +26,6 @@ from corpus_cases import (
     RAMSTEAD,
     SUPERORGANISM,
 )
-from kbtui.formats.document import parse_document
-from kbtui.ops.indexer import index_kb
-from kbtui.store.db import open_db
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_helpers import make_app
 from textual.pilot import Pilot
 
 from kbtui.ui.widgets.reader import Reader
+
+from app_helpers import make_app
 
 SnapCompare = Callable[..., bool]
 

@@ -170,7 +170,20 @@ def queue_rows(db: sqlite_utils.Database, ids: list[int]) -> dict[int, QueueRow]
         f"{_FROM} WHERE d.id IN ({marks})",
         ids,
     ).fetchall()
-    return {row[0]: QueueRow(*row[:7], bool(row[7]), int(row[8])) for row in rows}
+    return {
+        row[0]: QueueRow(
+            id=row[0],
+            path=row[1],
+            title=row[2],
+            date=row[3],
+            domain=row[4],
+            priority=row[5],
+            status=row[6],
+            pending=bool(row[7]),
+            problems=int(row[8]),
+        )
+        for row in rows
+    }
 
 
 def filter_options(db: sqlite_utils.Database) -> dict[str, list[str]]:
@@ -349,7 +362,16 @@ def load_document(db: sqlite_utils.Database, doc_id: int) -> DocumentView | None
         db, "SELECT word, excerpt, line FROM signals WHERE doc_id = ? ORDER BY line", [doc_id]
     )
     view.links = [
-        LinkView(*link[:7], bool(link[7]))
+        LinkView(
+            raw=link[0],
+            target=link[1],
+            alias=link[2],
+            origin=link[3],
+            line=link[4],
+            resolved_path=link[5],
+            rule=link[6],
+            ambiguous=bool(link[7]),
+        )
         for link in db.conn.execute(
             "SELECT raw, target, alias, origin, line, resolved_path, rule, ambiguous FROM links "
             "WHERE doc_id = ? ORDER BY id",

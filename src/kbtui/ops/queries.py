@@ -193,7 +193,15 @@ def search(
         )
     }
     return [
-        SearchHit(*details[doc_id][:5], details[doc_id][5], scores[doc_id])
+        SearchHit(
+            path=details[doc_id][0],
+            kind=details[doc_id][1],
+            title=details[doc_id][2],
+            status=details[doc_id][3],
+            domain=details[doc_id][4],
+            snippet=details[doc_id][5],
+            rank=scores[doc_id],
+        )
         for doc_id in scores
         if doc_id in details
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote
 
 from textual import on, work
@@ -26,6 +26,9 @@ from kbtui.ui.screens.desk import DeskScreen
 from kbtui.ui.screens.document import DocumentScreen
 from kbtui.ui.screens.help import HelpScreen
 from kbtui.ui.widgets.reader import LINK_SCHEME, Reader
+
+if TYPE_CHECKING:
+    from kbtui.ops.indexer import IndexReport
 
 NARROW_WIDTH = 100
 
@@ -53,7 +56,7 @@ class KbApp(App[None]):
         self.session = session
         self.db = session.db
         self.index_on_start = index_on_start
-        self.last_report = None
+        self.last_report: IndexReport | None = None
         name = "demo KB" if session.workspace.is_demo else session.workspace.root.name
         self.sub_title = name
 
@@ -88,18 +91,21 @@ class KbApp(App[None]):
         worker = get_current_worker()
         try:
             writer = open_db(self.session.workspace.db_path)
-        except Exception as exc:  # noqa: BLE001 - any failure becomes a message, not a crash
+        except Exception as exc:
             self.post_message(IndexFinished(None, str(exc)))
             return
+
+        def progress(done: int, total: int) -> None:
+            if not worker.is_cancelled:
+                self.post_message(IndexProgressed(done, total))
+
         try:
             report = index_kb(
                 writer,
                 self.session.workspace.root,
-                lambda done, total: (
-                    None if worker.is_cancelled else self.post_message(IndexProgressed(done, total))
-                ),
+                progress,
             )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.post_message(IndexFinished(None, f"indexing failed: {exc}"))
             return
         finally:

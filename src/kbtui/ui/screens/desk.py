@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from kbtui.ops import curation, desk
 from kbtui.ops.desk import BUCKET_LABELS, BUCKETS, SORTS, QueueFilter
+from kbtui.ui.markup import escape
 from kbtui.ui.screens.dialogs import FilterDialog, NullResultDialog
 from kbtui.ui.widgets.handoff import HandoffPanel
 from kbtui.ui.widgets.reader import Reader
@@ -86,7 +86,12 @@ class DeskScreen(Screen[None]):
                 yield OptionList(id="buckets")
                 yield Static("", id="queue-info")
                 table = VirtualTable(
-                    [Column("Title"), Column("Date", 10), Column("P", 1), Column("", 1)],
+                    [
+                        Column("Title"),
+                        Column("Date", 10, optional=True),
+                        Column("P", 1),
+                        Column("", 1),
+                    ],
                     self._fetch_rows,
                     empty_text="No sources here.",
                     id="queue",

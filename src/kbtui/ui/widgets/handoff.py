@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from kbtui.ops.desk import Backlink, DocumentView, LinkView
+from kbtui.ui.markup import escape
 
 _BOLD_RE = re.compile(r"\*\*([^*\n]+?)\*\*")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -13,6 +12,7 @@ from textual.timer import Timer
 from textual.widgets import Markdown, Static
 
 from kbtui.ops.desk import DocumentView
+from kbtui.ui.markup import escape
 
 HEADER_FIELDS = ("author", "date", "domain", "format", "priority")
 CLAIM_FIELDS = ("domain", "confidence", "created", "source")

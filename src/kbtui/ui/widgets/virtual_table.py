@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 PAGE = 200
+MIN_FLEX = 20
 Cells = tuple[str, ...]
 Fetch = Callable[[list[int]], dict[int, Cells]]
 
@@ -32,6 +33,8 @@ class Column:
 
     label: str
     width: int = 0
+    optional: bool = False
+    """Hidden when the flexible column would be left narrower than `MIN_FLEX`."""
 
 
 def _fit(text: str, width: int) -> str:
@@ -172,15 +175,21 @@ class VirtualTable(ScrollView, can_focus=True):
         return self._cache.get(key)
 
     def _widths(self, total: int) -> list[int]:
-        fixed = sum(c.width + 1 for c in self.columns if c.width)
-        flexible = [c for c in self.columns if not c.width]
-        spare = max(total - fixed - len(flexible), 8)
-        share = spare // max(len(flexible), 1)
-        return [c.width if c.width else share for c in self.columns]
+        """Column widths for `total` cells; optional columns give way to the flexible one."""
+        shown = list(self.columns)
+        while True:
+            fixed = sum(c.width + 1 for c in shown if c.width)
+            flexible = [c for c in shown if not c.width]
+            share = max(total - fixed - len(flexible) + 1, 8) // max(len(flexible), 1)
+            optional = [c for c in shown if c.optional]
+            if share >= MIN_FLEX or not optional:
+                break
+            shown.remove(optional[0])
+        return [(c.width or share) if c in shown else 0 for c in self.columns]
 
     def _line(self, cells: Sequence[str], width: int, style: Style) -> Strip:
         widths = self._widths(width)
-        text = " ".join(_fit(cell, w) for cell, w in zip(cells, widths, strict=False))
+        text = " ".join(_fit(cell, w) for cell, w in zip(cells, widths, strict=False) if w)
         return Strip([Segment(_fit(text, width), style)]).adjust_cell_length(width, style)
 
     def render_line(self, y: int) -> Strip:
