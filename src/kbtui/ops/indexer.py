@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -201,7 +202,8 @@ def index_kb(
             store.delete_documents(db, (state.id for state in gone.values()))
         report.deleted.extend(sorted(gone))
     if paths_changed or full:
-        _reresolve_all(db, resolver)
+        if known:
+            _reresolve(db, resolver, set(changed_ids))
         _refresh_kb_problems(db, None)
     elif changed_ids:
         _refresh_kb_problems(db, changed_ids)
@@ -210,32 +212,49 @@ def index_kb(
     return report
 
 
-def _reresolve_all(db: sqlite_utils.Database, resolver: LinkResolver) -> None:
-    """Re-resolve every link after files appeared or vanished (targets may have moved)."""
-    rows = db.conn.execute(
-        "SELECT links.id, links.target, documents.path, links.resolved_path, links.rule "
-        "FROM links JOIN documents ON documents.id = links.doc_id"
-    ).fetchall()
-    updates = []
-    for link_id, target, path, old_path, old_rule in rows:
-        res = resolver.resolve(target, path)
-        if (res.path, res.rule) != (old_path, old_rule) or res.ambiguous:
-            updates.append(
-                (
-                    res.path,
-                    res.rule,
-                    int(res.ambiguous),
-                    json.dumps(list(res.candidates)) if res.candidates else None,
-                    int(res.non_canonical),
-                    link_id,
+def _batches(db: sqlite_utils.Database, sql: str, size: int = 20_000) -> Iterator[list[Any]]:
+    """Rows of `sql` (which selects `links.id` first and takes `links.id > ?`) in id order."""
+    last = 0
+    while True:
+        rows = db.conn.execute(f"{sql} ORDER BY links.id LIMIT {size}", (last,)).fetchall()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+def _reresolve(db: sqlite_utils.Database, resolver: LinkResolver, fresh: set[int]) -> None:
+    """Re-resolve links of documents not just written, after files appeared or vanished."""
+    sql = (
+        "SELECT links.id, links.doc_id, links.target, documents.path, links.resolved_path, "
+        "links.rule, links.ambiguous FROM links JOIN documents ON documents.id = links.doc_id "
+        "WHERE links.id > ?"
+    )
+    for rows in _batches(db, sql):
+        updates = []
+        for link_id, doc_id, target, path, old_path, old_rule, old_ambiguous in rows:
+            if doc_id in fresh:
+                continue
+            res = resolver.resolve(target, path)
+            if (res.path, res.rule, int(res.ambiguous)) != (old_path, old_rule, old_ambiguous):
+                candidates = json.dumps(list(res.candidates)) if res.candidates else None
+                updates.append(
+                    (
+                        res.path,
+                        res.rule,
+                        int(res.ambiguous),
+                        candidates,
+                        int(res.non_canonical),
+                        link_id,
+                    )
                 )
-            )
-    with transaction(db):
-        db.conn.executemany(
-            "UPDATE links SET resolved_path = ?, rule = ?, ambiguous = ?, candidates_json = ?, "
-            "non_canonical = ? WHERE id = ?",
-            updates,
-        )
+        if updates:
+            with transaction(db):
+                db.conn.executemany(
+                    "UPDATE links SET resolved_path = ?, rule = ?, ambiguous = ?, "
+                    "candidates_json = ?, non_canonical = ? WHERE id = ?",
+                    updates,
+                )
 
 
 def _link_problem(
@@ -284,32 +303,15 @@ def _link_problem(
 
 def _refresh_kb_problems(db: sqlite_utils.Database, doc_ids: list[int] | None) -> None:
     """Recompute the problems that depend on the rest of the KB (links, duplicates)."""
-    where = ""
-    params: list[int] = []
+    if doc_ids is not None and not doc_ids:
+        return
+    sql = (
+        "SELECT links.id, links.doc_id, origin, target, raw, line, resolved_path, rule, "
+        "ambiguous, candidates_json FROM links WHERE links.id > ? AND (resolved_path IS NULL "
+        "OR ambiguous = 1 OR rule IN ('md-suffix', 'normalised'))"
+    )
     if doc_ids is not None:
-        if not doc_ids:
-            return
-        where = f"WHERE links.doc_id IN ({', '.join('?' * len(doc_ids))})"
-        params = doc_ids
-    rows = db.conn.execute(
-        "SELECT links.doc_id, origin, target, raw, line, resolved_path, rule, "
-        f"ambiguous, candidates_json FROM links {where}",
-        params,
-    ).fetchall()
-    problems: list[tuple[int, Problem, str | None]] = []
-    for doc_id, origin, target, raw, line, resolved, rule, ambiguous, cands in rows:
-        for problem in _link_problem(
-            origin,
-            target,
-            raw,
-            line,
-            resolved,
-            rule,
-            bool(ambiguous),
-            json.loads(cands) if cands else [],
-        ):
-            problems.append((doc_id, problem, target))
-    problems.extend(_duplicate_sources(db, doc_ids))
+        sql += f" AND links.doc_id IN ({', '.join(str(int(i)) for i in doc_ids)})"
     with transaction(db):
         if doc_ids is None:
             db.conn.execute("DELETE FROM problems WHERE scope = 'kb'")
@@ -317,6 +319,28 @@ def _refresh_kb_problems(db: sqlite_utils.Database, doc_ids: list[int] | None) -
             db.conn.executemany(
                 "DELETE FROM problems WHERE scope = 'kb' AND doc_id = ?", [(i,) for i in doc_ids]
             )
+    for rows in _batches(db, sql):
+        problems: list[tuple[int, Problem, str | None]] = []
+        for _, doc_id, origin, target, raw, line, resolved, rule, ambiguous, cands in rows:
+            for problem in _link_problem(
+                origin,
+                target,
+                raw,
+                line,
+                resolved,
+                rule,
+                bool(ambiguous),
+                json.loads(cands) if cands else [],
+            ):
+                problems.append((doc_id, problem, target))
+        _insert_kb_problems(db, problems)
+    _insert_kb_problems(db, _duplicate_sources(db, doc_ids))
+
+
+def _insert_kb_problems(
+    db: sqlite_utils.Database, problems: list[tuple[int, Problem, str | None]]
+) -> None:
+    with transaction(db):
         db.conn.executemany(
             "INSERT INTO problems VALUES (?, 'kb', ?, ?, ?, ?, ?)",
             [
