@@ -352,6 +352,8 @@ def stats_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
         out.print(
             f"[bold]{data['documents']}[/] documents in {escape(str(session.workspace.root))}"
         )
+        if data["other_files"]:
+            out.print(f"{data['other_files']} other files (not markdown) are not indexed.")
         for key, title in (
             ("by_kind", "Documents by kind"),
             ("sources_by_status", "Sources by status"),

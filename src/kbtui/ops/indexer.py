@@ -35,6 +35,7 @@ class IndexReport:
     renamed: list[tuple[str, str]] = field(default_factory=list)
     unchanged: int = 0
     documents: int = 0
+    other_files: int = 0
     seconds: float = 0.0
 
     @property
@@ -49,6 +50,7 @@ class IndexReport:
             "deleted": self.deleted,
             "renamed": [list(pair) for pair in self.renamed],
             "unchanged": self.unchanged,
+            "other_files": self.other_files,
             "seconds": round(self.seconds, 3),
         }
 
@@ -64,28 +66,55 @@ class FoundFile:
     outside_target: str | None = None
 
 
-def walk_kb(root: Path) -> Iterator[FoundFile]:
-    """Every `.md` file under `root` (symlinks not followed out of it)."""
+def walk_kb(root: Path, other_files: list[str] | None = None) -> Iterator[FoundFile]:
+    """Every `.md` file under `root`, in path order (symlinks never followed out of it).
+
+    Files that are not markdown are appended to `other_files` when given, so that every
+    file is accounted for.
+    """
     root_real = os.path.realpath(root)
-    for folder, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for name in sorted(filenames):
-            if not name.endswith(".md"):
+    stack: list[tuple[str, str]] = [(str(root), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except OSError:
+            continue
+        files: list[os.DirEntry[str]] = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_DIRS:
+                    stack.append((entry.path, prefix + entry.name + "/"))
+            else:
+                files.append(entry)
+        for entry in reversed(files):
+            rel = prefix + entry.name
+            if not entry.name.endswith(".md"):
+                if other_files is not None:
+                    other_files.append(rel)
                 continue
-            absolute = os.path.join(folder, name)
-            rel = os.path.relpath(absolute, root).replace(os.sep, "/")
             try:
-                info = os.lstat(absolute)
+                info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
             outside = None
-            if os.path.islink(absolute):
-                real = os.path.realpath(absolute)
+            if entry.is_symlink():
+                real = os.path.realpath(entry.path)
                 if os.path.commonpath([root_real, real]) != root_real or not os.path.isfile(real):
                     outside = real
                 else:
                     info = os.stat(real)
-            yield FoundFile(rel, absolute, info.st_mtime_ns, info.st_size, outside)
+            yield FoundFile(rel, entry.path, info.st_mtime_ns, info.st_size, outside)
+
+
+def _index_files(db: sqlite_utils.Database, root: Path) -> set[str]:
+    """KB-relative paths of the index database and its WAL files, when inside the KB."""
+    main = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    try:
+        relative = Path(main).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return set()
+    return {relative + suffix for suffix in ("", "-wal", "-shm", "-journal")}
 
 
 def _read(found: FoundFile) -> bytes:
@@ -123,7 +152,10 @@ def index_kb(
     started = time.perf_counter()
     report = IndexReport()
     known = store.file_states(db)
-    found = list(walk_kb(root))
+    other_files: list[str] = []
+    found = list(walk_kb(root, other_files))
+    index_files = _index_files(db, root)
+    report.other_files = sum(1 for path in other_files if path not in index_files)
     seen = {f.path for f in found}
     resolver = LinkResolver(seen)
     gone = {path: state for path, state in known.items() if path not in seen}
@@ -208,6 +240,8 @@ def index_kb(
     elif changed_ids:
         _refresh_kb_problems(db, changed_ids)
     report.documents = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+    with transaction(db):
+        store.set_meta(db, "other_files", str(report.other_files))
     report.seconds = time.perf_counter() - started
     return report
 

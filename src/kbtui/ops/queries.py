@@ -64,8 +64,10 @@ def _counts(db: sqlite_utils.Database, sql: str) -> dict[str, int]:
 def stats(db: sqlite_utils.Database) -> dict[str, Any]:
     """Counts over the index: documents by kind, sources by status and domain, and more."""
     total = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+    other = db.conn.execute("SELECT value FROM meta WHERE key = 'other_files'").fetchone()
     return {
         "documents": total,
+        "other_files": int(other[0]) if other else 0,
         "by_kind": _counts(
             db, "SELECT kind, count(*) FROM documents GROUP BY kind ORDER BY count(*) DESC, kind"
         ),
