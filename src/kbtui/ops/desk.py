@@ -136,7 +136,7 @@ def queue_ids(
     where, params = _bucket_sql(bucket)
     extra, more = _filter_sql(flt or QueueFilter())
     order = {
-        "date": "coalesce(d.date, '') {dir}, d.path",
+        "date": "d.date {dir}, d.path {dir}",
         "priority": f"{_PRIORITY_ORDER} {{dir}}, coalesce(d.date, '') DESC, d.path",
         "title": "d.title COLLATE NOCASE {dir}, d.path",
     }[sort if sort in SORTS else "date"].format(dir="DESC" if descending else "ASC")

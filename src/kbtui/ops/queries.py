@@ -171,15 +171,22 @@ def search(
         "SELECT rowid, bm25(documents_fts, 10.0, 4.0, 1.0) AS score FROM documents_fts "
         "WHERE documents_fts MATCH ? ORDER BY score"
     )
-    if filters:
-        where = " AND ".join(f"d.{column} = ?" for column, _ in filters)
-        rows = db.conn.execute(
-            f"SELECT r.rowid, r.score FROM ({ranked}) r JOIN documents d ON d.id = r.rowid "
-            f"WHERE {where} LIMIT ?",
-            [query, *(value for _, value in filters), limit],
-        ).fetchall()
-    else:
-        rows = db.conn.execute(f"{ranked} LIMIT ?", (query, limit)).fetchall()
+
+    def top(match: str) -> list[tuple[int, float]]:
+        if filters:
+            where = " AND ".join(f"d.{column} = ?" for column, _ in filters)
+            return db.conn.execute(
+                f"SELECT r.rowid, r.score FROM ({ranked}) r JOIN documents d ON d.id = r.rowid "
+                f"WHERE {where} LIMIT ?",
+                [match, *(value for _, value in filters), limit],
+            ).fetchall()
+        return db.conn.execute(f"{ranked} LIMIT ?", (match, limit)).fetchall()
+
+    # Title and description hits outrank body hits (weights 10 and 4 against 1), so when they
+    # fill the page the costly ranking of every body match is skipped.
+    rows = top(f"{{title description}} : ({query})")
+    if len(rows) < limit:
+        rows = top(query)
     if not rows:
         return []
     scores = {row[0]: row[1] for row in rows}

@@ -141,7 +141,7 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         exported_at TEXT
     );
     CREATE INDEX actions_path ON actions(path);
-    CREATE INDEX documents_queue ON documents(kind, status, date);
+    CREATE INDEX documents_queue ON documents(kind, status, date, path);
     CREATE VIEW pending_status AS
         SELECT a.path, a.to_status, a.from_status, a.note, a.id AS action_id
         FROM actions a

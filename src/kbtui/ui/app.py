@@ -68,7 +68,11 @@ class KbApp(App[None]):
             self.notify(error, title="Config not read", severity="warning")
         self.push_screen(DeskScreen())
         self._apply_width(self.size.width)
+
+    def start_indexing(self) -> None:
+        """Bring the index up to date once the desk has painted (called by the desk)."""
         if self.index_on_start:
+            self.index_on_start = False
             self.action_reindex()
 
     def on_resize(self) -> None:

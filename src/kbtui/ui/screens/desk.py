@@ -105,6 +105,7 @@ class DeskScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#queue", VirtualTable).focus()
         self.refresh_queues()
+        self.call_after_refresh(self.kb.start_indexing)
 
     def _fetch_rows(self, ids: list[int]) -> dict[int, tuple[str, ...]]:
         rows = desk.queue_rows(self.kb.db, ids)
