@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,3 +133,6 @@ def small_kb(tmp_path: Path) -> Path:
         "# Energy\n\n- [[home batteries flatten the evening peak]]\n", encoding="utf-8"
     )
     return root
+
+
+sys.path.insert(0, str(ROOT / "bench"))

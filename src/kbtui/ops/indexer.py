@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
+import pickle
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,10 @@ from kbtui.store import index as store
 from kbtui.store.index import transaction
 
 Progress = Callable[[int, int], None]
+Pending = tuple["FoundFile", bytes, str, int | None]
 BATCH = 500
+PARALLEL_MIN = 3000
+"""Files to parse before worker processes pay for their start-up (about a third of a second)."""
 BULK_SHARE = 0.3
 SKIP_DIRS = frozenset({".git"})
 
@@ -64,6 +72,7 @@ class FoundFile:
     mtime_ns: int
     size: int
     outside_target: str | None = None
+    error: str | None = None
 
 
 def walk_kb(root: Path, other_files: list[str] | None = None) -> Iterator[FoundFile]:
@@ -118,14 +127,26 @@ def _index_files(db: sqlite_utils.Database, root: Path) -> set[str]:
 
 
 def _read(found: FoundFile) -> bytes:
-    if found.outside_target is not None:
+    if found.outside_target is not None or found.error is not None:
         return b""
     with open(found.absolute, "rb") as handle:
         return handle.read()
 
 
 def _parse(found: FoundFile, data: bytes) -> Document:
-    doc = parse_document(found.path, data)
+    """Parse one file; whatever goes wrong becomes a problem on that file, never an exception."""
+    try:
+        doc = parse_document(found.path, data)
+    except Exception as exc:
+        doc = parse_document(found.path, b"")
+        doc.problems = [
+            Problem(
+                "internal-error",
+                f"kbtui could not parse this file ({exc!r}); please report it",
+                1,
+                "error",
+            )
+        ]
     if found.outside_target is not None:
         doc.problems = [
             Problem(
@@ -136,19 +157,70 @@ def _parse(found: FoundFile, data: bytes) -> Document:
                 "error",
             )
         ]
+    elif found.error is not None:
+        doc.problems = [Problem("unreadable", f"cannot read the file: {found.error}", 1, "error")]
     return doc
+
+
+def _parse_batch(batch: list[tuple[FoundFile, bytes]]) -> list[Document]:
+    """Parse a batch of files (runs in a worker process for large jobs)."""
+    return [_parse(item, data) for item, data in batch]
+
+
+class _Parser:
+    """Parses batches in order: in worker processes for big jobs, else in this process."""
+
+    def __init__(self, workers: int) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 0:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["kbtui.formats.document"])
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self._queue: deque[tuple[list[Pending], Future[list[Document]] | list[Document]]] = deque()
+
+    def submit(self, batch: list[Pending]) -> None:
+        work = [(item, data) for item, data, _, _ in batch]
+        if self._pool is None:
+            self._queue.append((batch, _parse_batch(work)))
+        else:
+            self._queue.append((batch, self._pool.submit(_parse_batch, work)))
+
+    def done(self, keep: int) -> Iterator[tuple[list[Pending], list[Document]]]:
+        """Parsed batches in submission order, leaving up to `keep` still in flight."""
+        while len(self._queue) > keep:
+            batch, result = self._queue.popleft()
+            if isinstance(result, list):
+                yield batch, result
+                continue
+            try:
+                yield batch, result.result()
+            except (BrokenProcessPool, OSError, pickle.PicklingError):
+                yield batch, _parse_batch([(item, data) for item, data, _, _ in batch])
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
 
 
 def _digest(found: FoundFile, data: bytes) -> str:
     if found.outside_target is not None:
         return "symlink:" + found.outside_target
+    if found.error is not None:
+        return "unreadable:" + found.error
     return hashlib.sha256(data).hexdigest()
 
 
 def index_kb(
-    db: sqlite_utils.Database, root: Path, progress: Progress | None = None, full: bool = False
+    db: sqlite_utils.Database,
+    root: Path,
+    progress: Progress | None = None,
+    full: bool = False,
+    workers: int | None = None,
 ) -> IndexReport:
-    """Bring the index in line with the files under `root`; unchanged files are skipped."""
+    """Bring the index in line with the files under `root`; unchanged files are skipped.
+
+    `workers` parser processes are used (None: two when there are many files to parse).
+    """
     started = time.perf_counter()
     report = IndexReport()
     known = store.file_states(db)
@@ -175,18 +247,28 @@ def index_kb(
     )
     if to_read > 200 and to_read > BULK_SHARE * max(total, 1):
         store.defer_fts(db)
-    pending: list[tuple[FoundFile, bytes, str, int | None]] = []
+    pending: list[Pending] = []
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if to_read >= PARALLEL_MIN else 0
+    parser = _Parser(workers)
+
+    def write(keep: int) -> None:
+        for batch, docs in parser.done(keep):
+            rows = store.ChildRows()
+            with transaction(db):
+                for (item, data, digest, existing), doc in zip(batch, docs, strict=True):
+                    resolutions = [resolver.resolve(link.target, doc.path) for link in doc.links]
+                    doc_id = store.write_document(
+                        db, doc, data, item.mtime_ns, digest, resolutions, existing, rows
+                    )
+                    changed_ids.append(doc_id)
+                rows.flush(db)
 
     def flush() -> None:
-        with transaction(db):
-            for item, data, digest, existing in pending:
-                doc = _parse(item, data)
-                resolutions = [resolver.resolve(link.target, doc.path) for link in doc.links]
-                doc_id = store.write_document(
-                    db, doc, data, item.mtime_ns, digest, resolutions, existing
-                )
-                changed_ids.append(doc_id)
-        pending.clear()
+        if pending:
+            parser.submit(list(pending))
+            pending.clear()
+        write(keep=3 if workers else 0)
 
     for done, item in enumerate(found, start=1):
         state = known.get(item.path)
@@ -206,7 +288,7 @@ def index_kb(
                     item.absolute,
                     item.mtime_ns,
                     item.size,
-                    f"unreadable ({exc.strerror})",
+                    error=exc.strerror or str(exc),
                 )
             digest = _digest(item, data)
             if state is not None and state.sha256 == digest and not full:
@@ -224,10 +306,18 @@ def index_kb(
                 pending.append((item, data, digest, None if state is None else state.id))
                 (report.added if state is None else report.updated).append(item.path)
         if len(pending) >= BATCH:
-            flush()
+            try:
+                flush()
+            except BaseException:
+                parser.close()
+                raise
         if progress is not None and (done % 200 == 0 or done == total):
             progress(done, total)
-    flush()
+    try:
+        flush()
+        write(keep=0)
+    finally:
+        parser.close()
     store.rebuild_fts_if_deferred(db)
     if gone:
         with transaction(db):

@@ -23,6 +23,8 @@ def open_db(path: Path) -> sqlite_utils.Database:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA temp_store = MEMORY")
         migrate(conn)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open the index {path}: {exc}") from exc

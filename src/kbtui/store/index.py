@@ -6,14 +6,14 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 if TYPE_CHECKING:
     from kbtui.formats.document import Document
-    from kbtui.formats.links import Resolution, WikiLink
-    from kbtui.formats.problems import Problem
+    from kbtui.formats.links import Resolution
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,78 @@ def _model_json(doc: Document) -> str | None:
     return doc.model.model_dump_json() if doc.model is not None else None
 
 
+@dataclass(slots=True)
+class ChildRows:
+    """Rows derived from documents (fields, links, problems, handoff), written in bulk."""
+
+    fields: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
+    links: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
+    problems: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
+    handoff: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
+    candidates: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
+    signals: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
+
+    def add(self, doc_id: int, doc: Document, resolutions: list[Resolution]) -> None:
+        self.fields += [(doc_id, key, _dump(value), line, 0) for key, line, value in doc.shadowed]
+        self.fields += [
+            (doc_id, str(key), _dump(value), doc.field_lines.get(str(key)), 1)
+            for key, value in doc.fields.items()
+        ]
+        self.links += [
+            (
+                doc_id,
+                link.origin,
+                link.line,
+                link.raw,
+                link.target,
+                link.alias,
+                link.heading,
+                res.path,
+                res.rule,
+                int(res.ambiguous),
+                _dump(list(res.candidates)) if res.candidates else None,
+                int(res.non_canonical),
+            )
+            for link, res in zip(doc.links, resolutions, strict=True)
+        ]
+        self.problems += [
+            (doc_id, "file", p.code, p.severity, p.message, p.line) for p in doc.problems
+        ]
+        if doc.handoff is not None:
+            self.handoff += [
+                (doc_id, n, f.section, f.label, f.value, f.line)
+                for n, f in enumerate(doc.handoff.fields)
+            ]
+            self.candidates += [
+                (doc_id, n + 1, c.shape, c.text, c.raw, c.line, c.origin)
+                for n, c in enumerate(doc.handoff.candidates)
+            ]
+            self.signals += [(doc_id, sg.word, sg.excerpt, sg.line) for sg in doc.handoff.signals]
+
+    def flush(self, db: sqlite_utils.Database) -> None:
+        conn = db.conn
+        conn.executemany("INSERT INTO fields VALUES (?, ?, ?, ?, ?)", self.fields)
+        conn.executemany(
+            "INSERT INTO links (doc_id, origin, line, raw, target, alias, heading, "
+            "resolved_path, rule, ambiguous, candidates_json, non_canonical) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.links,
+        )
+        conn.executemany("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, NULL)", self.problems)
+        conn.executemany("INSERT INTO handoff_fields VALUES (?, ?, ?, ?, ?, ?)", self.handoff)
+        conn.executemany("INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?)", self.candidates)
+        conn.executemany("INSERT INTO signals VALUES (?, ?, ?, ?)", self.signals)
+        for table in (
+            self.fields,
+            self.links,
+            self.problems,
+            self.handoff,
+            self.candidates,
+            self.signals,
+        ):
+            table.clear()
+
+
 def write_document(
     db: sqlite_utils.Database,
     doc: Document,
@@ -63,8 +135,12 @@ def write_document(
     sha256: str,
     resolutions: list[Resolution],
     existing_id: int | None,
+    rows: ChildRows | None = None,
 ) -> int:
-    """Insert or replace one document and all rows derived from it; returns its id."""
+    """Insert or replace one document and the rows derived from it; returns its id.
+
+    With `rows`, the derived rows are buffered there for one `flush` per batch of documents.
+    """
     conn = db.conn
     row = (
         doc.path,
@@ -109,73 +185,15 @@ def write_document(
         conn.execute(f"UPDATE documents SET {assignments} WHERE id = ?", (*row, doc_id))
         for table in ("fields", "links", "problems", "handoff_fields", "candidates", "signals"):
             conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
-    field_rows = [(doc_id, key, _dump(value), line, 0) for key, line, value in doc.shadowed] + [
-        (doc_id, str(key), _dump(value), doc.field_lines.get(str(key)), 1)
-        for key, value in doc.fields.items()
-    ]
-    conn.executemany("INSERT INTO fields VALUES (?, ?, ?, ?, ?)", field_rows)
-    insert_links(db, doc_id, doc.links, resolutions)
-    insert_problems(db, doc_id, "file", doc.problems)
-    if doc.handoff is not None:
-        conn.executemany(
-            "INSERT INTO handoff_fields VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (doc_id, n, f.section, f.label, f.value, f.line)
-                for n, f in enumerate(doc.handoff.fields)
-            ],
-        )
-        conn.executemany(
-            "INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (doc_id, n + 1, c.shape, c.text, c.raw, c.line, c.origin)
-                for n, c in enumerate(doc.handoff.candidates)
-            ],
-        )
-        conn.executemany(
-            "INSERT INTO signals VALUES (?, ?, ?, ?)",
-            [(doc_id, s.word, s.excerpt, s.line) for s in doc.handoff.signals],
-        )
+    buffer = rows if rows is not None else ChildRows()
+    buffer.add(doc_id, doc, resolutions)
+    if rows is None:
+        buffer.flush(db)
     return doc_id
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def insert_links(
-    db: sqlite_utils.Database, doc_id: int, links: list[WikiLink], resolutions: list[Resolution]
-) -> None:
-    db.conn.executemany(
-        "INSERT INTO links (doc_id, origin, line, raw, target, alias, heading, resolved_path, "
-        "rule, ambiguous, candidates_json, non_canonical) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                doc_id,
-                link.origin,
-                link.line,
-                link.raw,
-                link.target,
-                link.alias,
-                link.heading,
-                res.path,
-                res.rule,
-                int(res.ambiguous),
-                _dump(list(res.candidates)) if res.candidates else None,
-                int(res.non_canonical),
-            )
-            for link, res in zip(links, resolutions, strict=True)
-        ],
-    )
-
-
-def insert_problems(
-    db: sqlite_utils.Database, doc_id: int, scope: str, problems: Iterable[Problem]
-) -> None:
-    db.conn.executemany(
-        "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, NULL)",
-        [(doc_id, scope, p.code, p.severity, p.message, p.line) for p in problems],
-    )
 
 
 def update_file_state(db: sqlite_utils.Database, doc_id: int, mtime_ns: int, size: int) -> None:
