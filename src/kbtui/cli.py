@@ -18,7 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from kbtui.ops import curation, queries
+from kbtui.formats.kinds import CLAIM_CONFIDENCES
+from kbtui.ops import curation, drafting, queries
 from kbtui.ops.indexer import IndexReport
 from kbtui.ops.session import Session, open_session
 from kbtui.ops.workspace import WorkspaceError
@@ -259,6 +260,153 @@ def undo_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
                 f"Undid {escape(action.path)}: {action.from_status or 'no status'} → "
                 f"{action.to_status}"
             )
+
+
+@main.group("draft")
+def draft_group() -> None:
+    """Draft claims from sources (saved in the index; export writes them)."""
+
+
+@draft_group.command("claim")
+@click.option("--source", "source_path", required=True, help="The source file (path).")
+@click.option("--hint", type=int, default=None, help="Start from claim candidate N.")
+@click.option("--title", default=None)
+@click.option("--description", default=None)
+@click.option("--confidence", type=click.Choice(CLAIM_CONFIDENCES), default=None)
+@click.option("--domain", default=None, help="Default: the source's domain.")
+@click.option("--save", is_flag=True, help="Save it for export if every check passes.")
+@click.option(
+    "--kb",
+    "kb",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The KB (default: the one holding the source, else the demo KB).",
+)
+@db_option
+@json_option
+def draft_claim_command(
+    source_path: str,
+    hint: int | None,
+    title: str | None,
+    description: str | None,
+    confidence: str | None,
+    domain: str | None,
+    save: bool,
+    kb: str | None,
+    db_path: str | None,
+    as_json: bool,
+) -> None:
+    """Start a claim draft from a source; print its checks and likely duplicates."""
+    kb = kb or _kb_root_of(source_path)
+    with session_for(kb, db_path) as session:
+        relative = _kb_relative(session, source_path)
+        try:
+            draft = drafting.new_claim_draft(session.db, relative, hint)
+            changes = {
+                name: value
+                for name, value in (
+                    ("title", title),
+                    ("description", description),
+                    ("confidence", confidence),
+                    ("domain", domain),
+                )
+                if value is not None
+            }
+            if title is not None:
+                changes["body"] = draft.body.replace(
+                    f"# {draft.title or '<the claim, as a proposition>'}", f"# {title}", 1
+                )
+            draft = drafting.update_draft(session.db, draft.id, **changes)
+            if save:
+                draft = drafting.save_draft(session.db, draft.id)
+        except drafting.DraftError as exc:
+            fail(str(exc))
+        _print_draft(session, draft, as_json)
+
+
+def _print_draft(session: Session, draft: drafting.Draft, as_json: bool) -> None:
+    checks = drafting.check_draft(session.db, draft) if draft.kind == "claim" else []
+    duplicates = drafting.find_duplicates(session.db, draft.title, draft.description)
+    if as_json:
+        print_json(
+            {
+                **draft.as_dict(),
+                "checks": [c.as_dict() for c in checks],
+                "duplicates": [d.as_dict() for d in duplicates],
+            }
+        )
+        return
+    out.print(
+        f"[b]Draft {draft.id}[/b] ({draft.kind}, {draft.state}) from "
+        f"{escape(draft.source_path or '-')}"
+    )
+    out.print(f"  title: {escape(draft.title) or '[dim](empty)[/dim]'}")
+    marks = {"pass": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
+    for check in checks:
+        suggestion = f" → {escape(check.suggestion)}" if check.suggestion else ""
+        out.print(f"  {marks[check.status]} {escape(check.message)}{suggestion}")
+    for duplicate in duplicates:
+        out.print(f"  similar ({duplicate.score}%): {escape(duplicate.title)}")
+
+
+@main.group("drafts")
+def drafts_group() -> None:
+    """List, show or delete drafts."""
+
+
+@drafts_group.command("list")
+@kb_argument
+@db_option
+@json_option
+def drafts_list_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
+    """Drafts not yet exported, newest first."""
+    with session_for(kb, db_path) as session:
+        drafts = drafting.list_drafts(session.db)
+        if as_json:
+            print_json([d.as_dict() for d in drafts])
+            return
+        if not drafts:
+            out.print("No drafts.")
+        for draft in drafts:
+            out.print(
+                f"{draft.id:>4} {draft.kind:10} {draft.state:6} "
+                f"{escape(draft.title[:70] or '(untitled)')} [dim]← "
+                f"{escape(draft.source_path or '-')}[/dim]"
+            )
+
+
+@drafts_group.command("show")
+@click.argument("draft_id", type=int)
+@click.option("--kb", "kb", type=click.Path(file_okay=False), default=None)
+@db_option
+@json_option
+def drafts_show_command(draft_id: int, kb: str | None, db_path: str | None, as_json: bool) -> None:
+    """One draft with its checks and likely duplicates."""
+    with session_for(kb, db_path) as session:
+        try:
+            draft = drafting.get_draft(session.db, draft_id)
+        except drafting.DraftError as exc:
+            fail(str(exc))
+        _print_draft(session, draft, as_json)
+
+
+@drafts_group.command("rm")
+@click.argument("draft_id", type=int)
+@click.option("--kb", "kb", type=click.Path(file_okay=False), default=None)
+@db_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def drafts_rm_command(draft_id: int, kb: str | None, db_path: str | None, yes: bool) -> None:
+    """Delete a draft (asks first unless --yes)."""
+    with session_for(kb, db_path) as session:
+        try:
+            draft = drafting.get_draft(session.db, draft_id)
+            if not yes and not click.confirm(f"Delete draft {draft_id} ({draft.title[:60]!r})?"):
+                out.print("Kept.")
+                return
+            drafting.delete_draft(session.db, draft_id)
+        except drafting.DraftError as exc:
+            fail(str(exc))
+        out.print(f"Deleted draft {draft_id}.")
 
 
 @main.command("index")

@@ -150,6 +150,34 @@ MIGRATIONS: Final[tuple[str, ...]] = (
                       AND b.action = 'status' AND b.undone_at IS NULL
                       AND b.exported_at IS NULL);
     """,
+    # 3: drafts (claims and enrichments), saved on every change so nothing is lost.
+    """
+    CREATE TABLE drafts (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        source_path TEXT,
+        hint INTEGER,
+        title TEXT NOT NULL DEFAULT '',
+        description TEXT NOT NULL DEFAULT '',
+        domain TEXT NOT NULL DEFAULT '',
+        confidence TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        depends_on_json TEXT NOT NULL DEFAULT '[]',
+        challenged_by_json TEXT NOT NULL DEFAULT '[]',
+        secondary_domains_json TEXT NOT NULL DEFAULT '[]',
+        body TEXT NOT NULL DEFAULT '',
+        target_path TEXT,
+        enrichment_kind TEXT,
+        different_from_json TEXT NOT NULL DEFAULT '[]',
+        state TEXT NOT NULL DEFAULT 'draft',
+        who TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        saved_at TEXT,
+        exported_at TEXT
+    );
+    CREATE INDEX drafts_source ON drafts(source_path);
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

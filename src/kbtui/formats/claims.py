@@ -1,0 +1,288 @@
+"""Claims as the KB writes them: titles that are file names, the quality checks, the markdown.
+
+Pure functions: the drafting operations feed them a draft and what they know of the KB.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kbtui.formats.kinds import CLAIM_CONFIDENCES
+
+MAX_NAME_BYTES = 255
+SUFFIX = ".md"
+MIN_TITLE_WORDS = 5
+Status = Literal["pass", "fail", "warn"]
+
+_LIST_MARKER_RE = re.compile(r"^\s*(?:[-*+•]|\(?\d{1,2}[.)]|\d{1,2}\s*[.)-])\s*")
+_CLAIM_PREFIX_RE = re.compile(
+    r"^\s*(?:\*\*)?(?:claim(?:\s+candidate)?s?|candidate)(?:\s*\d+)?(?:\*\*)?\s*[:\-–—]\s*",
+    re.IGNORECASE,
+)
+_QUOTES = "\"'“”‘’«»"
+_BIDI = {chr(c) for c in (0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_WORD_RE = re.compile(r"[\w'’-]+", re.UNICODE)
+_VERB_WORDS = frozenset(
+    """is are was were be been being am can could will would shall should may might must
+    do does did has have had makes make made causes cause drives drive needs need lets let
+    creates create produces produce requires require shows show means mean becomes become
+    depends depend remains remain beats beat outperforms outperform fails fail works work
+    scales scale follows follow predicts predict reduces reduce raises raise increases
+    increase decreases decrease lowers lower cuts cut shifts shift enables enable prevents
+    prevent limits limit determines determine explains explain converges converge""".split()
+)
+_STOP_WORDS = frozenset(
+    "a an the of and or in on to for with by at from as that this these those it its".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One quality check on a draft: its id, outcome and a message saying what to do."""
+
+    id: str
+    status: Status
+    message: str
+    suggestion: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+
+def clean_candidate(text: str) -> str:
+    """A claim title from a candidate's text: list markers, `CLAIM:` and quotes removed."""
+    title = " ".join(text.split())
+    for _ in range(3):
+        before = title
+        title = _LIST_MARKER_RE.sub("", title)
+        title = _CLAIM_PREFIX_RE.sub("", title)
+        title = title.strip().strip("*").strip()
+        if len(title) >= 2 and title[0] in _QUOTES and title[-1] in _QUOTES + ".":
+            title = title.rstrip(".").strip()
+            title = title[1:-1].strip() if title and title[-1] in _QUOTES else title[1:]
+        if title == before:
+            break
+    return title.rstrip(".").strip()
+
+
+def _shorter_title(title: str, limit: int) -> str:
+    """The longest prefix of `title`, cut at a word boundary, that fits in `limit` bytes."""
+    words = title.split()
+    kept: list[str] = []
+    for word in words:
+        candidate = " ".join([*kept, word])
+        if len(candidate.encode("utf-8")) > limit:
+            break
+        kept.append(word)
+    if kept:
+        return " ".join(kept)
+    return title.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def file_name_check(title: str) -> Check:
+    """Whether `title` can be the claim's file name, and if not exactly why (never a path)."""
+    limit = MAX_NAME_BYTES - len(SUFFIX)
+    if not title.strip():
+        return Check("file-name", "fail", "The title is empty (or only spaces).")
+    if title.strip() in (".", ".."):
+        return Check("file-name", "fail", f"'{title.strip()}' cannot be a file name.")
+    if "/" in title or "\\" in title:
+        return Check(
+            "file-name",
+            "fail",
+            "The title contains a slash, which would make it a "
+            "path: use 'or', 'and' or a dash instead.",
+            title.replace("/", " or ").replace("\\", " or "),
+        )
+    controls = [c for c in title if unicodedata.category(c) == "Cc"]
+    if controls:
+        names = ", ".join(sorted({f"U+{ord(c):04X}" for c in controls}))
+        return Check(
+            "file-name",
+            "fail",
+            f"The title contains control characters ({names}).",
+            "".join(c for c in title if unicodedata.category(c) != "Cc"),
+        )
+    bidi = [c for c in title if c in _BIDI]
+    if bidi:
+        return Check(
+            "file-name",
+            "fail",
+            "The title contains invisible right-to-left or "
+            "direction marks, which make file names look like something else.",
+            "".join(c for c in title if c not in _BIDI),
+        )
+    if title.strip().startswith("-"):
+        return Check(
+            "file-name",
+            "fail",
+            "A title starting with '-' reads as a command-line option; start with a word.",
+            title.lstrip("- ").strip() or None,
+        )
+    size = len(title.strip().encode("utf-8"))
+    if size > limit:
+        return Check(
+            "file-name",
+            "fail",
+            f"The title is {size} bytes as UTF-8; a file name holds at most {limit} (plus '.md').",
+            _shorter_title(title, limit),
+        )
+    return Check("file-name", "pass", "The title works as a file name.")
+
+
+def proposition_check(title: str) -> Check:
+    """Whether the title reads as an arguable proposition rather than a topic label."""
+    words = _WORD_RE.findall(title)
+    if len(words) < MIN_TITLE_WORDS:
+        return Check(
+            "proposition",
+            "fail",
+            f"The title has {len(words)} word(s): a claim states "
+            "something someone could disagree with ('This note argues that …').",
+        )
+    lowered = [w.lower() for w in words]
+    has_verb = any(
+        w in _VERB_WORDS
+        or (len(w) > 3 and w.endswith(("es", "ed")) and w not in _STOP_WORDS)
+        or (len(w) > 4 and w.endswith("s") and not w.endswith("ss") and i > 0)
+        for i, w in enumerate(lowered)
+    )
+    if not has_verb:
+        return Check(
+            "proposition",
+            "fail",
+            "The title has no verb: it reads as a topic label, not as a proposition.",
+        )
+    return Check("proposition", "pass", "The title reads as a proposition.")
+
+
+def _content_words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD_RE.findall(text) if w.lower() not in _STOP_WORDS}
+
+
+def description_check(title: str, description: str) -> Check:
+    """The description must add information beyond the title, not restate it."""
+    if not description.strip():
+        return Check(
+            "description",
+            "fail",
+            "Add a description: what the title does not say (scope, numbers, mechanism).",
+        )
+    added = _content_words(description) - _content_words(title)
+    if len(added) < 3:
+        return Check(
+            "description",
+            "fail",
+            "The description restates the title; say what it adds (evidence, scope, numbers).",
+        )
+    return Check("description", "pass", "The description adds information beyond the title.")
+
+
+def confidence_check(confidence: str | None) -> Check:
+    if confidence in CLAIM_CONFIDENCES:
+        return Check("confidence", "pass", f"Confidence: {confidence}.")
+    return Check("confidence", "fail", "Choose a confidence: " + ", ".join(CLAIM_CONFIDENCES) + ".")
+
+
+def domain_check(domain: str | None, known: list[str]) -> Check:
+    if domain and domain in known:
+        return Check("domain", "pass", f"Domain: {domain}.")
+    if not domain:
+        return Check("domain", "fail", "Choose a domain.")
+    return Check(
+        "domain",
+        "fail",
+        f"'{domain}' is not a domain of this KB "
+        f"({', '.join(known[:8])}{'…' if len(known) > 8 else ''}).",
+    )
+
+
+def evidence_check(body: str, source_stem: str | None) -> Check:
+    """At least one evidence citation: a link to the source, or an evidence section with a link."""
+    if source_stem and f"[[{source_stem}" in body:
+        return Check("evidence", "pass", "The body cites its source.")
+    if re.search(r"^##\s+Evidence", body, re.MULTILINE) and "[[" in body:
+        return Check("evidence", "pass", "The body has an evidence section with a citation.")
+    return Check(
+        "evidence",
+        "fail",
+        "Cite the evidence: link the source as "
+        f"[[{source_stem or 'source file stem'}]] under ## Evidence.",
+    )
+
+
+@dataclass(slots=True)
+class ClaimText:
+    """The parts of a claim file."""
+
+    title: str
+    domain: str
+    description: str
+    confidence: str
+    source: str
+    created: str
+    depends_on: list[str] = field(default_factory=list)
+    challenged_by: list[str] = field(default_factory=list)
+    secondary_domains: list[str] = field(default_factory=list)
+    body: str = ""
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_claim(claim: ClaimText) -> str:
+    """The claim file as the KB's own files write it: key order, quoting, trailing newline."""
+    lines = [
+        "---",
+        "type: claim",
+        f"domain: {claim.domain}",
+        f"description: {_quoted(claim.description)}",
+        f"confidence: {claim.confidence}",
+        f"source: {_quoted(claim.source)}",
+        f"created: {claim.created}",
+    ]
+    if claim.secondary_domains:
+        lines.append(f"secondary_domains: [{', '.join(claim.secondary_domains)}]")
+    for key, values in (("depends_on", claim.depends_on), ("challenged_by", claim.challenged_by)):
+        if values:
+            lines.append(f"{key}:")
+            lines += [f"  - {_quoted(value)}" for value in values]
+    lines.append("---")
+    body = claim.body.strip("\n")
+    return "\n".join(lines) + "\n\n" + body + "\n"
+
+
+def body_skeleton(
+    title: str, source_stem: str, source_label: str, connections: list[str], domain_map: str
+) -> str:
+    """The KB's claim body shape, seeded from the source and its KB connections."""
+    notes = "\n".join(f"- [[{target}]] — how this relates" for target in connections)
+    return (
+        f"# {title}\n\n"
+        "The argument: why this holds, with the evidence inline.\n\n"
+        "## Evidence\n\n"
+        f"- [[{source_stem}]]: {source_label}\n\n"
+        "---\n\n"
+        "Relevant Notes:\n"
+        f"{notes or '- '}\n\n"
+        "Topics:\n"
+        f"- [[{domain_map}]]\n"
+    )
+
+
+def enrichment_block(kind: str, evidence: str, source_stem: str, added: str, who: str) -> str:
+    """An `### Additional Evidence (extend|confirm|challenge)` block with its source line."""
+    return (
+        f"\n### Additional Evidence ({kind})\n"
+        f"*Source: [[{source_stem}]] | Added: {added} | Extractor: {who}*\n\n"
+        f"{evidence.strip()}\n"
+    )

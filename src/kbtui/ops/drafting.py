@@ -1,0 +1,377 @@
+"""Drafting claims and enrichments: drafts live in SQLite, saved on every change.
+
+A draft starts from a source (and optionally one of its claim candidates), is checked against
+the KB's quality rules, compared with existing claims for duplicates, and saved against its
+source so that export can write it and update the source's provenance.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+import sqlite_utils
+
+from kbtui.formats.claims import (
+    Check,
+    body_skeleton,
+    clean_candidate,
+    confidence_check,
+    description_check,
+    domain_check,
+    evidence_check,
+    file_name_check,
+    proposition_check,
+)
+from kbtui.formats.links import LinkResolver, find_links
+from kbtui.ops import desk
+from kbtui.ops.curation import curator_name
+from kbtui.ops.queries import fts_query
+from kbtui.store.index import transaction
+
+DUPLICATE_BLOCK: Final = 90
+DUPLICATE_SHOW: Final = 60
+ENRICHMENT_KINDS: Final = ("extend", "confirm", "challenge")
+EDITABLE: Final = (
+    "title",
+    "description",
+    "domain",
+    "confidence",
+    "source",
+    "body",
+    "depends_on",
+    "challenged_by",
+    "secondary_domains",
+    "enrichment_kind",
+    "target_path",
+)
+_LIST_FIELDS: Final = ("depends_on", "challenged_by", "secondary_domains", "different_from")
+
+
+class DraftError(ValueError):
+    """A drafting operation that cannot be done; the message says why in one line."""
+
+
+@dataclass(slots=True)
+class Draft:
+    """A claim (or enrichment) being written, as stored."""
+
+    id: int
+    kind: str
+    source_path: str | None
+    hint: int | None
+    title: str
+    description: str
+    domain: str
+    confidence: str
+    source: str
+    created: str
+    body: str
+    state: str
+    who: str
+    updated_at: str
+    depends_on: list[str] = field(default_factory=list)
+    challenged_by: list[str] = field(default_factory=list)
+    secondary_domains: list[str] = field(default_factory=list)
+    different_from: list[str] = field(default_factory=list)
+    target_path: str | None = None
+    enrichment_kind: str | None = None
+    saved_at: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """An existing claim that looks like the draft, with a 0-100 similarity score."""
+
+    path: str
+    title: str
+    score: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "title": self.title, "score": self.score}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_COLUMNS = (
+    "id, kind, source_path, hint, title, description, domain, confidence, source, created, "
+    "body, state, who, updated_at, depends_on_json, challenged_by_json, secondary_domains_json, "
+    "different_from_json, target_path, enrichment_kind, saved_at"
+)
+
+
+def _from_row(row: tuple[Any, ...]) -> Draft:
+    values = list(row)
+    lists = [json.loads(v) for v in values[14:18]]
+    return Draft(*values[:14], *lists, *values[18:])  # type: ignore[arg-type]
+
+
+def get_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
+    row = db.conn.execute(f"SELECT {_COLUMNS} FROM drafts WHERE id = ?", (draft_id,)).fetchone()
+    if row is None:
+        raise DraftError(f"no draft {draft_id}")
+    return _from_row(row)
+
+
+def list_drafts(db: sqlite_utils.Database, include_exported: bool = False) -> list[Draft]:
+    where = "" if include_exported else " WHERE exported_at IS NULL"
+    rows = db.conn.execute(
+        f"SELECT {_COLUMNS} FROM drafts{where} ORDER BY updated_at DESC, id DESC"
+    )
+    return [_from_row(row) for row in rows]
+
+
+def delete_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
+    draft = get_draft(db, draft_id)
+    with transaction(db):
+        db.conn.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
+    return draft
+
+
+def _source_view(db: sqlite_utils.Database, source_path: str) -> desk.DocumentView:
+    doc_id = desk.doc_id_for_path(db, source_path)
+    view = desk.load_document(db, doc_id) if doc_id is not None else None
+    if view is None:
+        raise DraftError(f"not in the index: {source_path}")
+    if view.kind != "source":
+        raise DraftError(f"not a source ({view.kind}): {source_path}")
+    return view
+
+
+def _attribution(view: desk.DocumentView) -> str:
+    author = str(view.fields.get("author") or view.fields.get("source") or "").strip()
+    year = str(view.fields.get("date") or "")[:4]
+    title = view.title
+    parts = [p for p in (author, title) if p]
+    return ", ".join(parts) + (f" ({year})" if year.isdigit() else "")
+
+
+def new_claim_draft(
+    db: sqlite_utils.Database,
+    source_path: str,
+    hint: int | None = None,
+    who: str | None = None,
+    today: date | None = None,
+) -> Draft:
+    """Start a claim draft from a source, prefilled from its candidate `hint` (1-based)."""
+    view = _source_view(db, source_path)
+    title = ""
+    if hint is not None:
+        candidate = next((c for c in view.candidates if c["ordinal"] == hint), None)
+        if candidate is None:
+            raise DraftError(
+                f"the source has {len(view.candidates)} claim candidate(s); there is no hint {hint}"
+            )
+        title = clean_candidate(candidate["text"])
+    domain = str(view.fields.get("domain") or "")
+    connections = [
+        link.target
+        for link in view.links
+        if link.resolved_path
+        and link.origin in ("body", "primary_connection")
+        and link.resolved_path.startswith(("domains/", "core/", "foundations/"))
+        and not link.resolved_path.endswith("_map.md")
+    ]
+    stem = source_path.rsplit("/", 1)[-1].removesuffix(".md")
+    created = (today or date.today()).isoformat()
+    body = body_skeleton(
+        title or "<the claim, as a proposition>",
+        stem,
+        view.title,
+        list(dict.fromkeys(connections))[:6],
+        "_map",
+    )
+    now = _now()
+    with transaction(db):
+        cursor = db.conn.execute(
+            "INSERT INTO drafts (kind, source_path, hint, title, domain, source, created, body, "
+            "who, updated_at) VALUES ('claim', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                source_path,
+                hint,
+                title,
+                domain,
+                _attribution(view),
+                created,
+                body,
+                who or curator_name(),
+                now,
+            ),
+        )
+    return get_draft(db, int(cursor.lastrowid or 0))
+
+
+def update_draft(db: sqlite_utils.Database, draft_id: int, **changes: Any) -> Draft:
+    """Save changed fields at once (every edit autosaves); lists are stored as JSON."""
+    unknown = set(changes) - set(EDITABLE) - {"different_from"}
+    if unknown:
+        raise DraftError(f"not draft fields: {', '.join(sorted(unknown))}")
+    if not changes:
+        return get_draft(db, draft_id)
+    assignments: list[str] = []
+    values: list[Any] = []
+    for name, value in changes.items():
+        if name in _LIST_FIELDS:
+            assignments.append(f"{name}_json = ?")
+            values.append(json.dumps([str(v) for v in value or []], ensure_ascii=False))
+        else:
+            assignments.append(f"{name} = ?")
+            values.append(value if value is not None else ("" if name in EDITABLE[:6] else None))
+    assignments.append("updated_at = ?")
+    values.append(_now())
+    with transaction(db):
+        cursor = db.conn.execute(
+            f"UPDATE drafts SET {', '.join(assignments)} WHERE id = ?", (*values, draft_id)
+        )
+    if cursor.rowcount == 0:
+        raise DraftError(f"no draft {draft_id}")
+    return get_draft(db, draft_id)
+
+
+def claim_domains(db: sqlite_utils.Database) -> list[str]:
+    """Domains a claim may have: folders under domains/, core/ and foundations/."""
+    rows = db.conn.execute(
+        "SELECT DISTINCT domain FROM documents WHERE kind IN ('claim', 'map', 'divergence') "
+        "AND domain IS NOT NULL ORDER BY domain"
+    )
+    return [row[0] for row in rows]
+
+
+def check_draft(db: sqlite_utils.Database, draft: Draft) -> list[Check]:
+    """The KB's quality rules for a claim, on the draft as it stands."""
+    stem = draft.source_path.rsplit("/", 1)[-1].removesuffix(".md") if draft.source_path else None
+    checks = [
+        proposition_check(draft.title),
+        file_name_check(draft.title),
+        description_check(draft.title, draft.description),
+        confidence_check(draft.confidence),
+        domain_check(draft.domain, claim_domains(db)),
+        evidence_check(draft.body, stem),
+    ]
+    checks.append(_links_check(db, draft))
+    return checks
+
+
+def _links_check(db: sqlite_utils.Database, draft: Draft) -> Check:
+    links = find_links(draft.body, 1, "body")
+    if not links:
+        return Check("links", "pass", "No links to check.")
+    resolver = LinkResolver(row[0] for row in db.conn.execute("SELECT path FROM documents"))
+    folder = f"domains/{draft.domain}/x.md" if draft.domain else "x.md"
+    broken = sorted(
+        {
+            link.target
+            for link in links
+            if link.target and resolver.resolve(link.target, folder).path is None
+        }
+    )
+    if not broken:
+        return Check("links", "pass", f"All {len(links)} links resolve.")
+    from kbtui.ops.suggest import suggest_targets
+
+    hints = suggest_targets(db, broken, limit=1)
+    described = "; ".join(
+        f"[[{t}]]" + (f" (did you mean [[{hints[t][0]}]]?)" if hints.get(t) else "")
+        for t in broken[:5]
+    )
+    return Check("links", "warn", f"{len(broken)} link(s) resolve to nothing: {described}")
+
+
+def find_duplicates(
+    db: sqlite_utils.Database,
+    title: str,
+    description: str = "",
+    limit: int = 5,
+    exclude: list[str] | None = None,
+) -> list[Duplicate]:
+    """Existing claims most like this title: FTS5 candidates re-ranked by rapidfuzz."""
+    from rapidfuzz import fuzz
+
+    words = [w for w in title.split() if len(w) > 3][:24]
+    query = fts_query(" ".join(words))
+    if not query:
+        return []
+    any_word = " OR ".join(query.split(" "))
+    rows = db.conn.execute(
+        "SELECT d.path, d.title, d.description FROM documents_fts f "
+        "JOIN documents d ON d.id = f.rowid WHERE documents_fts MATCH ? AND d.kind = 'claim' "
+        "ORDER BY bm25(documents_fts, 10.0, 4.0, 1.0) LIMIT 60",
+        (f"{{title}} : ({any_word})",),
+    ).fetchall()
+    skip = set(exclude or [])
+    scored = []
+    for path, existing, existing_description in rows:
+        if path in skip:
+            continue
+        score = fuzz.token_sort_ratio(title.lower(), existing.lower())
+        if description and existing_description:
+            score = max(
+                score,
+                0.8 * score
+                + 0.2 * fuzz.token_set_ratio(description.lower(), existing_description.lower()),
+            )
+        scored.append(Duplicate(path, existing, round(score)))
+    scored.sort(key=lambda d: -d.score)
+    return [d for d in scored[:limit] if d.score >= DUPLICATE_SHOW]
+
+
+def blocking_duplicate(db: sqlite_utils.Database, draft: Draft) -> Duplicate | None:
+    """A near-exact existing claim the curator has not declared different."""
+    for duplicate in find_duplicates(db, draft.title, draft.description):
+        if duplicate.score >= DUPLICATE_BLOCK and duplicate.path not in draft.different_from:
+            return duplicate
+    return None
+
+
+def mark_different(db: sqlite_utils.Database, draft_id: int, path: str) -> Draft:
+    """The curator says the draft is different from the claim at `path`."""
+    draft = get_draft(db, draft_id)
+    return update_draft(db, draft_id, different_from=[*draft.different_from, path])
+
+
+def save_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
+    """Mark the draft ready for export, if every check passes and no duplicate blocks it."""
+    draft = get_draft(db, draft_id)
+    if draft.kind == "claim":
+        failing = [c for c in check_draft(db, draft) if c.status == "fail"]
+        if failing:
+            raise DraftError("checks failing: " + "; ".join(c.message for c in failing))
+        duplicate = blocking_duplicate(db, draft)
+        if duplicate is not None:
+            raise DraftError(
+                f"near-duplicate of '{duplicate.title}' ({duplicate.score}%): "
+                "say it is different, or enrich that claim instead"
+            )
+    with transaction(db):
+        db.conn.execute(
+            "UPDATE drafts SET state = 'saved', saved_at = ?, updated_at = ? WHERE id = ?",
+            (_now(), _now(), draft_id),
+        )
+    return get_draft(db, draft_id)
+
+
+def enrich_instead(
+    db: sqlite_utils.Database, draft_id: int, target_path: str, kind: str = "extend"
+) -> Draft:
+    """Turn the draft into evidence for an existing claim (an Additional Evidence block)."""
+    if kind not in ENRICHMENT_KINDS:
+        raise DraftError(f"enrichment must be one of {', '.join(ENRICHMENT_KINDS)}")
+    target = desk.doc_id_for_path(db, target_path)
+    if target is None:
+        raise DraftError(f"not in the index: {target_path}")
+    draft = get_draft(db, draft_id)
+    evidence = draft.description or draft.title
+    with transaction(db):
+        db.conn.execute(
+            "UPDATE drafts SET kind = 'enrichment', target_path = ?, enrichment_kind = ?, "
+            "body = ?, updated_at = ? WHERE id = ?",
+            (target_path, kind, evidence, _now(), draft_id),
+        )
+    return get_draft(db, draft_id)
