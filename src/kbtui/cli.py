@@ -561,3 +561,7 @@ def _highlighted(snippet: str) -> Text:
     ):
         text.append(part, style="bold yellow" if index % 2 else "")
     return text
+
+
+if __name__ == "__main__":
+    main()

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Markdown
 from textual.worker import get_current_worker
 
-from kbtui.ops import desk
+from kbtui.ops import desk, drafting
 from kbtui.ops.desk import DocumentView
 from kbtui.ops.session import Session
 from kbtui.store.db import open_db
@@ -24,6 +24,8 @@ from kbtui.ui.messages import IndexFinished, IndexProgressed
 from kbtui.ui.screens.claims import ClaimsScreen
 from kbtui.ui.screens.desk import DeskScreen
 from kbtui.ui.screens.document import DocumentScreen
+from kbtui.ui.screens.drafts import DraftFrom, DraftsScreen
+from kbtui.ui.screens.editor import ClaimEditor
 from kbtui.ui.screens.help import HelpScreen
 from kbtui.ui.widgets.reader import LINK_SCHEME, Reader
 
@@ -175,6 +177,32 @@ class KbApp(App[None]):
         view = self.screen.query_one(Reader).view
         if view is not None:
             self.follow_link(view, unquote(event.href[len(LINK_SCHEME) :]))
+
+    def draft_claim(self, source: DocumentView) -> None:
+        """Ask what to start from, then open the editor on a new draft."""
+
+        def start(hint: int | None) -> None:
+            if hint is None:
+                return
+            try:
+                draft = drafting.new_claim_draft(self.db, source.path, hint or None)
+            except drafting.DraftError as exc:
+                self.notify(str(exc), severity="warning")
+                return
+            self.push_screen(ClaimEditor(draft))
+
+        self.push_screen(DraftFrom(source), start)
+
+    def open_draft(self, draft_id: int) -> None:
+        try:
+            draft = drafting.get_draft(self.db, draft_id)
+        except drafting.DraftError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.push_screen(ClaimEditor(draft))
+
+    def show_drafts(self) -> None:
+        self.push_screen(DraftsScreen())
 
     def show_claims(self) -> None:
         self.push_screen(ClaimsScreen())

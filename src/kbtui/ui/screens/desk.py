@@ -61,6 +61,14 @@ class DeskScreen(Screen[None]):
         ),
         Binding("u", "undo", "Undo", id="desk.undo"),
         Binding("o", "edit", "Edit", id="desk.edit", tooltip="Open the file in $EDITOR"),
+        Binding(
+            "c",
+            "draft",
+            "Draft claim",
+            id="desk.draft",
+            tooltip="Draft a claim from this source (a candidate or blank)",
+        ),
+        Binding("d", "drafts", "Drafts", id="desk.drafts", tooltip="Reopen or delete drafts"),
         Binding("v", "claims", "Claims", id="desk.claims", tooltip="Browse all claims"),
     ]
 
@@ -196,7 +204,16 @@ class DeskScreen(Screen[None]):
             self.kb.follow_link(view, event.option.id)
 
     def current_source(self) -> desk.DocumentView | None:
-        return self.query_one(Reader).view
+        """The source under the cursor (loaded now if the reader has not caught up yet)."""
+        key = self.query_one("#queue", VirtualTable).current_key
+        view = self.query_one(Reader).view
+        if key is not None and (view is None or view.id != key):
+            if self._load_timer is not None:
+                self._load_timer.stop()
+                self._load_timer = None
+            self.show_document(key)
+            view = self.query_one(Reader).view
+        return view
 
     def action_bucket(self, bucket: str) -> None:
         self.bucket = bucket
@@ -267,6 +284,16 @@ class DeskScreen(Screen[None]):
         view = self.current_source()
         if view is not None:
             self.kb.edit_file(view.path)
+
+    def action_draft(self) -> None:
+        view = self.current_source()
+        if view is None or view.kind != "source":
+            self.notify("Select a source first.", severity="warning")
+            return
+        self.kb.draft_claim(view)
+
+    def action_drafts(self) -> None:
+        self.kb.show_drafts()
 
     def action_claims(self) -> None:
         self.kb.show_claims()

@@ -1,0 +1,177 @@
+"""Choosing what to draft from, and the list of drafts to reopen or delete."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Header, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from kbtui.ops import drafting
+from kbtui.ops.desk import DocumentView
+from kbtui.ui.markup import escape
+
+if TYPE_CHECKING:
+    from kbtui.ui.app import KbApp
+
+
+class DraftFrom(ModalScreen[int | None]):
+    """Pick what a new claim starts from: a candidate (its number key) or blank (0)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="draft_from.cancel"),
+        *[
+            Binding(
+                str(n),
+                f"pick({n})",
+                f"Candidate {n}" if n else "Blank claim",
+                show=False,
+                id=f"draft_from.pick_{n}",
+            )
+            for n in range(10)
+        ],
+    ]
+
+    def __init__(self, source: DocumentView) -> None:
+        super().__init__()
+        self.source = source
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Draft a claim from", classes="dialog-title")
+            yield Static(f"[b]{escape(self.source.title)}[/b]", classes="dialog-subject")
+            options = [Option("[b]0[/b]  Blank claim", id="0")]
+            options += [
+                Option(f"[b]{c['ordinal']}[/b]  {escape(c['text'])}", id=str(c["ordinal"]))
+                for c in self.source.candidates
+            ]
+            yield OptionList(*options, id="draft-from")
+            yield Label(
+                "A number picks at once; enter picks the highlighted one; esc cancels.",
+                classes="dim",
+            )
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = 1 if self.source.candidates else 0
+        options.focus()
+
+    def action_pick(self, number: int) -> None:
+        if number == 0 or any(c["ordinal"] == number for c in self.source.candidates):
+            self.dismiss(number)
+        else:
+            self.notify(f"There is no candidate {number}.", severity="warning", timeout=2)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(event.option.id or 0))
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Yes or no, with the question spelled out."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(escape(self.question), classes="dialog-subject")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Yes (y)", variant="error", id="yes")
+                yield Button("No (n)", id="no")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class DraftsScreen(Screen[None]):
+    """Every draft not yet exported: claims and enrichments with their source."""
+
+    TITLE = "Drafts"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="drafts.back"),
+        Binding("x,delete", "delete", "Delete", id="drafts.delete"),
+    ]
+
+    @property
+    def kb(self) -> KbApp:
+        return cast("KbApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        yield Static("", id="drafts-info")
+        yield OptionList(id="drafts")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_drafts()
+        self.query_one(OptionList).focus()
+
+    def refresh_drafts(self) -> None:
+        drafts = drafting.list_drafts(self.kb.db)
+        options = self.query_one(OptionList)
+        options.clear_options()
+        for draft in drafts:
+            what = (
+                f"enriches {draft.target_path}"
+                if draft.kind == "enrichment"
+                else draft.title or "(untitled)"
+            )
+            options.add_option(
+                Option(
+                    f"[b]{draft.id:>3}[/b] {draft.kind:10} {draft.state:6} {escape(what)}\n"
+                    f"     [dim]from {escape(draft.source_path or '-')} · {draft.updated_at}[/dim]",
+                    id=str(draft.id),
+                )
+            )
+        if drafts:
+            options.highlighted = 0
+        self.query_one("#drafts-info", Static).update(
+            f"{len(drafts)} draft(s) · enter reopens · x deletes"
+            if drafts
+            else "No drafts yet: press c on a source to draft a claim."
+        )
+
+    @on(OptionList.OptionSelected)
+    def _reopen(self, event: OptionList.OptionSelected) -> None:
+        self.kb.open_draft(int(event.option.id or 0))
+
+    def action_delete(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            return
+        option = options.get_option_at_index(options.highlighted)
+        draft_id = int(option.id or 0)
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                drafting.delete_draft(self.kb.db, draft_id)
+                self.notify(f"Deleted draft {draft_id}.", timeout=3)
+                self.refresh_drafts()
+
+        self.app.push_screen(
+            ConfirmDialog(f"Delete draft {draft_id}? This cannot be undone."), answer
+        )
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_drafts()

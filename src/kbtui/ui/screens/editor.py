@@ -1,0 +1,277 @@
+"""The claim editor: a draft's fields beside its live checks and likely duplicates.
+
+Every change is saved to SQLite at once (a closed terminal loses nothing); checks and the
+duplicate search run a moment after typing stops.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.suggester import Suggester
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Label, Static, TextArea
+
+from kbtui.formats.kinds import CLAIM_CONFIDENCES
+from kbtui.ops import drafting
+from kbtui.ui.markup import escape
+
+if TYPE_CHECKING:
+    from kbtui.ui.app import KbApp
+
+LIST_SEPARATOR = "; "
+FIELDS = (
+    "title",
+    "description",
+    "domain",
+    "confidence",
+    "source",
+    "depends_on",
+    "challenged_by",
+    "secondary_domains",
+)
+LIST_INPUTS = ("depends_on", "challenged_by", "secondary_domains")
+MARKS = {"pass": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
+
+
+class ChoiceSuggester(Suggester):
+    """Completes the last `;`-separated item of an input from a list of choices."""
+
+    def __init__(self, choices: list[str], *, multiple: bool = False) -> None:
+        super().__init__(use_cache=False, case_sensitive=False)
+        self.choices = choices
+        self.multiple = multiple
+
+    async def get_suggestion(self, value: str) -> str | None:
+        head, _, last = value.rpartition(";") if self.multiple else ("", "", value)
+        typed = last.lstrip().lower()
+        if not typed:
+            return None
+        for choice in self.choices:
+            if choice.lower().startswith(typed):
+                prefix = f"{head}; " if head else ""
+                return prefix + choice
+        return None
+
+
+def split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(";") if item.strip()]
+
+
+class ClaimEditor(Screen[None]):
+    """Edit one claim draft: fields left, checks and duplicates right."""
+
+    TITLE = "Claim draft"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="editor.save", priority=True),
+        Binding("escape", "close", "Close (kept)", id="editor.close"),
+        Binding("ctrl+e", "external", "Body in $EDITOR", id="editor.external", priority=True),
+        Binding("ctrl+d", "different", "It is different", id="editor.different", priority=True),
+        Binding("ctrl+n", "enrich", "Enrich that claim", id="editor.enrich", priority=True),
+    ]
+    CHECK_DELAY = 0.25
+
+    def __init__(self, draft: drafting.Draft) -> None:
+        super().__init__()
+        self.draft = draft
+        self.duplicates: list[drafting.Duplicate] = []
+        self._check_timer: Timer | None = None
+        self._loading = True
+
+    @property
+    def kb(self) -> KbApp:
+        return cast("KbApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        draft = self.draft
+        titles = [
+            row[0]
+            for row in self.kb.db.conn.execute(
+                "SELECT title FROM documents WHERE kind = 'claim' ORDER BY title COLLATE NOCASE"
+            )
+        ]
+        domains = drafting.claim_domains(self.kb.db)
+        yield Header(icon="◆")
+        with Horizontal():
+            with VerticalScroll(id="editor-form"):
+                yield Label("Title (the proposition; it becomes the file name)")
+                yield Input(draft.title, id="title")
+                yield Label("Description (what the title does not say)")
+                yield Input(draft.description, id="description")
+                with Horizontal(classes="editor-row"):
+                    with Vertical():
+                        yield Label("Confidence (" + " / ".join(CLAIM_CONFIDENCES) + ")")
+                        yield Input(
+                            draft.confidence,
+                            id="confidence",
+                            suggester=ChoiceSuggester(list(CLAIM_CONFIDENCES)),
+                        )
+                    with Vertical():
+                        yield Label("Domain")
+                        yield Input(draft.domain, id="domain", suggester=ChoiceSuggester(domains))
+                yield Label("Source (attribution)")
+                yield Input(draft.source, id="source")
+                yield Label("Depends on (claim titles, separated by ;)")
+                yield Input(
+                    LIST_SEPARATOR.join(draft.depends_on),
+                    id="depends_on",
+                    suggester=ChoiceSuggester(titles, multiple=True),
+                )
+                yield Label("Challenged by (claim titles, separated by ;)")
+                yield Input(
+                    LIST_SEPARATOR.join(draft.challenged_by),
+                    id="challenged_by",
+                    suggester=ChoiceSuggester(titles, multiple=True),
+                )
+                yield Label("Secondary domains (separated by ;)")
+                yield Input(
+                    LIST_SEPARATOR.join(draft.secondary_domains),
+                    id="secondary_domains",
+                    suggester=ChoiceSuggester(domains, multiple=True),
+                )
+                yield Label("Body (markdown; ctrl+e opens $EDITOR)")
+                yield TextArea(draft.body, id="body", language=None, soft_wrap=True)
+            with VerticalScroll(id="editor-side"):
+                yield Static("", id="draft-state")
+                yield Static("Checks", classes="section")
+                yield Static("", id="checks")
+                yield Static("Similar claims", classes="section")
+                yield Static("", id="duplicates")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        target = "description" if self.draft.title else "title"
+        self.query_one(f"#{target}", Input).focus()
+        self._refresh_checks()
+        self.call_after_refresh(self._loaded)
+
+    def _loaded(self) -> None:
+        self._loading = False
+
+    def _save_field(self, name: str, value: str) -> None:
+        if self._loading:
+            return
+        stored: object = split_list(value) if name in LIST_INPUTS else value
+        self.draft = drafting.update_draft(self.kb.db, self.draft.id, **{name: stored})
+        self._schedule_checks()
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in FIELDS:
+            self._save_field(event.input.id, event.value)
+
+    @on(TextArea.Changed, "#body")
+    def _body_changed(self, event: TextArea.Changed) -> None:
+        self._save_field("body", event.text_area.text)
+
+    def _schedule_checks(self) -> None:
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        self._check_timer = self.set_timer(self.CHECK_DELAY, self._refresh_checks)
+
+    def _refresh_checks(self) -> None:
+        """Run the quality checks and the duplicate search on the draft as saved."""
+        self._check_timer = None
+        draft = self.draft
+        state = f"Draft {draft.id} · {draft.state} · from {draft.source_path or '-'}"
+        if draft.kind == "enrichment":
+            state += f"\nEnrichment ({draft.enrichment_kind}) of {draft.target_path}"
+        self.query_one("#draft-state", Static).update(escape(state))
+        checks = drafting.check_draft(self.kb.db, draft)
+        lines = []
+        for check in checks:
+            line = f"{MARKS[check.status]} {escape(check.message)}"
+            if check.suggestion:
+                line += f"\n   [dim]try:[/dim] {escape(check.suggestion)}"
+            lines.append(line)
+        self.query_one("#checks", Static).update("\n".join(lines))
+        self.duplicates = drafting.find_duplicates(self.kb.db, draft.title, draft.description)
+        if not self.duplicates:
+            self.query_one("#duplicates", Static).update("[dim]None above the threshold.[/dim]")
+            return
+        rows = []
+        for duplicate in self.duplicates:
+            blocking = (
+                duplicate.score >= drafting.DUPLICATE_BLOCK
+                and duplicate.path not in draft.different_from
+            )
+            mark = "[red]■ blocks saving[/]" if blocking else ""
+            done = (
+                " [green](declared different)[/]" if duplicate.path in draft.different_from else ""
+            )
+            rows.append(f"[b]{duplicate.score}%[/b] {escape(duplicate.title)} {mark}{done}")
+        if any(d.score >= drafting.DUPLICATE_BLOCK for d in self.duplicates):
+            rows.append("[dim]ctrl+d: it is different · ctrl+n: enrich that claim instead[/dim]")
+        self.query_one("#duplicates", Static).update("\n".join(rows))
+
+    def action_save(self) -> None:
+        try:
+            self.draft = drafting.save_draft(self.kb.db, self.draft.id)
+        except drafting.DraftError as exc:
+            self._refresh_checks()
+            self.notify(
+                str(exc), title="Not saved yet (the draft is kept)", severity="warning", timeout=6
+            )
+            return
+        self.notify(f"Saved for export: {self.draft.title[:70]}", title="Claim saved")
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def _top_blocking(self) -> drafting.Duplicate | None:
+        return drafting.blocking_duplicate(self.kb.db, self.draft)
+
+    def action_different(self) -> None:
+        duplicate = self._top_blocking()
+        if duplicate is None:
+            self.notify("No near-duplicate is blocking this draft.", timeout=3)
+            return
+        self.draft = drafting.mark_different(self.kb.db, self.draft.id, duplicate.path)
+        self._refresh_checks()
+        self.notify(f"Marked as different from: {duplicate.title[:70]}", timeout=3)
+
+    def action_enrich(self) -> None:
+        duplicate = self._top_blocking() or (self.duplicates[0] if self.duplicates else None)
+        if duplicate is None:
+            self.notify("No similar claim to enrich.", timeout=3)
+            return
+        self.draft = drafting.enrich_instead(self.kb.db, self.draft.id, duplicate.path)
+        self.query_one("#body", TextArea).load_text(self.draft.body)
+        self._refresh_checks()
+        self.notify(f"Now an enrichment of: {duplicate.title[:70]}", timeout=4)
+
+    def action_external(self) -> None:
+        """Edit the body in `$EDITOR` (the app suspends); the result is saved at once."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        area = self.query_one("#body", TextArea)
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / f"draft-{self.draft.id}.md"
+            path.write_text(area.text, encoding="utf-8")
+            command = [*shlex.split(editor), str(path)]
+            try:
+                try:
+                    with self.app.suspend():
+                        subprocess.call(command)
+                except SuspendNotSupported:
+                    subprocess.call(
+                        command,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+            except OSError as exc:
+                self.notify(f"cannot run {editor!r}: {exc.strerror}", severity="error")
+                return
+            area.load_text(path.read_text(encoding="utf-8", errors="replace"))
+        self._save_field("body", area.text)

@@ -1,0 +1,119 @@
+"""The claim editor driven with keys: draft from a hint, autosave, reopen, survive a kill."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from kbtui.ui.screens.desk import DeskScreen
+from kbtui.ui.screens.drafts import DraftFrom, DraftsScreen
+from kbtui.ui.screens.editor import ClaimEditor
+
+from app_helpers import make_app
+
+HINT_TITLE = "Time-of-use tariffs make home batteries pay back within eight years"
+DESCRIPTION = "Measured payback on 40 homes was seven to eight years on evening tariffs."
+
+
+@pytest.fixture(autouse=True)
+def curator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KBTUI_CURATOR", "tester")
+    monkeypatch.setenv("KBTUI_CONFIG", str(tmp_path / "no-config.toml"))
+
+
+def draft_rows(kb: Path) -> list[dict[str, object]]:
+    with sqlite3.connect(kb / "kb.sqlite") as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(row) for row in conn.execute("SELECT * FROM drafts ORDER BY id")]
+
+
+async def test_draft_from_hint_in_four_keys(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert isinstance(app.screen, DeskScreen)
+        await pilot.press("c")
+        assert isinstance(app.screen, DraftFrom)
+        await pilot.press("1")
+        editor = app.screen
+        assert isinstance(editor, ClaimEditor)
+        assert editor.query_one("#title", Input).value == HINT_TITLE
+        assert app.focused is editor.query_one("#description", Input)
+        await pilot.press(*DESCRIPTION, "tab", *"likely", "ctrl+s")
+        assert isinstance(app.screen, DeskScreen)
+    [row] = draft_rows(small_kb)
+    assert row["title"] == HINT_TITLE and row["description"] == DESCRIPTION
+    assert row["confidence"] == "likely" and row["domain"] == "energy"
+    assert row["state"] == "saved" and row["hint"] == 1 and row["who"] == "tester"
+    assert row["source_path"] == "inbox/archive/2026-01-03-battery-trial.md"
+    assert str(row["body"]).startswith(f"# {HINT_TITLE}\n")
+
+
+async def test_failing_checks_keep_the_editor_open(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c", "0")
+        assert isinstance(app.screen, ClaimEditor)
+        await pilot.press(*"Batteries", "ctrl+s")
+        assert isinstance(app.screen, ClaimEditor)
+        assert any("Not saved yet" in (n.title or "") for n in app._notifications)
+    [row] = draft_rows(small_kb)
+    assert row["title"] == "Batteries" and row["state"] == "draft"
+
+
+async def test_reopen_from_drafts_view_restores_fields(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c", "1", *"Half-typed description", "escape")
+        assert isinstance(app.screen, DeskScreen)
+        await pilot.press("d")
+        assert isinstance(app.screen, DraftsScreen)
+        await pilot.press("enter")
+        editor = app.screen
+        assert isinstance(editor, ClaimEditor)
+        assert editor.query_one("#description", Input).value == "Half-typed description"
+        assert editor.query_one("#title", Input).value == HINT_TITLE
+        await pilot.press("escape", "x", "y")
+    assert draft_rows(small_kb) == []
+
+
+KILLER = """
+import asyncio, os, signal, sys
+sys.path.insert(0, {tests!r})
+from app_helpers import make_app
+from pathlib import Path
+
+async def main():
+    app = make_app(Path({kb!r}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c", "1", *"The last edit before the crash")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(main())
+"""
+
+
+def test_killed_mid_edit_keeps_the_last_edit(small_kb: Path, tmp_path: Path) -> None:
+    script = tmp_path / "killer.py"
+    script.write_text(
+        textwrap.dedent(KILLER).format(tests=str(Path(__file__).parent), kb=str(small_kb))
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, timeout=120, check=False
+    )
+    assert result.returncode == -9, result.stderr.decode()[-2000:]
+    [row] = draft_rows(small_kb)
+    assert row["description"] == "The last edit before the crash"
+    shown = subprocess.run(
+        [sys.executable, "-m", "kbtui.cli", "drafts", "list", str(small_kb), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(shown.stdout)[0]["description"] == "The last edit before the crash"
