@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from kbtui.ui.screens.editor import ClaimEditor
 from kbtui.ui.widgets.reader import Reader
 
 from app_helpers import make_app
@@ -90,3 +91,48 @@ def test_source_with_problems(snap_compare: SnapCompare, seeds_copy: Path) -> No
 def test_claims_view(snap_compare: SnapCompare, seeds_copy: Path) -> None:
     """v lists every claim with domain and confidence; the reader previews the first."""
     assert snap_compare(make_app(seeds_copy), terminal_size=(120, 40), run_before=settle("v"))
+
+
+def editor_steps(*keys: str) -> Callable[[Pilot[Any]], Any]:
+    """Open the claim editor from candidate 1 of the first source, then type."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await pilot.press("c", "1", *keys)
+        await pilot.pause(ClaimEditor.CHECK_DELAY + 0.2)
+        await pilot.pause()
+
+    return run
+
+
+def test_editor_checks_passing(snap_compare: SnapCompare, small_kb: Path) -> None:
+    """The editor prefilled from a hint, with a description and confidence: every check ✓."""
+    assert snap_compare(
+        make_app(small_kb),
+        terminal_size=(120, 40),
+        run_before=editor_steps(
+            *"Measured payback on 40 homes was seven to eight years.", "tab", *"likely"
+        ),
+    )
+
+
+def test_editor_checks_failing(snap_compare: SnapCompare, small_kb: Path) -> None:
+    """A blank draft with a topic-label title: the failing checks say what to fix."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await pilot.press("c", "0", *"Battery economics")
+        await pilot.pause(ClaimEditor.CHECK_DELAY + 0.2)
+
+    assert snap_compare(make_app(small_kb), terminal_size=(120, 40), run_before=run)
+
+
+def test_editor_duplicate_panel(snap_compare: SnapCompare, small_kb: Path) -> None:
+    """A title close to an existing claim: the similar-claims panel shows it as blocking."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await pilot.press("c", "0", *"home batteries flatten the evening peaks")
+        await pilot.pause(ClaimEditor.CHECK_DELAY + 0.2)
+
+    assert snap_compare(make_app(small_kb), terminal_size=(120, 40), run_before=run)

@@ -110,10 +110,11 @@ class ClaimEditor(Screen[None]):
                 yield Input(draft.description, id="description")
                 with Horizontal(classes="editor-row"):
                     with Vertical():
-                        yield Label("Confidence (" + " / ".join(CLAIM_CONFIDENCES) + ")")
+                        yield Label("Confidence")
                         yield Input(
                             draft.confidence,
                             id="confidence",
+                            placeholder=" / ".join(CLAIM_CONFIDENCES),
                             suggester=ChoiceSuggester(list(CLAIM_CONFIDENCES)),
                         )
                     with Vertical():
