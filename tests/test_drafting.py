@@ -37,15 +37,18 @@ def test_hint_prefills_and_reopening_restores(seeds_copy: Path) -> None:
     session.reindex()
     draft = drafting.new_claim_draft(session.db, GRID, hint=2)
     assert draft.title == (
-        "Enrolling home batteries in time-of-use tariffs closes most of the per-megawatt gap "
-        "with grid-scale storage"
+        "Moving time-of-use windows with the season would close most of the per-megawatt gap "
+        "between home and grid-scale batteries"
     )
     assert draft.domain == "energy-storage"
-    assert draft.source == "Grid Operator, Quarterly system report: the evening peak (2026)"
+    assert draft.source == (
+        "Regional Grid Operator, Quarterly system report: the evening peak (2026)"
+    )
     assert draft.body.startswith(f"# {draft.title}\n")
     assert "[[2026-03-01-grid-operator-quarterly-evening-peak]]" in draft.body
-    assert "Relevant Notes:\n- [[home batteries flatten" in draft.body
-    assert "\n- [[four-hour lithium storage displaces" in draft.body
+    notes = draft.body.split("Relevant Notes:\n", 1)[1].split("\n\n", 1)[0]
+    assert "- [[home batteries flatten the evening demand peak" in notes
+    assert "- [[four-hour lithium storage displaces gas peakers" in notes
     assert "Topics:\n- [[_map]]" in draft.body
     drafting.update_draft(
         session.db,

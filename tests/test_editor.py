@@ -10,10 +10,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from kbtui.ui.screens.desk import DeskScreen
-from kbtui.ui.screens.drafts import DraftFrom, DraftsScreen
+from kbtui.ui.screens.drafts import DraftFrom, DraftsScreen, LinkPicker
 from kbtui.ui.screens.editor import ClaimEditor
 
 from app_helpers import make_app
@@ -117,3 +117,21 @@ def test_killed_mid_edit_keeps_the_last_edit(small_kb: Path, tmp_path: Path) -> 
         check=True,
     )
     assert json.loads(shown.stdout)[0]["description"] == "The last edit before the crash"
+
+
+async def test_double_bracket_offers_claim_titles(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c", "1")
+        editor = app.screen
+        assert isinstance(editor, ClaimEditor)
+        body = editor.query_one("#body", TextArea)
+        body.focus()
+        body.move_cursor((2, 0))
+        await pilot.press("[", "[")
+        assert isinstance(app.screen, LinkPicker)
+        await pilot.press(*"flatten", "enter")
+        assert app.screen is editor
+        assert "[[home batteries flatten the evening peak]]" in body.text
+    [row] = draft_rows(small_kb)
+    assert "[[home batteries flatten the evening peak]]" in str(row["body"])

@@ -93,14 +93,22 @@ def test_claims_view(snap_compare: SnapCompare, seeds_copy: Path) -> None:
     assert snap_compare(make_app(seeds_copy), terminal_size=(120, 40), run_before=settle("v"))
 
 
+async def settle_checks(pilot: Pilot[Any]) -> None:
+    """Run the editor's pending checks now, so the picture does not depend on timing."""
+    await pilot.pause()
+    editor = pilot.app.screen
+    assert isinstance(editor, ClaimEditor)
+    editor.refresh_checks()
+    await pilot.pause()
+
+
 def editor_steps(*keys: str) -> Callable[[Pilot[Any]], Any]:
     """Open the claim editor from candidate 1 of the first source, then type."""
 
     async def run(pilot: Pilot[Any]) -> None:
         await pilot.pause()
         await pilot.press("c", "1", *keys)
-        await pilot.pause(ClaimEditor.CHECK_DELAY + 0.2)
-        await pilot.pause()
+        await settle_checks(pilot)
 
     return run
 
@@ -122,7 +130,7 @@ def test_editor_checks_failing(snap_compare: SnapCompare, small_kb: Path) -> Non
     async def run(pilot: Pilot[Any]) -> None:
         await pilot.pause()
         await pilot.press("c", "0", *"Battery economics")
-        await pilot.pause(ClaimEditor.CHECK_DELAY + 0.2)
+        await settle_checks(pilot)
 
     assert snap_compare(make_app(small_kb), terminal_size=(120, 40), run_before=run)
 
@@ -133,6 +141,6 @@ def test_editor_duplicate_panel(snap_compare: SnapCompare, small_kb: Path) -> No
     async def run(pilot: Pilot[Any]) -> None:
         await pilot.pause()
         await pilot.press("c", "0", *"home batteries flatten the evening peaks")
-        await pilot.pause(ClaimEditor.CHECK_DELAY + 0.2)
+        await settle_checks(pilot)
 
     assert snap_compare(make_app(small_kb), terminal_size=(120, 40), run_before=run)

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Label, OptionList, Static
+from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kbtui.ops import drafting
@@ -175,3 +175,61 @@ class DraftsScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.refresh_drafts()
+
+
+class LinkPicker(ModalScreen[str | None]):
+    """Pick a claim title to link: type to narrow, enter inserts `[[title]]`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="link_picker.cancel"),
+        Binding("down", "down", "Next", show=False, id="link_picker.down"),
+        Binding("up", "up", "Previous", show=False, id="link_picker.up"),
+    ]
+    LIMIT = 40
+
+    def __init__(self, titles: list[str]) -> None:
+        super().__init__()
+        self.titles = titles
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Link a claim", classes="dialog-title")
+            yield Input(placeholder="words in the title", id="link-filter")
+            yield OptionList(id="link-options")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one("#link-filter", Input).focus()
+
+    def _fill(self, text: str) -> None:
+        words = text.lower().split()
+        matches = [t for t in self.titles if all(w in t.lower() for w in words)]
+        options = self.query_one("#link-options", OptionList)
+        options.clear_options()
+        options.add_options([Option(escape(t)) for t in matches[: self.LIMIT]])
+        self._matches = matches[: self.LIMIT]
+        if matches:
+            options.highlighted = 0
+
+    @on(Input.Changed, "#link-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#link-filter")
+    def _submit(self, event: Input.Submitted) -> None:
+        options = self.query_one("#link-options", OptionList)
+        if options.highlighted is not None and self._matches:
+            self.dismiss(self._matches[options.highlighted])
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self._matches[event.option_index])
+
+    def action_down(self) -> None:
+        self.query_one("#link-options", OptionList).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one("#link-options", OptionList).action_cursor_up()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

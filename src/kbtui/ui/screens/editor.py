@@ -25,6 +25,7 @@ from textual.widgets import Footer, Header, Input, Label, Static, TextArea
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
 from kbtui.ops import drafting
 from kbtui.ui.markup import escape
+from kbtui.ui.screens.drafts import LinkPicker
 
 if TYPE_CHECKING:
     from kbtui.ui.app import KbApp
@@ -87,6 +88,7 @@ class ClaimEditor(Screen[None]):
         self.duplicates: list[drafting.Duplicate] = []
         self._check_timer: Timer | None = None
         self._loading = True
+        self._titles: list[str] = []
 
     @property
     def kb(self) -> KbApp:
@@ -94,7 +96,7 @@ class ClaimEditor(Screen[None]):
 
     def compose(self) -> ComposeResult:
         draft = self.draft
-        titles = [
+        self._titles = titles = [
             row[0]
             for row in self.kb.db.conn.execute(
                 "SELECT title FROM documents WHERE kind = 'claim' ORDER BY title COLLATE NOCASE"
@@ -153,7 +155,7 @@ class ClaimEditor(Screen[None]):
     def on_mount(self) -> None:
         target = "description" if self.draft.title else "title"
         self.query_one(f"#{target}", Input).focus()
-        self._refresh_checks()
+        self.refresh_checks()
         self.call_after_refresh(self._loaded)
 
     def _loaded(self) -> None:
@@ -173,14 +175,35 @@ class ClaimEditor(Screen[None]):
 
     @on(TextArea.Changed, "#body")
     def _body_changed(self, event: TextArea.Changed) -> None:
-        self._save_field("body", event.text_area.text)
+        area = event.text_area
+        self._save_field("body", area.text)
+        row, column = area.cursor_location
+        line = area.document.get_line(row)
+        if (
+            not self._loading
+            and column >= 2
+            and line[column - 2 : column] == "[["
+            and (line[column : column + 2] != "]]")
+        ):
+            self._pick_link()
+
+    def _pick_link(self) -> None:
+        """`[[` in the body offers claim titles; the choice completes the link."""
+
+        def insert(title: str | None) -> None:
+            area = self.query_one("#body", TextArea)
+            if title:
+                area.insert(f"{title}]]")
+            area.focus()
+
+        self.app.push_screen(LinkPicker(self._titles), insert)
 
     def _schedule_checks(self) -> None:
         if self._check_timer is not None:
             self._check_timer.stop()
-        self._check_timer = self.set_timer(self.CHECK_DELAY, self._refresh_checks)
+        self._check_timer = self.set_timer(self.CHECK_DELAY, self.refresh_checks)
 
-    def _refresh_checks(self) -> None:
+    def refresh_checks(self) -> None:
         """Run the quality checks and the duplicate search on the draft as saved."""
         self._check_timer = None
         draft = self.draft
@@ -219,7 +242,7 @@ class ClaimEditor(Screen[None]):
         try:
             self.draft = drafting.save_draft(self.kb.db, self.draft.id)
         except drafting.DraftError as exc:
-            self._refresh_checks()
+            self.refresh_checks()
             self.notify(
                 str(exc), title="Not saved yet (the draft is kept)", severity="warning", timeout=6
             )
@@ -239,7 +262,7 @@ class ClaimEditor(Screen[None]):
             self.notify("No near-duplicate is blocking this draft.", timeout=3)
             return
         self.draft = drafting.mark_different(self.kb.db, self.draft.id, duplicate.path)
-        self._refresh_checks()
+        self.refresh_checks()
         self.notify(f"Marked as different from: {duplicate.title[:70]}", timeout=3)
 
     def action_enrich(self) -> None:
@@ -249,7 +272,7 @@ class ClaimEditor(Screen[None]):
             return
         self.draft = drafting.enrich_instead(self.kb.db, self.draft.id, duplicate.path)
         self.query_one("#body", TextArea).load_text(self.draft.body)
-        self._refresh_checks()
+        self.refresh_checks()
         self.notify(f"Now an enrichment of: {duplicate.title[:70]}", timeout=4)
 
     def action_external(self) -> None:
