@@ -131,7 +131,7 @@ async def test_double_bracket_offers_claim_titles(small_kb: Path) -> None:
         await pilot.press("[", "[")
         assert isinstance(app.screen, LinkPicker)
         await pilot.press(*"flatten", "enter")
-        assert app.screen is editor
+        assert isinstance(app.screen, ClaimEditor)
         assert "[[home batteries flatten the evening peak]]" in body.text
     [row] = draft_rows(small_kb)
     assert "[[home batteries flatten the evening peak]]" in str(row["body"])
