@@ -227,6 +227,9 @@ def bench_kb(name: str, work: Path, skip_ui: bool) -> dict[str, Any]:
             figures["per_press_ms"] = child(["--child", "paint", "app", str(kb), str(db)])[
                 "per_press_ms"
             ]
+            figures["empty_per_press_ms"] = child(["--child", "paint", "empty", str(kb), str(db)])[
+                "per_press_ms"
+            ]
             del os.environ["BENCH_PRESSES"]
     return figures
 
