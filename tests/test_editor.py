@@ -135,3 +135,35 @@ async def test_double_bracket_offers_claim_titles(small_kb: Path) -> None:
         assert "[[home batteries flatten the evening peak]]" in body.text
     [row] = draft_rows(small_kb)
     assert "[[home batteries flatten the evening peak]]" in str(row["body"])
+
+
+async def test_demo_kb_hint_two_saved_and_reopened(seeds_copy: Path) -> None:
+    """On the demo KB: an unprocessed source, hint 2, description, confidence, save, reopen."""
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1", "j", "c", "2")
+        editor = app.screen
+        assert isinstance(editor, ClaimEditor)
+        title = editor.query_one("#title", Input).value
+        assert title.startswith("Moving time-of-use windows with the season")
+        await pilot.press(
+            *"Winter peaks run past 8 pm, after today's fixed windows end.",
+            "tab",
+            *"experimental",
+            "ctrl+s",
+        )
+        assert isinstance(app.screen, DeskScreen)
+        await pilot.press("d", "enter")
+        reopened = app.screen
+        assert isinstance(reopened, ClaimEditor)
+        assert reopened.query_one("#confidence", Input).value == "experimental"
+        assert reopened.query_one("#description", Input).value.startswith("Winter peaks")
+    [row] = draft_rows(seeds_copy)
+    assert row["title"] == title and row["hint"] == 2 and row["state"] == "saved"
+    assert row["source_path"] == "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak.md"
+    assert row["domain"] == "energy-storage" and row["confidence"] == "experimental"
+    assert (
+        row["source"] == "Regional Grid Operator, Quarterly system report: the evening peak (2026)"
+    )
+    assert row["created"] and row["who"] == "tester" and row["saved_at"]
+    assert "[[2026-03-01-grid-operator-quarterly-evening-peak]]" in str(row["body"])

@@ -304,6 +304,7 @@ class DocumentView:
     signals: list[dict[str, Any]] = field(default_factory=list)
     links: list[LinkView] = field(default_factory=list)
     backlinks: list[Backlink] = field(default_factory=list)
+    drafts: list[dict[str, Any]] = field(default_factory=list)
 
     def link_for(self, target: str) -> LinkView | None:
         return next((link for link in self.links if link.target == target), None)
@@ -379,6 +380,13 @@ def load_document(db: sqlite_utils.Database, doc_id: int) -> DocumentView | None
         )
     ]
     view.backlinks = backlinks(db, view.path)
+    if view.kind == "source":
+        view.drafts = _dicts(
+            db,
+            "SELECT id, kind, state, title, target_path FROM drafts WHERE source_path = ? "
+            "AND exported_at IS NULL ORDER BY id",
+            [view.path],
+        )
     return view
 
 

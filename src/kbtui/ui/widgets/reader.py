@@ -91,6 +91,9 @@ class Reader(VerticalScroll, can_focus=True):
             value = _value(view.fields.get(name))
             if value:
                 parts.append(f"{name}: {escape(value[:80])}")
+        if view.drafts:
+            saved = sum(1 for d in view.drafts if d["state"] == "saved")
+            parts.append(f"[b]drafted: {len(view.drafts)}[/b] ({saved} saved, pending export)")
         parts.append(f"[dim]{escape(view.path)}[/dim]")
         meta.update(" · ".join(parts))
         shown = [p for p in view.problems if p["severity"] != "info"]
