@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote
 
 from textual import on, work
-from textual.app import App, SuspendNotSupported
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.widgets import Markdown
 from textual.worker import get_current_worker
@@ -20,6 +17,7 @@ from kbtui.ops.session import Session
 from kbtui.store.db import open_db
 from kbtui.ui.commands import ScreenActions
 from kbtui.ui.config import load_keymap
+from kbtui.ui.external import run_editor
 from kbtui.ui.messages import IndexFinished, IndexProgressed
 from kbtui.ui.screens.claims import ClaimsScreen
 from kbtui.ui.screens.desk import DeskScreen
@@ -216,22 +214,7 @@ class KbApp(App[None]):
 
     def edit_file(self, path: str) -> None:
         """Open a KB file in `$EDITOR` (the app suspends), then re-index what changed."""
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        target = self.session.workspace.root / path
-        command = [*shlex.split(editor), str(target)]
-        try:
-            with self.suspend():
-                code = subprocess.call(command)
-        except SuspendNotSupported:
-            code = subprocess.call(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError as exc:
-            self.notify(f"cannot run {editor!r}: {exc.strerror}", severity="error")
-            return
-        if code != 0:
-            self.notify(f"{editor} exited with {code}", severity="warning")
+        problem = run_editor(self, self.session.workspace.root / path)
+        if problem:
+            self.notify(problem, severity="warning")
         self.action_reindex()

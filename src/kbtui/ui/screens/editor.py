@@ -6,15 +6,12 @@ duplicate search run a moment after typing stops.
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on
-from textual.app import ComposeResult, SuspendNotSupported
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
@@ -24,6 +21,7 @@ from textual.widgets import Footer, Header, Input, Label, Static, TextArea
 
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
 from kbtui.ops import drafting
+from kbtui.ui.external import run_editor
 from kbtui.ui.markup import escape
 from kbtui.ui.screens.drafts import LinkPicker
 
@@ -277,25 +275,12 @@ class ClaimEditor(Screen[None]):
 
     def action_external(self) -> None:
         """Edit the body in `$EDITOR` (the app suspends); the result is saved at once."""
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
         area = self.query_one("#body", TextArea)
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / f"draft-{self.draft.id}.md"
             path.write_text(area.text, encoding="utf-8")
-            command = [*shlex.split(editor), str(path)]
-            try:
-                try:
-                    with self.app.suspend():
-                        subprocess.call(command)
-                except SuspendNotSupported:
-                    subprocess.call(
-                        command,
-                        stdin=subprocess.DEVNULL,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
-            except OSError as exc:
-                self.notify(f"cannot run {editor!r}: {exc.strerror}", severity="error")
-                return
+            problem = run_editor(self.app, path)
+            if problem:
+                self.notify(problem, severity="warning")
             area.load_text(path.read_text(encoding="utf-8", errors="replace"))
         self._save_field("body", area.text)
