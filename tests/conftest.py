@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -45,6 +46,12 @@ def corpus_copy(corpus: Path, tmp_path: Path) -> Iterator[Path]:
     """A private copy of the corpus that a test may index or change."""
     target = tmp_path / "teleo-codex"
     shutil.copytree(corpus, target, symlinks=True)
+    for folder, _, names in os.walk(target):
+        os.chmod(folder, 0o755)
+        for name in names:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o644)
     yield target
 
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
-from kbtui.ops import curation, drafting, queries
+from kbtui.ops import curation, drafting, export, queries
 from kbtui.ops.indexer import IndexReport
 from kbtui.ops.session import Session, open_session
 from kbtui.ops.workspace import WorkspaceError
@@ -407,6 +407,63 @@ def drafts_rm_command(draft_id: int, kb: str | None, db_path: str | None, yes: b
         except drafting.DraftError as exc:
             fail(str(exc))
         out.print(f"Deleted draft {draft_id}.")
+
+
+@main.command("export")
+@kb_argument
+@db_option
+@click.option("--dry-run", is_flag=True, help="Show what would be written, with diffs.")
+@click.option("--as", "who", default=None, help="Curator name (default: $KBTUI_CURATOR).")
+@json_option
+def export_command(
+    kb: str | None, db_path: str | None, dry_run: bool, who: str | None, as_json: bool
+) -> None:
+    """Write pending work (claims, enrichments, source status) back to the markdown files."""
+    with session_for(kb, db_path) as session:
+        root = session.workspace.root
+        plan = export.plan_export(session.db, root, who or curation.curator_name())
+        if not dry_run:
+            export.apply_export(session.db, root, plan)
+            session.reindex()
+        if as_json:
+            print_json(
+                {
+                    "dry_run": dry_run,
+                    "files": [c.as_dict(with_diff=dry_run) for c in plan.changes],
+                    "written": sum(1 for c in plan.changes if c.written),
+                    "skipped": len(plan.skipped),
+                }
+            )
+        else:
+            _describe_plan(plan, dry_run)
+    sys.exit(EXIT_PROBLEMS if plan.skipped else EXIT_CLEAN)
+
+
+def _describe_plan(plan: export.ExportPlan, dry_run: bool) -> None:
+    if not plan.changes:
+        out.print("Nothing to export.")
+        return
+    for change in plan.changes:
+        added, removed = change.counts()
+        state = (
+            "[yellow]skipped[/]"
+            if change.skipped
+            else "[green]written[/]"
+            if change.written
+            else "would write"
+        )
+        out.print(
+            f"{state} {change.action:6} {escape(change.path)} "
+            f"[dim](+{added} -{removed}; {escape(', '.join(change.reasons))})[/dim]"
+        )
+        if change.skipped:
+            out.print(f"  [yellow]{escape(change.skipped)}[/]")
+        elif dry_run:
+            out.print(Text(change.diff()))
+    written = sum(1 for c in plan.changes if c.written)
+    verb = "would be written" if dry_run else "written"
+    count = len(plan.writable) if dry_run else written
+    out.print(f"{count} file(s) {verb}, {len(plan.skipped)} skipped (their work stays pending).")
 
 
 @main.command("index")

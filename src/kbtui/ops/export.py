@@ -1,0 +1,409 @@
+"""Export curator work back to markdown: new claims, enrichments, source provenance and status.
+
+`plan_export` computes every file to add or change (with its diff) without writing anything;
+`apply_export` writes them atomically, never over a file that changed since it was read, never
+outside the KB, and marks the work exported so that running export again is a no-op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import os
+import stat
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from kbtui.formats.claims import ClaimText, enrichment_block, file_name_check, render_claim
+from kbtui.formats.edit import EditError, add_to_list, set_scalar
+from kbtui.ops import drafting
+from kbtui.store.index import transaction
+
+UNSAFE_CODES = (
+    "malformed-frontmatter",
+    "unclosed-frontmatter",
+    "duplicate-key",
+    "not-utf8",
+    "binary-file",
+    "frontmatter-not-mapping",
+    "symlink-outside",
+    "unreadable",
+)
+TEMP_SUFFIX = ".kbtui-tmp"
+
+
+class ExportError(RuntimeError):
+    """Export cannot run at all; the message says why in one line."""
+
+
+@dataclass(slots=True)
+class FileChange:
+    """One file export adds or changes, the work it carries, and whether it can be written."""
+
+    path: str
+    action: str
+    before: bytes | None
+    after: bytes
+    reasons: list[str] = field(default_factory=list)
+    draft_ids: list[int] = field(default_factory=list)
+    action_ids: list[int] = field(default_factory=list)
+    skipped: str | None = None
+    written: bool = False
+
+    def diff(self) -> str:
+        old = (self.before or b"").decode("utf-8", errors="replace").splitlines(keepends=True)
+        new = self.after.decode("utf-8", errors="replace").splitlines(keepends=True)
+        return "".join(
+            difflib.unified_diff(
+                old,
+                new,
+                f"a/{self.path}" if self.before is not None else "/dev/null",
+                f"b/{self.path}",
+                n=2,
+            )
+        )
+
+    def counts(self) -> tuple[int, int]:
+        added = removed = 0
+        for line in self.diff().splitlines():
+            if line.startswith("+") and not line.startswith("+++"):
+                added += 1
+            elif line.startswith("-") and not line.startswith("---"):
+                removed += 1
+        return added, removed
+
+    def as_dict(self, with_diff: bool = True) -> dict[str, Any]:
+        added, removed = self.counts()
+        data: dict[str, Any] = {
+            "path": self.path,
+            "action": self.action,
+            "reasons": self.reasons,
+            "added_lines": added,
+            "removed_lines": removed,
+            "skipped": self.skipped,
+            "written": self.written,
+        }
+        if with_diff:
+            data["diff"] = self.diff()
+        return data
+
+
+@dataclass(slots=True)
+class ExportPlan:
+    """Everything export would write."""
+
+    changes: list[FileChange] = field(default_factory=list)
+
+    @property
+    def writable(self) -> list[FileChange]:
+        return [c for c in self.changes if c.skipped is None]
+
+    @property
+    def skipped(self) -> list[FileChange]:
+        return [c for c in self.changes if c.skipped is not None]
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _inside(root: Path, relative: str) -> Path:
+    """The absolute path of `relative`, refusing anything that would land outside `root`."""
+    target = (root / relative).resolve()
+    real_root = root.resolve()
+    if os.path.commonpath([real_root, target]) != str(real_root) or target == real_root:
+        raise ExportError(f"refusing to write outside the KB: {relative!r}")
+    return target
+
+
+def _indexed(db: sqlite_utils.Database, path: str) -> tuple[str, set[str]] | None:
+    row = db.conn.execute("SELECT id, sha256 FROM documents WHERE path = ?", (path,)).fetchone()
+    if row is None:
+        return None
+    codes = {r[0] for r in db.conn.execute("SELECT code FROM problems WHERE doc_id = ?", (row[0],))}
+    return row[1], codes
+
+
+def _read_current(
+    root: Path, db: sqlite_utils.Database, path: str, change: FileChange
+) -> str | None:
+    """The file's text as indexed, or None (with `change.skipped` saying why)."""
+    indexed = _indexed(db, path)
+    if indexed is None:
+        change.skipped = "not in the index (re-index first)"
+        return None
+    sha, codes = indexed
+    unsafe = sorted(codes & set(UNSAFE_CODES))
+    if unsafe:
+        change.skipped = "not rewritten: its frontmatter has problems (" + ", ".join(unsafe) + ")"
+        return None
+    try:
+        data = _inside(root, path).read_bytes()
+    except OSError as exc:
+        change.skipped = f"cannot read it: {exc.strerror}"
+        return None
+    if _digest(data) != sha:
+        change.skipped = "changed on disk since it was indexed: re-index and export again"
+        return None
+    change.before = data
+    return data.decode("utf-8")
+
+
+def _claim_folder(db: sqlite_utils.Database, domain: str) -> str:
+    """`domains/<d>`, or the `core/` or `foundations/` area of that name when it exists."""
+    for root in ("domains", "core", "foundations"):
+        row = db.conn.execute(
+            "SELECT 1 FROM documents WHERE folder = ? LIMIT 1", (f"{root}/{domain}",)
+        ).fetchone()
+        if row is not None:
+            return f"{root}/{domain}"
+    return f"domains/{domain}"
+
+
+def _stem(path: str) -> str:
+    return path.rsplit("/", 1)[-1].removesuffix(".md")
+
+
+def plan_export(
+    db: sqlite_utils.Database, root: Path, who: str, today: date | None = None
+) -> ExportPlan:
+    """Every file the pending work would add or change, with diffs; nothing is written."""
+    day = (today or date.today()).isoformat()
+    plan = ExportPlan()
+    drafts = [d for d in drafting.list_drafts(db) if d.state == "saved"]
+    statuses = {
+        row[0]: (row[1], row[2], [int(i) for i in str(row[3]).split(",")])
+        for row in db.conn.execute(
+            "SELECT p.path, p.to_status, p.note, (SELECT group_concat(a.id) FROM actions a "
+            "WHERE a.path = p.path AND a.exported_at IS NULL) FROM pending_status p"
+        )
+    }
+    extracted: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    enriched: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    blocks: dict[str, list[drafting.Draft]] = defaultdict(list)
+    for draft in drafts:
+        if draft.kind == "claim":
+            plan.changes.append(_new_claim(db, root, draft))
+            if draft.source_path:
+                extracted[draft.source_path].append((draft.title, draft.id))
+        elif draft.kind == "enrichment" and draft.target_path:
+            blocks[draft.target_path].append(draft)
+            if draft.source_path:
+                enriched[draft.source_path].append((_stem(draft.target_path), draft.id))
+    for target, target_drafts in blocks.items():
+        plan.changes.append(_enrichment(db, root, target, target_drafts, who, day))
+    for source in sorted(set(statuses) | set(extracted) | set(enriched)):
+        plan.changes.append(
+            _source_update(
+                db,
+                root,
+                source,
+                statuses.get(source),
+                extracted[source],
+                enriched[source],
+                who,
+                day,
+            )
+        )
+    # A claim draft is written only with its source's provenance, and the other way round.
+    blocked_drafts = {i for c in plan.changes if c.skipped for i in c.draft_ids}
+    for change in plan.changes:
+        if change.skipped is None and set(change.draft_ids) & blocked_drafts:
+            change.skipped = "waits for a related file that cannot be written now"
+    plan.changes = [c for c in plan.changes if c.skipped or c.before != c.after]
+    return plan
+
+
+def _new_claim(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) -> FileChange:
+    folder = _claim_folder(db, draft.domain)
+    path = f"{folder}/{draft.title.strip()}.md"
+    claim = ClaimText(
+        title=draft.title.strip(),
+        domain=draft.domain,
+        description=draft.description.strip(),
+        confidence=draft.confidence,
+        source=draft.source.strip(),
+        created=draft.created,
+        depends_on=draft.depends_on,
+        challenged_by=draft.challenged_by,
+        secondary_domains=draft.secondary_domains,
+        body=draft.body,
+    )
+    data = render_claim(claim).encode("utf-8")
+    change = FileChange(path, "add", None, data, [f"new claim (draft {draft.id})"], [draft.id])
+    if file_name_check(claim.title).status == "fail":
+        change.skipped = "the title cannot be a file name: " + file_name_check(claim.title).message
+        return change
+    try:
+        target = _inside(root, path)
+    except ExportError as exc:
+        change.skipped = str(exc)
+        return change
+    if target.exists():
+        existing = target.read_bytes()
+        if existing != data:
+            change.skipped = "a different file with this title already exists"
+        change.before = existing
+    return change
+
+
+def _enrichment(
+    db: sqlite_utils.Database,
+    root: Path,
+    target: str,
+    drafts: list[drafting.Draft],
+    who: str,
+    day: str,
+) -> FileChange:
+    change = FileChange(
+        target,
+        "modify",
+        None,
+        b"",
+        [f"additional evidence (draft {d.id})" for d in drafts],
+        [d.id for d in drafts],
+    )
+    text = _read_current(root, db, target, change)
+    if text is None:
+        return change
+    if not text.endswith("\n"):
+        text += "\n"
+    for draft in drafts:
+        stem = _stem(draft.source_path) if draft.source_path else "unknown-source"
+        text += enrichment_block(draft.enrichment_kind or "extend", draft.body, stem, day, who)
+    change.after = text.encode("utf-8")
+    return change
+
+
+def _source_update(
+    db: sqlite_utils.Database,
+    root: Path,
+    source: str,
+    status: tuple[str, str | None, list[int]] | None,
+    claims: list[tuple[str, int]],
+    enrichments: list[tuple[str, int]],
+    who: str,
+    day: str,
+) -> FileChange:
+    change = FileChange(source, "modify", None, b"")
+    change.draft_ids = [i for _, i in claims] + [i for _, i in enrichments]
+    text = _read_current(root, db, source, change)
+    if text is None:
+        return change
+    new_status = status[0] if status else ("processed" if claims or enrichments else None)
+    try:
+        if new_status:
+            text = set_scalar(text, "status", new_status)
+            change.reasons.append(f"status: {new_status}")
+        if new_status in ("processed", "null-result"):
+            text = set_scalar(text, "processed_by", who)
+            text = set_scalar(text, "processed_date", day)
+        if new_status == "null-result" and status and status[1]:
+            text = set_scalar(text, "notes", status[1])
+        existing = _existing_lists(db, source)
+        new_claims = [t for t, _ in claims if t not in existing["claims_extracted"]]
+        new_enrichments = [t for t, _ in enrichments if t not in existing["enrichments_applied"]]
+        if new_claims:
+            text = add_to_list(text, "claims_extracted", new_claims)
+            change.reasons.append(f"claims_extracted +{len(new_claims)}")
+        if new_enrichments:
+            key = (
+                "enrichments"
+                if "enrichments" in existing["keys"]
+                and ("enrichments_applied" not in existing["keys"])
+                else "enrichments_applied"
+            )
+            text = add_to_list(text, key, new_enrichments)
+            change.reasons.append(f"{key} +{len(new_enrichments)}")
+    except EditError as exc:
+        change.skipped = f"not rewritten: {exc}"
+        return change
+    if status:
+        change.action_ids = status[2]
+    change.after = text.encode("utf-8")
+    return change
+
+
+def _existing_lists(db: sqlite_utils.Database, source: str) -> dict[str, Any]:
+    import json
+
+    row = db.conn.execute(
+        "SELECT model_json, fields_json FROM documents WHERE path = ?", (source,)
+    ).fetchone()
+    model = json.loads(row[0]) if row and row[0] else {}
+    fields = json.loads(row[1]) if row and row[1] else {}
+    return {
+        "claims_extracted": set(model.get("claims_extracted") or []),
+        "enrichments_applied": set(model.get("enrichments_applied") or []),
+        "keys": set(fields),
+    }
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that it is wholly old or wholly new, even after a crash."""
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=folder, prefix=f".{path.name[:40]}.", suffix=TEMP_SUFFIX
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if path.exists():
+            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
+        os.replace(temporary, path)
+    except BaseException:
+        with_suppressed_unlink(temporary)
+        raise
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def with_suppressed_unlink(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def apply_export(db: sqlite_utils.Database, root: Path, plan: ExportPlan) -> ExportPlan:
+    """Write the plan's writable files; re-check each against what was read just before."""
+    for change in plan.writable:
+        try:
+            target = _inside(root, change.path)
+            current = target.read_bytes() if target.exists() else None
+            if current != change.before:
+                change.skipped = "changed on disk since export read it: not overwritten"
+                continue
+            if current is not None and not target.stat().st_mode & 0o222:
+                change.skipped = "the file is read-only: not written"
+                continue
+            atomic_write(target, change.after)
+            change.written = True
+        except ExportError as exc:
+            change.skipped = str(exc)
+        except OSError as exc:
+            change.skipped = f"could not write: {exc.strerror or exc}"
+    failed_drafts = {i for c in plan.changes if not c.written for i in c.draft_ids}
+    done_drafts = {i for c in plan.changes if c.written for i in c.draft_ids} - failed_drafts
+    done_actions = {i for c in plan.changes if c.written for i in c.action_ids}
+    with transaction(db):
+        db.conn.executemany(
+            "UPDATE drafts SET exported_at = datetime('now') WHERE id = ?",
+            [(i,) for i in sorted(done_drafts)],
+        )
+        db.conn.executemany(
+            "UPDATE actions SET exported_at = datetime('now') WHERE id = ?",
+            [(i,) for i in sorted(done_actions)],
+        )
+    return plan
