@@ -24,6 +24,7 @@ from kbtui.ui.screens.desk import DeskScreen
 from kbtui.ui.screens.document import DocumentScreen
 from kbtui.ui.screens.drafts import DraftFrom, DraftsScreen
 from kbtui.ui.screens.editor import ClaimEditor
+from kbtui.ui.screens.export import ExportPreview
 from kbtui.ui.screens.help import HelpScreen
 from kbtui.ui.widgets.reader import LINK_SCHEME, Reader
 
@@ -201,6 +202,9 @@ class KbApp(App[None]):
 
     def show_drafts(self) -> None:
         self.push_screen(DraftsScreen())
+
+    def show_export(self) -> None:
+        self.push_screen(ExportPreview())
 
     def show_claims(self) -> None:
         self.push_screen(ClaimsScreen())

@@ -70,6 +70,13 @@ class DeskScreen(Screen[None]):
         ),
         Binding("d", "drafts", "Drafts", id="desk.drafts", tooltip="Reopen or delete drafts"),
         Binding("v", "claims", "Claims", id="desk.claims", tooltip="Browse all claims"),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            id="desk.export",
+            tooltip="Preview and write pending work to the markdown files",
+        ),
     ]
 
     LOAD_DELAY = 0.08
@@ -294,6 +301,9 @@ class DeskScreen(Screen[None]):
 
     def action_drafts(self) -> None:
         self.kb.show_drafts()
+
+    def action_export(self) -> None:
+        self.kb.show_export()
 
     def action_claims(self) -> None:
         self.kb.show_claims()

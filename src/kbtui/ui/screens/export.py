@@ -1,0 +1,130 @@
+"""The export preview: every file to add or change, with its diff; confirming writes them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.syntax import Syntax
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from kbtui.ops import curation, export
+from kbtui.ui.markup import escape
+
+if TYPE_CHECKING:
+    from kbtui.ui.app import KbApp
+
+
+class ExportPreview(Screen[None]):
+    """What export would write; ctrl+s writes it (in a worker), esc goes back."""
+
+    TITLE = "Export"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "write", "Write files", id="export.write", priority=True),
+        Binding("escape", "back", "Back", id="export.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plan = export.ExportPlan()
+
+    @property
+    def kb(self) -> KbApp:
+        return cast("KbApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        yield Static("", id="export-summary")
+        with Horizontal():
+            yield OptionList(id="export-files")
+            with VerticalScroll(id="export-diff-pane"):
+                yield Static("", id="export-diff")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_plan()
+        self.query_one(OptionList).focus()
+
+    def refresh_plan(self) -> None:
+        root = self.kb.session.workspace.root
+        self.plan = export.plan_export(self.kb.db, root, curation.curator_name())
+        files = self.query_one(OptionList)
+        files.clear_options()
+        for index, change in enumerate(self.plan.changes):
+            added, removed = change.counts()
+            mark = (
+                "[yellow]skip[/]"
+                if change.skipped
+                else ("[green]done[/]" if change.written else change.action)
+            )
+            files.add_option(
+                Option(
+                    f"{mark} [dim]+{added} -{removed}[/dim] {escape(change.path)}", id=str(index)
+                )
+            )
+        if self.plan.changes:
+            files.highlighted = 0
+        writable, skipped = len(self.plan.writable), len(self.plan.skipped)
+        summary = (
+            f"{writable} file(s) to write, {skipped} skipped · ctrl+s writes them"
+            if self.plan.changes
+            else "Nothing to export: no saved drafts or pending status changes."
+        )
+        self.query_one("#export-summary", Static).update(summary)
+        self._show(0)
+
+    def _show(self, index: int) -> None:
+        diff = self.query_one("#export-diff", Static)
+        if not 0 <= index < len(self.plan.changes):
+            diff.update("")
+            return
+        change = self.plan.changes[index]
+        head = f"{change.path}\n{', '.join(change.reasons)}"
+        if change.skipped:
+            head += f"\nSKIPPED: {change.skipped}"
+        diff.update(
+            Syntax(head + "\n\n" + change.diff(), "diff", word_wrap=True, theme="ansi_dark")
+        )
+
+    @on(OptionList.OptionHighlighted, "#export-files")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._show(event.option_index)
+
+    def action_write(self) -> None:
+        if not self.plan.writable:
+            self.notify("Nothing to write.", timeout=3)
+            return
+        self.write_files()
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def write_files(self) -> None:
+        """Write in a worker on its own connection; the result comes back as a notification."""
+        from kbtui.ops.indexer import index_kb
+        from kbtui.store.db import open_db
+
+        root = self.kb.session.workspace.root
+        writer = open_db(self.kb.session.workspace.db_path)
+        try:
+            plan = export.plan_export(writer, root, curation.curator_name())
+            export.apply_export(writer, root, plan)
+            index_kb(writer, root)
+        finally:
+            writer.conn.close()
+        written = sum(1 for c in plan.changes if c.written)
+        self.app.call_from_thread(self._written, written, len(plan.skipped))
+
+    def _written(self, written: int, skipped: int) -> None:
+        self.notify(
+            f"{written} file(s) written, {skipped} skipped (their work stays pending).",
+            title="Export",
+            severity="warning" if skipped else "information",
+        )
+        self.refresh_plan()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
