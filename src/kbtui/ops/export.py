@@ -100,6 +100,8 @@ class ExportPlan:
     """Everything export would write."""
 
     changes: list[FileChange] = field(default_factory=list)
+    unchanged: list[FileChange] = field(default_factory=list)
+    """Work whose file already says what it would write (a previous export was cut short)."""
 
     @property
     def writable(self) -> list[FileChange]:
@@ -217,6 +219,7 @@ def plan_export(
     for change in plan.changes:
         if change.skipped is None and set(change.draft_ids) & blocked_drafts:
             change.skipped = "waits for a related file that cannot be written now"
+    plan.unchanged = [c for c in plan.changes if not c.skipped and c.before == c.after]
     plan.changes = [c for c in plan.changes if c.skipped or c.before != c.after]
     return plan
 
@@ -376,8 +379,17 @@ def with_suppressed_unlink(path: str) -> None:
         os.unlink(path)
 
 
+def _remove_stale_temporaries(root: Path, plan: ExportPlan) -> None:
+    """Temporary files a killed export left behind, in the folders this export writes to."""
+    for folder in {(root / c.path).parent for c in plan.writable}:
+        if folder.is_dir():
+            for leftover in folder.glob(f".*{TEMP_SUFFIX}"):
+                with_suppressed_unlink(str(leftover))
+
+
 def apply_export(db: sqlite_utils.Database, root: Path, plan: ExportPlan) -> ExportPlan:
     """Write the plan's writable files; re-check each against what was read just before."""
+    _remove_stale_temporaries(root, plan)
     for change in plan.writable:
         try:
             target = _inside(root, change.path)
@@ -394,9 +406,10 @@ def apply_export(db: sqlite_utils.Database, root: Path, plan: ExportPlan) -> Exp
             change.skipped = str(exc)
         except OSError as exc:
             change.skipped = f"could not write: {exc.strerror or exc}"
+    done = [c for c in plan.changes if c.written] + plan.unchanged
     failed_drafts = {i for c in plan.changes if not c.written for i in c.draft_ids}
-    done_drafts = {i for c in plan.changes if c.written for i in c.draft_ids} - failed_drafts
-    done_actions = {i for c in plan.changes if c.written for i in c.action_ids}
+    done_drafts = {i for c in done for i in c.draft_ids} - failed_drafts
+    done_actions = {i for c in done for i in c.action_ids}
     with transaction(db):
         db.conn.executemany(
             "UPDATE drafts SET exported_at = datetime('now') WHERE id = ?",
