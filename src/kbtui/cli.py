@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -19,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
-from kbtui.ops import curation, drafting, export, queries
+from kbtui.ops import curation, drafting, export, queries, settings
 from kbtui.ops.indexer import IndexReport
 from kbtui.ops.session import Session, open_session
 from kbtui.ops.workspace import WorkspaceError
@@ -419,9 +420,10 @@ def export_command(
     kb: str | None, db_path: str | None, dry_run: bool, who: str | None, as_json: bool
 ) -> None:
     """Write pending work (claims, enrichments, source status) back to the markdown files."""
+    who = who or _ask_curator_once()
     with session_for(kb, db_path) as session:
         root = session.workspace.root
-        plan = export.plan_export(session.db, root, who or curation.curator_name())
+        plan = export.plan_export(session.db, root, who)
         if not dry_run:
             export.apply_export(session.db, root, plan)
             session.reindex()
@@ -437,6 +439,22 @@ def export_command(
         else:
             _describe_plan(plan, dry_run)
     sys.exit(EXIT_PROBLEMS if plan.skipped else EXIT_CLEAN)
+
+
+def _ask_curator_once() -> str:
+    """The curator's name; the first export at a terminal asks for it and remembers it."""
+    if os.environ.get("KBTUI_CURATOR", "").strip() or settings.configured_curator():
+        return curation.curator_name()
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        name = click.prompt(
+            "Your name as the curator (for processed_by and Extractor:)",
+            default=curation.curator_name(),
+        ).strip()
+        if name:
+            path = settings.save_curator(name)
+            err.print(f"Saved in {path}.")
+            return name
+    return curation.curator_name()
 
 
 def _describe_plan(plan: export.ExportPlan, dry_run: bool) -> None:

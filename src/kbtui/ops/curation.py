@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
+from kbtui.ops.settings import configured_curator
 from kbtui.store.index import transaction
 
 TRANSITIONS = ("processing", "null-result", "unprocessed")
@@ -42,8 +43,8 @@ class Action:
 
 
 def curator_name() -> str:
-    """Who the curator is: `KBTUI_CURATOR`, else the login name."""
-    name = os.environ.get("KBTUI_CURATOR", "").strip()
+    """Who the curator is: `KBTUI_CURATOR`, else `[user] name` in the settings, else login."""
+    name = os.environ.get("KBTUI_CURATOR", "").strip() or configured_curator()
     if name:
         return name
     try:
