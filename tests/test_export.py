@@ -185,3 +185,28 @@ def test_hostile_title_never_writes_outside_the_kb(seeds_copy: Path, tmp_path: P
     )
     assert all(not c.written for c in plan.changes)
     assert not list(tmp_path.rglob("escaped claim makes a file.md"))
+
+
+def test_commit_puts_only_exported_files_on_an_extract_branch(seeds_copy: Path) -> None:
+    commit_all(seeds_copy)
+    unrelated = seeds_copy / "README.md"
+    unrelated.write_text(unrelated.read_text() + "\nA local note, not for this commit.\n")
+    staged = seeds_copy / "agents/ana/identity.md"
+    staged.write_text(staged.read_text() + "\nStaged but unrelated.\n")
+    git(seeds_copy, "add", "agents/ana/identity.md")
+    source = "inbox/archive/2026-03-08-maintainer-survey-open-source-funding.md"
+    runner = CliRunner()
+    runner.invoke(main, ["status", source, "processing", "--kb", str(seeds_copy)])
+    result = runner.invoke(main, ["export", str(seeds_copy), "--commit", "--json"])
+    assert result.exit_code == 0, result.output
+    branch = json.loads(result.stdout)["branch"]
+    assert branch == "extract/2026-03-08-maintainer-survey-open-source-funding"
+    assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
+    committed = git(seeds_copy, "show", "--name-only", "--format=%s", "HEAD").split("\n")
+    assert committed[0].startswith("extract: 2026-03-08-maintainer-survey")
+    assert [line for line in committed[1:] if line] == [source]
+    status = git(seeds_copy, "status", "--porcelain")
+    assert " M README.md" in status and "M  agents/ana/identity.md" in status
+    assert "kb.sqlite" not in status
+    log = git(seeds_copy, "log", "--format=%H", "--all")
+    assert len(log.split()) == 2

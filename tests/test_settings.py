@@ -9,8 +9,9 @@ import pytest
 from kbtui.ops import curation, settings
 
 
-def test_name_saved_in_the_settings_file_is_used(monkeypatch: pytest.MonkeyPatch,
-                                                  tmp_path: Path) -> None:
+def test_name_saved_in_the_settings_file_is_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[keymap]\n"desk.start" = "b"\n', encoding="utf-8")
     monkeypatch.setenv("KBTUI_CONFIG", str(config))

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
-from kbtui.ops import curation, drafting, export, queries, settings
+from kbtui.ops import curation, drafting, export, gitcommit, queries, settings
 from kbtui.ops.indexer import IndexReport
 from kbtui.ops.session import Session, open_session
 from kbtui.ops.workspace import WorkspaceError
@@ -415,18 +415,37 @@ def drafts_rm_command(draft_id: int, kb: str | None, db_path: str | None, yes: b
 @db_option
 @click.option("--dry-run", is_flag=True, help="Show what would be written, with diffs.")
 @click.option("--as", "who", default=None, help="Curator name (default: $KBTUI_CURATOR).")
+@click.option(
+    "--commit",
+    "commit",
+    is_flag=True,
+    help="Commit the written files on a new extract/<source> branch (never pushes).",
+)
 @json_option
 def export_command(
-    kb: str | None, db_path: str | None, dry_run: bool, who: str | None, as_json: bool
+    kb: str | None,
+    db_path: str | None,
+    dry_run: bool,
+    who: str | None,
+    commit: bool,
+    as_json: bool,
 ) -> None:
     """Write pending work (claims, enrichments, source status) back to the markdown files."""
     who = who or _ask_curator_once()
     with session_for(kb, db_path) as session:
         root = session.workspace.root
+        if commit and not dry_run and not gitcommit.is_repository(root):
+            fail(f"--commit: {root} is not a git repository")
         plan = export.plan_export(session.db, root, who)
+        branch = None
         if not dry_run:
             export.apply_export(session.db, root, plan)
             session.reindex()
+            if commit:
+                try:
+                    branch = gitcommit.commit_export(root, plan, who)
+                except gitcommit.GitError as exc:
+                    fail(f"files written, but not committed: {exc}")
         if as_json:
             print_json(
                 {
@@ -434,10 +453,13 @@ def export_command(
                     "files": [c.as_dict(with_diff=dry_run) for c in plan.changes],
                     "written": sum(1 for c in plan.changes if c.written),
                     "skipped": len(plan.skipped),
+                    "branch": branch,
                 }
             )
         else:
             _describe_plan(plan, dry_run)
+            if branch:
+                out.print(f"Committed on branch [b]{escape(branch)}[/b] (not pushed).")
     sys.exit(EXIT_PROBLEMS if plan.skipped else EXIT_CLEAN)
 
 

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kbtui.ops import curation, export
+from kbtui.ops import curation, export, gitcommit
 from kbtui.ui.markup import escape
 
 if TYPE_CHECKING:
@@ -26,6 +26,14 @@ class ExportPreview(Screen[None]):
     TITLE = "Export"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "write", "Write files", id="export.write", priority=True),
+        Binding(
+            "ctrl+g",
+            "write(True)",
+            "Write + git commit",
+            id="export.commit",
+            priority=True,
+            tooltip="Write, then commit the files on a new extract/<source> branch",
+        ),
         Binding("escape", "back", "Back", id="export.back"),
     ]
 
@@ -95,14 +103,17 @@ class ExportPreview(Screen[None]):
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self._show(event.option_index)
 
-    def action_write(self) -> None:
+    def action_write(self, commit: bool = False) -> None:
         if not self.plan.writable:
             self.notify("Nothing to write.", timeout=3)
             return
-        self.write_files()
+        if commit and not gitcommit.is_repository(self.kb.session.workspace.root):
+            self.notify("This KB is not a git repository.", severity="warning")
+            return
+        self.write_files(commit)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def write_files(self) -> None:
+    def write_files(self, commit: bool = False) -> None:
         """Write in a worker on its own connection; the result comes back as a notification."""
         from kbtui.ops.indexer import index_kb
         from kbtui.store.db import open_db

@@ -1,0 +1,80 @@
+"""Putting exported files on a branch of the KB's git repository, as extraction branches are.
+
+The branch is named `extract/<source stem>`; only the exported files are committed, unrelated
+changes in the working tree stay as they were, and nothing is ever pushed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from kbtui.ops.export import ExportPlan
+
+
+class GitError(RuntimeError):
+    """Git could not do what export asked; the message says why in one line."""
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
+        )
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}") from exc
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or ["failed"])[-1]
+        raise GitError(f"git {args[0]}: {reason}")
+    return result.stdout.strip()
+
+
+def is_repository(root: Path) -> bool:
+    try:
+        return _git(root, "rev-parse", "--is-inside-work-tree") == "true"
+    except GitError:
+        return False
+
+
+def _stem(path: str) -> str:
+    return path.rsplit("/", 1)[-1].removesuffix(".md")
+
+
+def commit_export(root: Path, plan: ExportPlan, who: str) -> str | None:
+    """Commit the files `plan` wrote on a new `extract/...` branch; returns the branch name."""
+    written = [c for c in plan.changes if c.written]
+    if not written:
+        return None
+    if not is_repository(root):
+        raise GitError(f"{root} is not a git repository")
+    sources = sorted({c.path for c in written if c.path.startswith("inbox/")})
+    claims = [c.path for c in written if c.action == "add"]
+    enriched = [c.path for c in written if c.action == "modify" and c.path not in sources]
+    base = f"extract/{_stem(sources[0]) if sources else 'kbtui-export'}"
+    existing = set(_git(root, "branch", "--list", "--format=%(refname:short)").splitlines())
+    branch, number = base, 2
+    while branch in existing:
+        branch, number = f"{base}-{number}", number + 1
+    _git(root, "checkout", "-q", "-b", branch)
+    paths = [c.path for c in written]
+    _git(root, "add", "--", *paths)
+    lines = [
+        f"extract: {_stem(sources[0]) if sources else 'curator work'}"
+        + (f" and {len(sources) - 1} more" if len(sources) > 1 else ""),
+        "",
+    ]
+    for label, items in (
+        ("Sources", sources),
+        ("New claims", claims),
+        ("Enriched claims", enriched),
+    ):
+        if items:
+            lines += [f"{label}:", *[f"- {_stem(item)}" for item in items], ""]
+    lines.append(f"Exported by kbtui for {who}.")
+    identity: list[str] = []
+    try:
+        _git(root, "config", "user.email")
+    except GitError:
+        identity = ["-c", f"user.name={who}", "-c", "user.email=curator@kbtui.invalid"]
+    _git(root, *identity, "commit", "-q", "-m", "\n".join(lines), "--", *paths)
+    return branch
