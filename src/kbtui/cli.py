@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
-from kbtui.ops import curation, drafting, export, gitcommit, queries, settings
+from kbtui.ops import curation, divergence, drafting, export, gitcommit, queries, settings
 from kbtui.ops.indexer import IndexReport
 from kbtui.ops.session import Session, open_session
 from kbtui.ops.workspace import WorkspaceError
@@ -323,6 +323,73 @@ def draft_claim_command(
         except drafting.DraftError as exc:
             fail(str(exc))
         _print_draft(session, draft, as_json)
+
+
+@draft_group.command("divergence")
+@click.option(
+    "--claim",
+    "claims",
+    multiple=True,
+    required=True,
+    help="A claim (path, file stem or title); give 2 to 5.",
+)
+@click.option("--question", default=None, help="The question the claims disagree about.")
+@click.option("--description", default=None, help="Why the disagreement matters.")
+@click.option("--save", is_flag=True, help="Save it for export if every check passes.")
+@click.option("--kb", "kb", type=click.Path(file_okay=False), default=None)
+@db_option
+@json_option
+def draft_divergence_command(
+    claims: tuple[str, ...],
+    question: str | None,
+    description: str | None,
+    save: bool,
+    kb: str | None,
+    db_path: str | None,
+    as_json: bool,
+) -> None:
+    """Start a divergence draft on 2-5 claims, with its cascade impact prefilled."""
+    with session_for(kb, db_path) as session:
+        try:
+            draft = divergence.new_divergence_draft(session.db, list(claims))
+            changes = {
+                name: value
+                for name, value in (("title", question), ("description", description))
+                if value
+            }
+            draft = drafting.update_draft(session.db, draft.id, **changes)
+            if save:
+                draft = drafting.save_draft(session.db, draft.id)
+        except drafting.DraftError as exc:
+            fail(str(exc))
+        checks = divergence.check_divergence(session.db, draft)
+        if as_json:
+            print_json({**draft.as_dict(), "checks": [c.as_dict() for c in checks]})
+            return
+        out.print(
+            f"[b]Divergence draft {draft.id}[/b] on {len(draft.claims)} claims ({draft.state})"
+        )
+        for check in checks:
+            out.print(f"  {check.status:4} {escape(check.message)}")
+
+
+@main.command("divergences")
+@kb_argument
+@db_option
+@json_option
+def divergences_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
+    """Divergence files, open first, with their claims."""
+    with session_for(kb, db_path) as session:
+        rows = divergence.divergences(session.db)
+        if as_json:
+            print_json(rows)
+            return
+        if not rows:
+            out.print("No divergences yet.")
+        for row in rows:
+            out.print(f"[b]{escape(row['status'] or '?'):8}[/b] {escape(row['title'])}")
+            for claim in row["claims"]:
+                out.print(f"           - {escape(claim)}")
 
 
 def _print_draft(session: Session, draft: drafting.Draft, as_json: bool) -> None:

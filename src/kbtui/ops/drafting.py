@@ -46,8 +46,16 @@ EDITABLE: Final = (
     "secondary_domains",
     "enrichment_kind",
     "target_path",
+    "claims",
+    "status",
 )
-_LIST_FIELDS: Final = ("depends_on", "challenged_by", "secondary_domains", "different_from")
+_LIST_FIELDS: Final = (
+    "depends_on",
+    "challenged_by",
+    "secondary_domains",
+    "different_from",
+    "claims",
+)
 
 
 class DraftError(ValueError):
@@ -79,6 +87,8 @@ class Draft:
     target_path: str | None = None
     enrichment_kind: str | None = None
     saved_at: str | None = None
+    claims: list[str] = field(default_factory=list)
+    status: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,14 +113,17 @@ def _now() -> str:
 _COLUMNS = (
     "id, kind, source_path, hint, title, description, domain, confidence, source, created, "
     "body, state, who, updated_at, depends_on_json, challenged_by_json, secondary_domains_json, "
-    "different_from_json, target_path, enrichment_kind, saved_at"
+    "different_from_json, target_path, enrichment_kind, saved_at, claims_json, status"
 )
 
 
 def _from_row(row: tuple[Any, ...]) -> Draft:
     values = list(row)
     lists = [json.loads(v) for v in values[14:18]]
-    return Draft(*values[:14], *lists, *values[18:])  # type: ignore[arg-type]
+    draft = Draft(*values[:14], *lists, *values[18:21])  # type: ignore[arg-type]
+    draft.claims = json.loads(values[21])
+    draft.status = values[22]
+    return draft
 
 
 def get_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
@@ -339,6 +352,12 @@ def mark_different(db: sqlite_utils.Database, draft_id: int, path: str) -> Draft
 def save_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
     """Mark the draft ready for export, if every check passes and no duplicate blocks it."""
     draft = get_draft(db, draft_id)
+    if draft.kind == "divergence":
+        from kbtui.ops.divergence import check_divergence  # divergences build on drafts
+
+        failing = [c for c in check_divergence(db, draft) if c.status == "fail"]
+        if failing:
+            raise DraftError("checks failing: " + "; ".join(c.message for c in failing))
     if draft.kind == "claim":
         failing = [c for c in check_draft(db, draft) if c.status == "fail"]
         if failing:

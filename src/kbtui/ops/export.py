@@ -22,6 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from kbtui.formats.claims import ClaimText, enrichment_block, file_name_check, render_claim
+from kbtui.formats.divergences import DivergenceText, render_divergence, slug
 from kbtui.formats.edit import EditError, add_to_list, set_scalar
 from kbtui.ops import drafting
 from kbtui.store.index import transaction
@@ -199,6 +200,10 @@ def plan_export(
             blocks[draft.target_path].append(draft)
             if draft.source_path:
                 enriched[draft.source_path].append((_stem(draft.target_path), draft.id))
+        elif draft.kind == "divergence":
+            plan.changes.append(_new_divergence(db, root, draft))
+        elif draft.kind == "resolution" and draft.target_path:
+            plan.changes.append(_resolution(db, root, draft))
     for target, target_drafts in blocks.items():
         plan.changes.append(_enrichment(db, root, target, target_drafts, who, day))
     for source in sorted(set(statuses) | set(extracted) | set(enriched)):
@@ -254,6 +259,63 @@ def _new_claim(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) -> 
         if existing != data:
             change.skipped = "a different file with this title already exists"
         change.before = existing
+    return change
+
+
+def _new_divergence(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) -> FileChange:
+    question = draft.title.strip()
+    path = f"{_claim_folder(db, draft.domain)}/divergence-{slug(question)}.md"
+    body = draft.body
+    if body.startswith("# "):
+        body = f"# {question}" + body[body.find("\n") if "\n" in body else len(body) :]
+    text = render_divergence(
+        DivergenceText(
+            question=question,
+            domain=draft.domain,
+            description=draft.description.strip(),
+            status=draft.status or "open",
+            claims=draft.claims,
+            surfaced_by=draft.who,
+            created=draft.created,
+            body=body,
+        )
+    )
+    change = FileChange(
+        path, "add", None, text.encode("utf-8"), [f"new divergence (draft {draft.id})"], [draft.id]
+    )
+    try:
+        target = _inside(root, path)
+    except ExportError as exc:
+        change.skipped = str(exc)
+        return change
+    if target.exists():
+        existing = target.read_bytes()
+        if existing != change.after:
+            change.skipped = "a different divergence file with this name already exists"
+        change.before = existing
+    return change
+
+
+def _resolution(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) -> FileChange:
+    assert draft.target_path is not None
+    change = FileChange(
+        draft.target_path, "modify", None, b"", [f"resolved (draft {draft.id})"], [draft.id]
+    )
+    text = _read_current(root, db, draft.target_path, change)
+    if text is None:
+        return change
+    try:
+        text = set_scalar(text, "status", "resolved")
+    except EditError as exc:
+        change.skipped = f"not rewritten: {exc}"
+        return change
+    if not text.endswith("\n"):
+        text += "\n"
+    text += (
+        f"\n## Resolution\n\n{draft.body.strip()}\n\n"
+        f"*Resolved: {draft.created} | By: {draft.who}*\n"
+    )
+    change.after = text.encode("utf-8")
     return change
 
 

@@ -178,6 +178,11 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     );
     CREATE INDEX drafts_source ON drafts(source_path);
     """,
+    # 4: divergence drafts name their claims; resolutions carry the resolution note.
+    """
+    ALTER TABLE drafts ADD COLUMN claims_json TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE drafts ADD COLUMN status TEXT;
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

@@ -1,0 +1,126 @@
+"""Divergence files as the KB's schema writes them, and their checks (pure)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kbtui.formats.claims import Check
+
+MIN_CLAIMS, MAX_CLAIMS = 2, 5
+_QUESTION_START = re.compile(
+    r"^(which|what|does|do|is|are|can|will|should|would|how|why|when|where|who|has|have)\b",
+    re.IGNORECASE,
+)
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def slug(question: str, limit: int = 80) -> str:
+    """The kebab slug of a question, for `divergence-<slug>.md`."""
+    words = _SLUG_RE.sub("-", question.lower()).strip("-")
+    if len(words) <= limit:
+        return words or "untitled"
+    return words[:limit].rsplit("-", 1)[0]
+
+
+def question_check(question: str) -> Check:
+    text = question.strip()
+    if not text:
+        return Check("question", "fail", "Write the question the claims disagree about.")
+    if not text.endswith("?") and not _QUESTION_START.match(text):
+        return Check(
+            "question",
+            "warn",
+            "The title reads as a statement: a divergence is a "
+            "question on which the claims give competing answers.",
+            text + "?",
+        )
+    return Check("question", "pass", "The title is a question.")
+
+
+def count_check(count: int) -> Check:
+    if count < MIN_CLAIMS:
+        return Check(
+            "claims",
+            "fail",
+            f"A divergence needs {MIN_CLAIMS} to {MAX_CLAIMS} claims; it has {count}.",
+        )
+    if count > MAX_CLAIMS:
+        return Check(
+            "claims",
+            "fail",
+            f"A divergence links at most {MAX_CLAIMS} claims; it has "
+            f"{count}: split it into sharper questions.",
+        )
+    return Check("claims", "pass", f"{count} claims.")
+
+
+@dataclass(slots=True)
+class DivergenceText:
+    """The parts of a divergence file."""
+
+    question: str
+    domain: str
+    description: str
+    status: str
+    claims: list[str]
+    surfaced_by: str
+    created: str
+    body: str = ""
+
+
+@dataclass(slots=True)
+class ClaimSide:
+    """One claim's side of a divergence, prefilled from the claim."""
+
+    stem: str
+    core_argument: str
+    strongest_evidence: str
+    cascade: list[str] = field(default_factory=list)
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def body_skeleton(question: str, sides: list[ClaimSide], domain_map: str) -> str:
+    """The KB's divergence body: claims, what would resolve it, the cascade impact."""
+    parts = [f"# {question}\n", "Why this disagreement matters.\n", "## Divergent Claims\n"]
+    for side in sides:
+        parts.append(
+            f"### {side.stem}\n"
+            f"**File:** [[{side.stem}]]\n"
+            f"**Core argument:** {side.core_argument}\n"
+            f"**Strongest evidence:** {side.strongest_evidence}\n"
+        )
+    parts.append("## What Would Resolve This\n\nThe evidence that would settle it.\n")
+    impact = ["## Cascade Impact\n"]
+    for side in sides:
+        impact.append(f"If [[{side.stem}]] is wrong:")
+        impact += [f"- {line}" for line in side.cascade] or ["- nothing in the KB depends on it"]
+        impact.append("")
+    parts.append("\n".join(impact))
+    parts.append(
+        "---\n\nRelevant Notes:\n"
+        + "\n".join(f"- [[{side.stem}]]" for side in sides)
+        + f"\n\nTopics:\n- [[{domain_map}]]\n"
+    )
+    return "\n".join(parts)
+
+
+def render_divergence(divergence: DivergenceText) -> str:
+    """The divergence file: frontmatter in the schema's key order, then the body."""
+    claims = ", ".join(_quoted(c) for c in divergence.claims)
+    lines = [
+        "---",
+        "type: divergence",
+        f"title: {_quoted(divergence.question)}",
+        f"domain: {divergence.domain}",
+        f"description: {_quoted(divergence.description)}",
+        f"status: {divergence.status}",
+        f"claims: [{claims}]",
+        f"surfaced_by: {_quoted(divergence.surfaced_by)}",
+        f"created: {divergence.created}",
+        "---",
+    ]
+    return "\n".join(lines) + "\n\n" + divergence.body.strip("\n") + "\n"

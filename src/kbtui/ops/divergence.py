@@ -1,0 +1,265 @@
+"""Divergences: 2-5 claims giving competing answers to one question, with cascade impact.
+
+Drafts live in the drafts table (kind `divergence`); resolving an existing divergence is a
+draft of kind `resolution` whose body is the resolution note. Export writes both.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlite_utils
+
+from kbtui.formats.claims import Check
+from kbtui.formats.divergences import (
+    ClaimSide,
+    body_skeleton,
+    count_check,
+    question_check,
+)
+from kbtui.formats.links import LinkResolver
+from kbtui.ops import desk
+from kbtui.ops.curation import curator_name
+from kbtui.ops.drafting import Draft, DraftError, get_draft
+from kbtui.store.index import transaction
+
+CASCADE_KINDS = ("belief", "position", "claim", "conviction")
+_EVIDENCE_RE = re.compile(r"^##\s+Evidence\s*$(.*?)(?=^##\s|^---\s*$|\Z)", re.M | re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class Dependent:
+    """A document that depends on a claim, directly (depth 1) or through another (depth 2)."""
+
+    path: str
+    kind: str
+    title: str
+    depth: int
+    via: str | None = None
+
+
+def _stem(path: str) -> str:
+    return path.rsplit("/", 1)[-1].removesuffix(".md")
+
+
+def resolve_claims(db: sqlite_utils.Database, refs: list[str]) -> list[str]:
+    """Claim paths for references given as paths, file stems or titles."""
+    paths = [row[0] for row in db.conn.execute("SELECT path FROM documents")]
+    known = set(paths)
+    resolver = LinkResolver(paths)
+    found = []
+    for ref in refs:
+        ref = ref.strip()
+        path = ref if ref in known else resolver.resolve(ref.removesuffix(".md"), "x.md").path
+        kind = db.conn.execute("SELECT kind FROM documents WHERE path = ?", (path,)).fetchone()
+        if path is None or kind is None:
+            raise DraftError(f"no claim matches {ref!r}")
+        if kind[0] != "claim":
+            raise DraftError(f"not a claim ({kind[0]}): {path}")
+        found.append(path)
+    return found
+
+
+def cascade(db: sqlite_utils.Database, claim_path: str) -> list[Dependent]:
+    """Beliefs, positions and claims depending on a claim, through links, two steps deep."""
+    marks = ", ".join("?" * len(CASCADE_KINDS))
+
+    def dependents(path: str) -> list[tuple[str, str, str]]:
+        return db.conn.execute(
+            "SELECT DISTINCT d.path, d.kind, d.title FROM links l JOIN documents d "
+            f"ON d.id = l.doc_id WHERE l.resolved_path = ? AND d.kind IN ({marks}) "
+            "AND d.path != ? ORDER BY d.kind, d.title",
+            (path, *CASCADE_KINDS, path),
+        ).fetchall()
+
+    found: dict[str, Dependent] = {}
+    for path, kind, title in dependents(claim_path):
+        found[path] = Dependent(path, kind, title, 1)
+    for first in list(found.values()):
+        if first.kind != "claim":
+            continue
+        for path, kind, title in dependents(first.path):
+            if path not in found and path != claim_path:
+                found[path] = Dependent(path, kind, title, 2, first.path)
+    return sorted(
+        found.values(), key=lambda d: (d.depth, d.kind != "position", d.kind != "belief", d.title)
+    )
+
+
+def _link_name(db: sqlite_utils.Database, path: str) -> str:
+    """The file stem, or the repository path when the stem is not unique (`beliefs`)."""
+    stem = _stem(path)
+    count = db.conn.execute("SELECT count(*) FROM documents WHERE stem = ?", (stem,)).fetchone()
+    return stem if count[0] == 1 else path.removesuffix(".md")
+
+
+def _strongest_evidence(body: str) -> str:
+    match = _EVIDENCE_RE.search(body)
+    text = match.group(1) if match else ""
+    for line in text.splitlines():
+        line = line.strip().lstrip("-* ").strip()
+        if line:
+            return line
+    return "(from the claim's evidence section)"
+
+
+def _side(db: sqlite_utils.Database, path: str) -> ClaimSide:
+    doc_id = desk.doc_id_for_path(db, path)
+    view = desk.load_document(db, doc_id) if doc_id is not None else None
+    if view is None:
+        raise DraftError(f"not in the index: {path}")
+    lines = []
+    for dependent in cascade(db, path):
+        via = f" (through [[{_link_name(db, dependent.via)}]])" if dependent.via else ""
+        lines.append(f"[[{_link_name(db, dependent.path)}]] ({dependent.kind}){via}")
+    return ClaimSide(
+        stem=_stem(path),
+        core_argument=" ".join(str(view.fields.get("description") or "").split())
+        or "(the claim's argument)",
+        strongest_evidence=_strongest_evidence(view.body),
+        cascade=lines,
+    )
+
+
+def existing_divergence(
+    db: sqlite_utils.Database, stems: list[str], ignore_draft: int | None = None
+) -> str | None:
+    """The divergence (file, or draft not yet exported) that already links exactly these claims."""
+    wanted = {s.removesuffix(".md").casefold() for s in stems}
+    for path, model in db.conn.execute(
+        "SELECT path, model_json FROM documents WHERE kind = 'divergence'"
+    ):
+        claims = json.loads(model or "{}").get("claims") or []
+        if {c.removesuffix(".md").casefold() for c in claims} == wanted:
+            return str(path)
+    for draft_id, claims_json in db.conn.execute(
+        "SELECT id, claims_json FROM drafts WHERE kind = 'divergence' AND exported_at IS NULL "
+        "AND id IS NOT ?",
+        (ignore_draft,),
+    ):
+        if {c.casefold() for c in json.loads(claims_json)} == wanted:
+            return f"draft {draft_id}"
+    return None
+
+
+def _distinct_stems(paths: list[str]) -> list[str]:
+    stems: list[str] = []
+    for path in paths:
+        stem = _stem(path)
+        if stem.casefold() not in {s.casefold() for s in stems}:
+            stems.append(stem)
+    return stems
+
+
+def new_divergence_draft(
+    db: sqlite_utils.Database,
+    claim_refs: list[str],
+    who: str | None = None,
+    today: date | None = None,
+    source_path: str | None = None,
+) -> Draft:
+    """Start a divergence on 2-5 claims, prefilled from the claims and the link graph."""
+    paths = resolve_claims(db, claim_refs)
+    stems = _distinct_stems(paths)
+    check = count_check(len(stems))
+    if check.status == "fail":
+        raise DraftError(
+            check.message + (" (the same claim was named twice)" if len(stems) < len(paths) else "")
+        )
+    already = existing_divergence(db, stems)
+    if already:
+        raise DraftError(f"a divergence with these claims already exists: {already}")
+    unique_paths = [next(p for p in paths if _stem(p) == s) for s in stems]
+    sides = [_side(db, path) for path in unique_paths]
+    domain = unique_paths[0].split("/")[1] if unique_paths[0].count("/") >= 2 else ""
+    body = body_skeleton("<the question the claims disagree about>", sides, "_map")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with transaction(db):
+        cursor = db.conn.execute(
+            "INSERT INTO drafts (kind, source_path, domain, created, body, who, updated_at, "
+            "claims_json, status) VALUES ('divergence', ?, ?, ?, ?, ?, ?, ?, 'open')",
+            (
+                source_path,
+                domain,
+                (today or date.today()).isoformat(),
+                body,
+                who or curator_name(),
+                now,
+                json.dumps(stems, ensure_ascii=False),
+            ),
+        )
+    return get_draft(db, int(cursor.lastrowid or 0))
+
+
+def check_divergence(db: sqlite_utils.Database, draft: Draft) -> list[Check]:
+    """The divergence's checks: a question, 2-5 distinct existing claims, not a duplicate."""
+    checks = [question_check(draft.title), count_check(len(draft.claims))]
+    missing = []
+    for stem in draft.claims:
+        try:
+            resolve_claims(db, [stem])
+        except DraftError:
+            missing.append(stem)
+    if missing:
+        checks.append(Check("claims-exist", "fail", "Not claims of this KB: " + "; ".join(missing)))
+    else:
+        checks.append(Check("claims-exist", "pass", "Every claim exists."))
+    if len({c.casefold() for c in draft.claims}) < len(draft.claims):
+        checks.append(Check("claims-distinct", "fail", "The same claim is named twice."))
+    if not draft.description.strip():
+        checks.append(Check("description", "fail", "Say why this disagreement matters."))
+    duplicate = existing_divergence(db, draft.claims, ignore_draft=draft.id)
+    if duplicate:
+        checks.append(
+            Check(
+                "duplicate", "fail", f"A divergence with these claims already exists: {duplicate}"
+            )
+        )
+    return checks
+
+
+def divergences(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Divergence files with their status and claims, open first."""
+    rows = []
+    for path, title, status, model in db.conn.execute(
+        "SELECT d.path, d.title, coalesce(d.status, ''), d.model_json FROM documents d "
+        "WHERE d.kind = 'divergence' ORDER BY d.status != 'open', d.title"
+    ):
+        pending = db.conn.execute(
+            "SELECT id FROM drafts WHERE kind = 'resolution' AND target_path = ? AND "
+            "exported_at IS NULL",
+            (path,),
+        ).fetchone()
+        rows.append(
+            {
+                "path": path,
+                "title": title,
+                "status": status,
+                "claims": json.loads(model or "{}").get("claims") or [],
+                "resolution_pending": pending is not None,
+            }
+        )
+    return rows
+
+
+def resolve_divergence(
+    db: sqlite_utils.Database, path: str, note: str, who: str | None = None
+) -> Draft:
+    """Record a resolution (status resolved plus the note in the body), pending export."""
+    if not note.strip():
+        raise DraftError("a resolution needs a note: the evidence that settled it")
+    kind = db.conn.execute("SELECT kind FROM documents WHERE path = ?", (path,)).fetchone()
+    if kind is None or kind[0] != "divergence":
+        raise DraftError(f"not a divergence: {path}")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with transaction(db):
+        cursor = db.conn.execute(
+            "INSERT INTO drafts (kind, target_path, created, body, who, updated_at, state, "
+            "saved_at, status) VALUES ('resolution', ?, ?, ?, ?, ?, 'saved', ?, 'resolved')",
+            (path, date.today().isoformat(), note.strip(), who or curator_name(), now, now),
+        )
+    return get_draft(db, int(cursor.lastrowid or 0))

@@ -1,0 +1,170 @@
+"""Divergences: 2-5 claims, the cascade impact from the link graph, export in the KB's format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kbtui.cli import main
+from kbtui.formats.document import parse_document
+from kbtui.ops import divergence, drafting, export
+from kbtui.ops.session import open_session
+
+HOME = (
+    "home batteries flatten the evening demand peak only under time-of-use tariffs because "
+    "flat tariffs give households no reason to shift load"
+)
+PEAKERS = (
+    "four-hour lithium storage displaces gas peakers first because peaker run-hours "
+    "cluster in short evening windows"
+)
+PRICING = (
+    "congestion pricing cuts peak traffic more durably than new road capacity because "
+    "added lanes induce demand that refills them within a decade"
+)
+BUSES = (
+    "dedicated bus lanes raise ridership more than fare cuts because riders value "
+    "reliability over price"
+)
+LABOR = (
+    "domains/internet-finance/AI labor displacement operates as a self-funding feedback loop "
+    "because companies substitute AI for labor as OpEx not CapEx meaning falling aggregate "
+    "demand does not slow AI adoption.md"
+)
+
+
+@pytest.fixture(autouse=True)
+def curator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KBTUI_CURATOR", "tester")
+
+
+def test_one_or_six_claims_are_refused(seeds_copy: Path) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    with pytest.raises(drafting.DraftError, match="2 to 5"):
+        divergence.new_divergence_draft(session.db, [PRICING])
+    claims = [
+        row[0]
+        for row in session.db.conn.execute(
+            "SELECT path FROM documents WHERE kind = 'claim' AND path NOT LIKE '%grid-forming%' "
+            "LIMIT 6"
+        )
+    ]
+    with pytest.raises(drafting.DraftError, match="at most 5"):
+        divergence.new_divergence_draft(session.db, claims)
+    with pytest.raises(drafting.DraftError, match="named twice"):
+        divergence.new_divergence_draft(session.db, [PRICING, PRICING])
+
+
+def test_existing_divergence_is_found(seeds_copy: Path) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    existing = divergence.divergences(session.db)
+    assert existing and existing[0]["status"] == "open"
+    claims = existing[0]["claims"]
+    with pytest.raises(drafting.DraftError, match="already exists"):
+        divergence.new_divergence_draft(session.db, claims)
+
+
+def test_draft_export_and_cascade_lists_the_position(seeds_copy: Path) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    draft = divergence.new_divergence_draft(session.db, [PEAKERS, PRICING])
+    drafting.update_draft(
+        session.db,
+        draft.id,
+        title="Should evening peak money go to batteries or to road pricing?",
+        description="Both claim the cheapest peak relief; budgets are shared.",
+    )
+    drafting.save_draft(session.db, draft.id)
+    plan = export.apply_export(
+        session.db, seeds_copy, export.plan_export(session.db, seeds_copy, "tester")
+    )
+    [change] = [c for c in plan.changes if c.written]
+    assert change.path.startswith("domains/energy-storage/divergence-should-evening-peak")
+    doc = parse_document(change.path, (seeds_copy / change.path).read_bytes())
+    assert doc.kind == "divergence" and not [p for p in doc.problems if p.severity != "info"]
+    fields = doc.fields
+    assert fields["status"] == "open" and fields["surfaced_by"] == "tester"
+    assert fields["claims"] == [PEAKERS, PRICING]
+    for section in (
+        "## Divergent Claims",
+        "## What Would Resolve This",
+        "## Cascade Impact",
+        "**File:** [[",
+        "**Core argument:**",
+        "**Strongest evidence:**",
+    ):
+        assert section in doc.raw_body
+    impact = doc.raw_body.split("## Cascade Impact", 1)[1]
+    assert "[[reform-tariffs-before-subsidising-home-batteries]] (position)" in impact
+
+
+def test_resolving_writes_status_and_note(seeds_copy: Path) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    [row] = divergence.divergences(session.db)
+    divergence.resolve_divergence(session.db, row["path"], "A year of metered data settled it.")
+    plan = export.apply_export(
+        session.db, seeds_copy, export.plan_export(session.db, seeds_copy, "tester")
+    )
+    assert [c.path for c in plan.changes if c.written] == [row["path"]]
+    doc = parse_document(row["path"], (seeds_copy / row["path"]).read_bytes())
+    assert doc.fields["status"] == "resolved"
+    assert "## Resolution\n\nA year of metered data settled it." in doc.raw_body
+
+
+def test_cli_draft_divergence(seeds_copy: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "draft",
+            "divergence",
+            "--kb",
+            str(seeds_copy),
+            "--claim",
+            PRICING,
+            "--claim",
+            BUSES,
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["kind"] == "divergence" and len(data["claims"]) == 2
+    assert {c["id"] for c in data["checks"]} >= {"question", "claims", "claims-exist"}
+    one = CliRunner().invoke(
+        main, ["draft", "divergence", "--kb", str(seeds_copy), "--claim", PRICING]
+    )
+    assert one.exit_code == 2 and "2 to 5" in one.output
+
+
+def test_cascade_on_the_corpus_lists_what_links_to_the_claim(corpus_copy: Path) -> None:
+    session = open_session(corpus_copy, None)
+    session.reindex()
+    linking = {
+        row[0]
+        for row in session.db.conn.execute(
+            "SELECT DISTINCT d.path FROM links l JOIN documents d ON d.id = l.doc_id WHERE "
+            "l.resolved_path = ? AND d.kind IN ('belief', 'position', 'claim', 'conviction')",
+            (LABOR,),
+        )
+    }
+    assert linking
+    other = next(
+        row[0]
+        for row in session.db.conn.execute(
+            "SELECT path FROM documents WHERE kind = 'claim' AND domain = 'internet-finance' "
+            "AND path != ? ORDER BY path LIMIT 1",
+            (LABOR,),
+        )
+    )
+    draft = divergence.new_divergence_draft(session.db, [LABOR, other])
+    impact = draft.body.split("## Cascade Impact", 1)[1].split("\n\n---", 1)[0]
+    section = impact.split("If [[", 2)[1]
+    for path in linking:
+        stem = path.rsplit("/", 1)[-1].removesuffix(".md")
+        assert stem in section, stem
