@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from kbtui.ui.app import KbApp
+from kbtui.ui.screens.divergences import DivergenceEditor
 from kbtui.ui.screens.editor import ClaimEditor
 from kbtui.ui.widgets.reader import Reader
+from test_divergence import PEAKERS, PRICING
 
 from app_helpers import make_app
 
@@ -144,3 +147,26 @@ def test_editor_duplicate_panel(snap_compare: SnapCompare, small_kb: Path) -> No
         await settle_checks(pilot)
 
     assert snap_compare(make_app(small_kb), terminal_size=(120, 40), run_before=run)
+
+
+def test_divergence_editor(snap_compare: SnapCompare, seeds_copy: Path) -> None:
+    """The divergence editor on two claims: question typed, checks, the prefilled body."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        app = pilot.app
+        assert isinstance(app, KbApp)
+        app.draft_divergence([PEAKERS, PRICING])
+        await pilot.pause()
+        await pilot.press(*"Should evening peak money go to batteries or to road pricing?")
+        editor = app.screen
+        assert isinstance(editor, DivergenceEditor)
+        editor.refresh_checks()
+        await pilot.pause()
+
+    assert snap_compare(make_app(seeds_copy), terminal_size=(120, 40), run_before=run)
+
+
+def test_divergences_view(snap_compare: SnapCompare, seeds_copy: Path) -> None:
+    """V lists the open divergence of the demo KB with its claims."""
+    assert snap_compare(make_app(seeds_copy), terminal_size=(120, 40), run_before=settle("V"))

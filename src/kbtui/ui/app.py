@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Markdown
 from textual.worker import get_current_worker
 
-from kbtui.ops import desk, drafting
+from kbtui.ops import desk, divergence, drafting
 from kbtui.ops.desk import DocumentView
 from kbtui.ops.session import Session
 from kbtui.store.db import open_db
@@ -21,6 +21,7 @@ from kbtui.ui.external import run_editor
 from kbtui.ui.messages import IndexFinished, IndexProgressed
 from kbtui.ui.screens.claims import ClaimsScreen
 from kbtui.ui.screens.desk import DeskScreen
+from kbtui.ui.screens.divergences import DivergenceEditor, DivergencesScreen
 from kbtui.ui.screens.document import DocumentScreen
 from kbtui.ui.screens.drafts import DraftFrom, DraftsScreen
 from kbtui.ui.screens.editor import ClaimEditor
@@ -198,10 +199,27 @@ class KbApp(App[None]):
         except drafting.DraftError as exc:
             self.notify(str(exc), severity="warning")
             return
-        self.push_screen(ClaimEditor(draft))
+        if draft.kind == "divergence":
+            self.push_screen(DivergenceEditor(draft))
+        else:
+            self.push_screen(ClaimEditor(draft))
 
     def show_drafts(self) -> None:
         self.push_screen(DraftsScreen())
+
+    def draft_divergence(self, claim_paths: list[str], source: str | None = None) -> None:
+        try:
+            draft = divergence.new_divergence_draft(self.db, claim_paths, source_path=source)
+        except drafting.DraftError as exc:
+            self.notify(str(exc), severity="warning", title="No divergence")
+            return
+        self.push_screen(DivergenceEditor(draft))
+
+    def open_divergence_draft(self, draft_id: int) -> None:
+        self.push_screen(DivergenceEditor(drafting.get_draft(self.db, draft_id)))
+
+    def show_divergences(self) -> None:
+        self.push_screen(DivergencesScreen())
 
     def show_export(self) -> None:
         self.push_screen(ExportPreview())

@@ -27,7 +27,25 @@ class ClaimsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back to desk", id="claims.back"),
         Binding("slash", "search", "Filter", id="claims.filter"),
+        Binding(
+            "space",
+            "mark",
+            "Mark",
+            id="claims.mark",
+            tooltip="Mark claims (2 to 5) for a divergence",
+        ),
+        Binding(
+            "D",
+            "divergence",
+            "Divergence",
+            id="claims.divergence",
+            tooltip="Draft a divergence on the marked claims",
+        ),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marked: set[int] = set()
 
     @property
     def kb(self) -> KbApp:
@@ -51,7 +69,7 @@ class ClaimsScreen(Screen[None]):
                 yield Input(placeholder="/ words in the claim (enter)", id="claims-text")
                 yield Static("", id="claims-info")
                 yield VirtualTable(
-                    [Column("Claim"), Column("Domain", 16), Column("Conf.", 12)],
+                    [Column("", 1), Column("Claim"), Column("Domain", 16), Column("Conf.", 12)],
                     self._fetch_rows,
                     empty_text="No claims match.",
                     id="claims",
@@ -66,7 +84,12 @@ class ClaimsScreen(Screen[None]):
     def _fetch_rows(self, ids: list[int]) -> dict[int, tuple[str, ...]]:
         rows = desk.claim_rows(self.kb.db, ids)
         return {
-            key: (("⚠ " if r.problems else "") + r.title, r.domain, r.confidence)
+            key: (
+                "●" if key in self.marked else " ",
+                ("⚠ " if r.problems else "") + r.title,
+                r.domain,
+                r.confidence,
+            )
             for key, r in rows.items()
         }
 
@@ -102,6 +125,27 @@ class ClaimsScreen(Screen[None]):
     @on(VirtualTable.Selected, "#claims")
     def _claim_selected(self, event: VirtualTable.Selected) -> None:
         self.kb.open_document(event.key)
+
+    def action_mark(self) -> None:
+        table = self.query_one("#claims", VirtualTable)
+        key = table.current_key
+        if key is None:
+            return
+        self.marked.symmetric_difference_update({key})
+        table.invalidate()
+        self.query_one("#claims-info", Static).update(
+            f"{table.row_count:,} claims · {len(self.marked)} marked (D drafts a divergence)"
+        )
+
+    def action_divergence(self) -> None:
+        if not 2 <= len(self.marked) <= 5:
+            self.notify(
+                f"Mark 2 to 5 claims with space ({len(self.marked)} marked).", severity="warning"
+            )
+            return
+        paths = [row.path for row in desk.claim_rows(self.kb.db, sorted(self.marked)).values()]
+        self.marked.clear()
+        self.kb.draft_divergence(paths)
 
     def action_search(self) -> None:
         self.query_one("#claims-text", Input).focus()

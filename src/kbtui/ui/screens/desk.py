@@ -17,6 +17,7 @@ from kbtui.ops import curation, desk
 from kbtui.ops.desk import BUCKET_LABELS, BUCKETS, SORTS, QueueFilter
 from kbtui.ui.markup import escape
 from kbtui.ui.screens.dialogs import FilterDialog, NullResultDialog
+from kbtui.ui.screens.divergences import PickClaims
 from kbtui.ui.widgets.handoff import HandoffPanel
 from kbtui.ui.widgets.reader import Reader
 from kbtui.ui.widgets.virtual_table import Column, VirtualTable
@@ -70,6 +71,20 @@ class DeskScreen(Screen[None]):
         ),
         Binding("d", "drafts", "Drafts", id="desk.drafts", tooltip="Reopen or delete drafts"),
         Binding("v", "claims", "Claims", id="desk.claims", tooltip="Browse all claims"),
+        Binding(
+            "D",
+            "divergence",
+            "Divergence",
+            id="desk.divergence",
+            tooltip="Draft a divergence from the claims this source's handoff names",
+        ),
+        Binding(
+            "V",
+            "divergences",
+            "Divergences",
+            id="desk.divergences",
+            tooltip="Open and resolved divergences",
+        ),
         Binding(
             "e",
             "export",
@@ -301,6 +316,41 @@ class DeskScreen(Screen[None]):
 
     def action_drafts(self) -> None:
         self.kb.show_drafts()
+
+    def action_divergence(self) -> None:
+        view = self.current_source()
+        if view is None or view.kind != "source":
+            self.notify("Select a source first.", severity="warning")
+            return
+        claims: dict[str, str] = {}
+        for link in view.links:
+            path = link.resolved_path
+            if (
+                path
+                and path.startswith(("domains/", "core/", "foundations/"))
+                and (not path.endswith("_map.md") and "/divergence-" not in path)
+            ):
+                claims.setdefault(path, path.rsplit("/", 1)[-1].removesuffix(".md"))
+        if len(claims) < 2:
+            self.notify(
+                "This source's handoff names fewer than 2 claims; mark claims in the "
+                "claims view (v, space, D).",
+                severity="warning",
+            )
+            return
+        if not view.signals:
+            self.notify(
+                "No divergence signal in this handoff; offering its claims anyway.", timeout=3
+            )
+
+        def chosen(paths: list[str] | None) -> None:
+            if paths:
+                self.kb.draft_divergence(paths, view.path)
+
+        self.app.push_screen(PickClaims(view.title, list(claims.items())), chosen)
+
+    def action_divergences(self) -> None:
+        self.kb.show_divergences()
 
     def action_export(self) -> None:
         self.kb.show_export()

@@ -14,27 +14,29 @@ from kbtui.ops.desk import QueueFilter
 from kbtui.ui.markup import escape
 
 
-class NullResultDialog(ModalScreen[str | None]):
-    """Asks for the note a null-result needs: why the source yields no claim."""
+class NoteDialog(ModalScreen[str | None]):
+    """Asks for a note (why a source yields nothing, what settled a divergence)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-        Binding("ctrl+s", "confirm", "Set null-result", id="dialog.confirm"),
+        Binding("ctrl+s", "confirm", "Confirm", id="dialog.confirm"),
     ]
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, heading: str, subject: str, prompt: str) -> None:
         super().__init__()
-        self.source_title = title
+        self.heading = heading
+        self.subject = subject
+        self.prompt = prompt
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Set null-result", classes="dialog-title")
-            yield Static(f"[b]{escape(self.source_title)}[/b]", classes="dialog-subject")
-            yield Label("Why does this source yield no claim? (the KB requires a note)")
+            yield Label(self.heading, classes="dialog-title")
+            yield Static(f"[b]{escape(self.subject)}[/b]", classes="dialog-subject")
+            yield Label(self.prompt)
             yield TextArea(id="note", soft_wrap=True)
             yield Static("", id="dialog-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Set null-result (ctrl+s)", variant="warning", id="confirm")
+                yield Button(f"{self.heading} (ctrl+s)", variant="warning", id="confirm")
                 yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
@@ -43,7 +45,7 @@ class NullResultDialog(ModalScreen[str | None]):
     def action_confirm(self) -> None:
         note = self.query_one("#note", TextArea).text.strip()
         if not note:
-            self.query_one("#dialog-error", Static).update("A null-result needs a note.")
+            self.query_one("#dialog-error", Static).update("A note is required.")
             return
         self.dismiss(note)
 
@@ -55,6 +57,17 @@ class NullResultDialog(ModalScreen[str | None]):
             self.action_confirm()
         else:
             self.action_cancel()
+
+
+class NullResultDialog(NoteDialog):
+    """Asks for the note a null-result needs: why the source yields no claim."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(
+            "Set null-result",
+            title,
+            "Why does this source yield no claim? (the KB requires a note)",
+        )
 
 
 class FilterDialog(ModalScreen[QueueFilter | None]):

@@ -1,0 +1,74 @@
+"""Divergences driven with keys: mark two claims, D, fill in, save, export into a copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kbtui.formats.document import parse_document
+from kbtui.ops import desk, export
+from kbtui.ui.screens.claims import ClaimsScreen
+from kbtui.ui.screens.desk import DeskScreen
+from kbtui.ui.screens.divergences import DivergenceEditor, DivergencesScreen, PickClaims
+from kbtui.ui.widgets.virtual_table import VirtualTable
+from test_divergence import PEAKERS, PRICING
+
+from app_helpers import make_app
+
+
+@pytest.fixture(autouse=True)
+def curator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KBTUI_CURATOR", "tester")
+    monkeypatch.setenv("KBTUI_CONFIG", str(tmp_path / "no-config.toml"))
+
+
+def index_of(table: VirtualTable, app_db: object, stem: str) -> int:
+    rows = desk.claim_rows(app_db, table.keys)  # type: ignore[arg-type]
+    return next(i for i, key in enumerate(table.keys) if rows[key].title == stem)
+
+
+async def test_mark_two_claims_and_draft_a_divergence(seeds_copy: Path) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("v")
+        claims = app.screen
+        assert isinstance(claims, ClaimsScreen)
+        table = claims.query_one("#claims", VirtualTable)
+        for stem in (PEAKERS, PRICING):
+            table.cursor = index_of(table, app.db, stem)
+            await pilot.press("space")
+        assert len(claims.marked) == 2
+        await pilot.press("D")
+        editor = app.screen
+        assert isinstance(editor, DivergenceEditor)
+        await pilot.press(
+            *"Should evening peak money go to batteries or to road pricing?",
+            "tab",
+            *"Both claim the cheapest peak relief from one budget.",
+            "ctrl+s",
+        )
+        assert isinstance(app.screen, ClaimsScreen)
+    plan = export.apply_export(app.db, seeds_copy, export.plan_export(app.db, seeds_copy, "tester"))
+    [change] = [c for c in plan.changes if c.written]
+    doc = parse_document(change.path, (seeds_copy / change.path).read_bytes())
+    assert doc.fields["type"] == "divergence" and doc.fields["claims"] == [PEAKERS, PRICING]
+    for key in ("title", "domain", "description", "status", "claims", "surfaced_by", "created"):
+        assert doc.fields.get(key), key
+    impact = doc.raw_body.split("## Cascade Impact", 1)[1]
+    assert "reform-tariffs-before-subsidising-home-batteries]] (position)" in impact
+
+
+async def test_divergence_from_a_source_signal_and_the_list(seeds_copy: Path) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1", "j")
+        assert isinstance(app.screen, DeskScreen)
+        await pilot.press("D")
+        assert isinstance(app.screen, PickClaims), [n.message for n in app._notifications]
+        await pilot.press("escape", "V")
+        listing = app.screen
+        assert isinstance(listing, DivergencesScreen)
+        assert [r["status"] for r in listing.rows] == ["open"]
+        await pilot.press("r", *"A year of metered data.", "ctrl+s")
+        assert listing.rows[0]["resolution_pending"]
