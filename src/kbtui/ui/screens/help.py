@@ -49,7 +49,7 @@ class HelpScreen(ModalScreen[None]):
         table = Table(box=None, show_header=True, header_style="bold", expand=True)
         table.add_column("Key", style="bold", no_wrap=True)
         table.add_column("Action")
-        table.add_column("Binding id (for the \\[keymap] table in config.toml)", style="dim")
+        table.add_column("Binding id (config.toml)", style="dim")
         for keys, description, binding_id in binding_rows(self.under):
             table.add_row(escape(keys), escape(description), binding_id)
         for keys, description in ALWAYS:
