@@ -65,15 +65,18 @@ def resolve_claims(db: sqlite_utils.Database, refs: list[str]) -> list[str]:
 
 
 def cascade(db: sqlite_utils.Database, claim_path: str) -> list[Dependent]:
-    """Beliefs, positions and claims depending on a claim, through links, two steps deep."""
-    marks = ", ".join("?" * len(CASCADE_KINDS))
+    """What depends on a claim through `depends_on` and wiki links, two steps deep.
+
+    Every file linking to the claim (maps and divergences aside) is listed; the second step
+    follows only the claims among them, to the beliefs, positions and claims beyond.
+    """
 
     def dependents(path: str) -> list[tuple[str, str, str]]:
         return db.conn.execute(
             "SELECT DISTINCT d.path, d.kind, d.title FROM links l JOIN documents d "
-            f"ON d.id = l.doc_id WHERE l.resolved_path = ? AND d.kind IN ({marks}) "
-            "AND d.path != ? ORDER BY d.kind, d.title",
-            (path, *CASCADE_KINDS, path),
+            "ON d.id = l.doc_id WHERE l.resolved_path = ? AND d.kind NOT IN "
+            "('map', 'divergence') AND d.path != ? ORDER BY d.kind, d.title",
+            (path, path),
         ).fetchall()
 
     found: dict[str, Dependent] = {}
@@ -83,7 +86,7 @@ def cascade(db: sqlite_utils.Database, claim_path: str) -> list[Dependent]:
         if first.kind != "claim":
             continue
         for path, kind, title in dependents(first.path):
-            if path not in found and path != claim_path:
+            if path not in found and path != claim_path and kind in CASCADE_KINDS:
                 found[path] = Dependent(path, kind, title, 2, first.path)
     return sorted(
         found.values(), key=lambda d: (d.depth, d.kind != "position", d.kind != "belief", d.title)
