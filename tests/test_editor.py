@@ -167,3 +167,31 @@ async def test_demo_kb_hint_two_saved_and_reopened(seeds_copy: Path) -> None:
     )
     assert row["created"] and row["who"] == "tester" and row["saved_at"]
     assert "[[2026-03-01-grid-operator-quarterly-evening-peak]]" in str(row["body"])
+
+
+async def test_enrich_instead_with_a_chosen_kind_exports_the_block(small_kb: Path) -> None:
+    from kbtui.ops import export
+
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c", "0", *"home batteries flatten the evening peaks")
+        editor = app.screen
+        assert isinstance(editor, ClaimEditor)
+        editor.refresh_checks()
+        await pilot.press("ctrl+n", "ctrl+n")
+        assert editor.draft.kind == "enrichment" and editor.draft.enrichment_kind == "confirm"
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, DeskScreen)
+    plan = export.apply_export(app.db, small_kb, export.plan_export(app.db, small_kb, "tester"))
+    assert sorted(c.path for c in plan.changes if c.written) == [
+        "domains/energy/home batteries flatten the evening peak.md",
+        "inbox/archive/2026-01-03-battery-trial.md",
+    ]
+    claim = (small_kb / "domains/energy/home batteries flatten the evening peak.md").read_text()
+    assert (
+        "\n### Additional Evidence (confirm)\n*Source: [[2026-01-03-battery-trial]] | Added: "
+        in claim
+    )
+    assert "| Extractor: tester*\n" in claim
+    source = (small_kb / "inbox/archive/2026-01-03-battery-trial.md").read_text()
+    assert 'enrichments_applied:\n  - "home batteries flatten the evening peak"' in source

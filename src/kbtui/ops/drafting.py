@@ -358,6 +358,8 @@ def save_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
         failing = [c for c in check_divergence(db, draft) if c.status == "fail"]
         if failing:
             raise DraftError("checks failing: " + "; ".join(c.message for c in failing))
+    if draft.kind == "enrichment" and not draft.body.strip():
+        raise DraftError("the enrichment has no evidence: write it in the body")
     if draft.kind == "claim":
         failing = [c for c in check_draft(db, draft) if c.status == "fail"]
         if failing:

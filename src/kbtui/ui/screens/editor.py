@@ -76,7 +76,15 @@ class ClaimEditor(Screen[None]):
         Binding("escape", "close", "Close (kept)", id="editor.close"),
         Binding("ctrl+e", "external", "Body in $EDITOR", id="editor.external", priority=True),
         Binding("ctrl+d", "different", "It is different", id="editor.different", priority=True),
-        Binding("ctrl+n", "enrich", "Enrich that claim", id="editor.enrich", priority=True),
+        Binding(
+            "ctrl+n",
+            "enrich",
+            "Enrich that claim",
+            id="editor.enrich",
+            priority=True,
+            tooltip="Attach this evidence to the similar claim instead; again: "
+            "extend, confirm or challenge",
+        ),
     ]
     CHECK_DELAY = 0.25
 
@@ -209,6 +217,20 @@ class ClaimEditor(Screen[None]):
         if draft.kind == "enrichment":
             state += f"\nEnrichment ({draft.enrichment_kind}) of {draft.target_path}"
         self.query_one("#draft-state", Static).update(escape(state))
+        if draft.kind == "enrichment":
+            evidence = (
+                "✓ The body is the evidence."
+                if draft.body.strip()
+                else ("✗ Write the evidence in the body.")
+            )
+            self.query_one("#checks", Static).update(
+                escape(
+                    f"Additional Evidence ({draft.enrichment_kind}) for {draft.target_path}\n"
+                    f"{evidence}\nctrl+n switches between extend, confirm and challenge."
+                )
+            )
+            self.query_one("#duplicates", Static).update("")
+            return
         checks = drafting.check_draft(self.kb.db, draft)
         lines = []
         for check in checks:
@@ -264,6 +286,15 @@ class ClaimEditor(Screen[None]):
         self.notify(f"Marked as different from: {duplicate.title[:70]}", timeout=3)
 
     def action_enrich(self) -> None:
+        """Turn the draft into evidence for the most similar claim; again cycles the kind."""
+        if self.draft.kind == "enrichment" and self.draft.target_path:
+            kinds = drafting.ENRICHMENT_KINDS
+            current = self.draft.enrichment_kind or kinds[0]
+            following = kinds[(kinds.index(current) + 1) % len(kinds)]
+            self.draft = drafting.update_draft(self.kb.db, self.draft.id, enrichment_kind=following)
+            self.refresh_checks()
+            self.notify(f"Additional Evidence ({following})", timeout=2)
+            return
         duplicate = self._top_blocking() or (self.duplicates[0] if self.duplicates else None)
         if duplicate is None:
             self.notify("No similar claim to enrich.", timeout=3)
@@ -271,7 +302,11 @@ class ClaimEditor(Screen[None]):
         self.draft = drafting.enrich_instead(self.kb.db, self.draft.id, duplicate.path)
         self.query_one("#body", TextArea).load_text(self.draft.body)
         self.refresh_checks()
-        self.notify(f"Now an enrichment of: {duplicate.title[:70]}", timeout=4)
+        self.notify(
+            f"Now an enrichment (extend) of: {duplicate.title[:70]}; ctrl+n again "
+            "switches to confirm or challenge",
+            timeout=5,
+        )
 
     def action_external(self) -> None:
         """Edit the body in `$EDITOR` (the app suspends); the result is saved at once."""
