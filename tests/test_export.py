@@ -210,3 +210,98 @@ def test_commit_puts_only_exported_files_on_an_extract_branch(seeds_copy: Path) 
     assert "kb.sqlite" not in status
     log = git(seeds_copy, "log", "--format=%H", "--all")
     assert len(log.split()) == 2
+
+
+def expected_numstat(
+    raw_frontmatter: str, fields: dict[str, object], transition: str
+) -> tuple[int, int]:
+    """The lines a null-result or a claim extraction must add and remove in this file."""
+    lines = raw_frontmatter.splitlines()
+
+    def line_of(key: str) -> str | None:
+        return next((line for line in lines if line.startswith(f"{key}:")), None)
+
+    added = removed = 0
+    keys = ["status", "processed_by", "processed_date"]
+    keys += ["notes"] if transition == "null-result" else []
+    for key in keys:
+        if key == "status" and fields.get("status") == transition:
+            continue
+        added += 1
+        removed += 1 if line_of(key) is not None else 0
+    if transition == "processed":
+        line = line_of("claims_extracted")
+        if line is None:
+            added += 2
+        elif "[" in line:
+            added, removed = added + 1, removed + 1
+        else:
+            added += 1
+    return added, removed
+
+
+def test_null_results_and_extractions_on_varied_shapes(corpus_copy: Path) -> None:
+    commit_all(corpus_copy)
+    session = open_session(corpus_copy, None)
+    session.reindex()
+    rows = session.db.conn.execute(
+        "SELECT d.path, d.raw_frontmatter, d.fields_json, d.body FROM documents d "
+        "WHERE d.kind = 'source' AND d.path LIKE 'inbox/archive/%' AND d.status IN "
+        "('unprocessed', 'processed', 'processing') AND NOT EXISTS (SELECT 1 FROM problems p "
+        "WHERE p.doc_id = d.id AND p.severity = 'error' OR p.doc_id = d.id AND p.code = "
+        "'duplicate-key') ORDER BY d.path"
+    ).fetchall()
+    shapes: dict[str, list[tuple[str, str, dict[str, object], str]]] = {
+        "flow": [],
+        "block": [],
+        "missing": [],
+        "no-newline": [],
+        "quoted-status": [],
+    }
+    for path, raw, fields_json, body in rows:
+        fields = json.loads(fields_json)
+        notes_line = next((ln for ln in raw.splitlines() if ln.startswith("notes:")), "")
+        if notes_line.rstrip().endswith(("|", ">")):
+            continue
+        line = next((ln for ln in raw.splitlines() if ln.startswith("claims_extracted:")), None)
+        shape = (
+            "no-newline"
+            if not body.endswith("\n")
+            else "quoted-status"
+            if '\nstatus: "' in raw
+            else "missing"
+            if line is None
+            else "flow"
+            if "[" in line
+            else "block"
+        )
+        shapes[shape].append((path, raw, fields, shape))
+    chosen = [item for group in shapes.values() for item in group[:10]]
+    chosen += [item for group in shapes.values() for item in group[10:]][: 50 - len(chosen)]
+    assert len(chosen) == 50 and all(shapes.values()), {k: len(v) for k, v in shapes.items()}
+    expected = {}
+    for number, (path, raw, fields, _) in enumerate(chosen):
+        if number % 2:
+            curation.set_status(session.db, path, "null-result", "nothing to extract")
+            expected[path] = expected_numstat(raw, fields, "null-result")
+        else:
+            draft = drafting.new_claim_draft(session.db, path)
+            drafting.update_draft(
+                session.db,
+                draft.id,
+                title=f"claim number {number} from a varied source holds",
+                domain="ai-alignment",
+                confidence="likely",
+                description="Test claim.",
+            )
+            session.db.conn.execute("UPDATE drafts SET state = 'saved' WHERE id = ?", (draft.id,))
+            expected[path] = expected_numstat(raw, fields, "processed")
+    plan = export.apply_export(
+        session.db, corpus_copy, export.plan_export(session.db, corpus_copy, "tester")
+    )
+    assert not plan.skipped
+    numstat = {
+        line.split("\t")[2]: (int(line.split("\t")[0]), int(line.split("\t")[1]))
+        for line in git(corpus_copy, "diff", "--numstat").splitlines()
+    }
+    assert numstat == expected
