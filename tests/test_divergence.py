@@ -169,3 +169,25 @@ def test_cascade_on_the_corpus_lists_what_links_to_the_claim(corpus_copy: Path) 
     for path in linking:
         stem = path.rsplit("/", 1)[-1].removesuffix(".md")
         assert stem in section, stem
+
+
+def test_seeds_from_challenged_by_and_linked_set(seeds_copy: Path) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    challenged = session.db.conn.execute(
+        "SELECT d.path FROM documents d JOIN fields f ON f.doc_id = d.id "
+        "WHERE d.kind = 'claim' AND f.key = 'challenged_by' ORDER BY d.path LIMIT 1"
+    ).fetchone()[0]
+    seeds = divergence.seed_claims(session.db, challenged)
+    assert seeds[0] == challenged and len(seeds) >= 2
+    linked = session.db.conn.execute(
+        "SELECT path, linked_set FROM documents WHERE kind = 'source' AND linked_set IS NOT "
+        "NULL ORDER BY path LIMIT 1"
+    ).fetchone()
+    own = divergence.seed_claims(session.db, linked[0])
+    others = session.db.conn.execute(
+        "SELECT path FROM documents WHERE linked_set = ? AND path != ?", (linked[1], linked[0])
+    ).fetchall()
+    assert others and len(own) >= 2
+    for (other,) in others:
+        assert set(divergence.seed_claims(session.db, other)) == set(own)

@@ -266,3 +266,46 @@ def resolve_divergence(
             (path, date.today().isoformat(), note.strip(), who or curator_name(), now, now),
         )
     return get_draft(db, int(cursor.lastrowid or 0))
+
+
+def _claim_links(
+    db: sqlite_utils.Database, doc_paths: list[str], origins: tuple[str, ...] | None = None
+) -> list[str]:
+    marks = ", ".join("?" * len(doc_paths))
+    sql = (
+        "SELECT DISTINCT l.resolved_path FROM links l JOIN documents d ON d.id = l.doc_id "
+        "JOIN documents t ON t.path = l.resolved_path "
+        f"WHERE d.path IN ({marks}) AND t.kind = 'claim'"
+    )
+    params: list[str] = list(doc_paths)
+    if origins:
+        sql += f" AND l.origin IN ({', '.join('?' * len(origins))})"
+        params += list(origins)
+    return [row[0] for row in db.conn.execute(sql + " ORDER BY l.id", params)]
+
+
+def seed_claims(db: sqlite_utils.Database, path: str) -> list[str]:
+    """Claims to offer as a divergence's seed, from a source or a claim.
+
+    A source offers the claims its handoff and body name, and those of every source sharing
+    its `linked_set`; a claim offers itself and its `challenged_by` entries.
+    """
+    row = db.conn.execute(
+        "SELECT kind, linked_set FROM documents WHERE path = ?", (path,)
+    ).fetchone()
+    if row is None:
+        return []
+    kind, linked_set = row
+    if kind == "claim":
+        return [path, *[p for p in _claim_links(db, [path], ("challenged_by",)) if p != path]]
+    sources = [path]
+    if linked_set:
+        sources += [
+            r[0]
+            for r in db.conn.execute(
+                "SELECT path FROM documents WHERE kind = 'source' AND linked_set = ? AND path != ? "
+                "ORDER BY path",
+                (linked_set, path),
+            )
+        ]
+    return _claim_links(db, sources)

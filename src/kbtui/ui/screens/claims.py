@@ -12,7 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Select, Static
 
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
-from kbtui.ops import desk
+from kbtui.ops import desk, divergence
+from kbtui.ui.screens.divergences import PickClaims
 from kbtui.ui.widgets.reader import Reader
 from kbtui.ui.widgets.virtual_table import Column, VirtualTable
 
@@ -138,6 +139,9 @@ class ClaimsScreen(Screen[None]):
         )
 
     def action_divergence(self) -> None:
+        if not self.marked:
+            self._divergence_from_challenges()
+            return
         if not 2 <= len(self.marked) <= 5:
             self.notify(
                 f"Mark 2 to 5 claims with space ({len(self.marked)} marked).", severity="warning"
@@ -146,6 +150,25 @@ class ClaimsScreen(Screen[None]):
         paths = [row.path for row in desk.claim_rows(self.kb.db, sorted(self.marked)).values()]
         self.marked.clear()
         self.kb.draft_divergence(paths)
+
+    def _divergence_from_challenges(self) -> None:
+        """No claim marked: offer the highlighted claim with its `challenged_by` entries."""
+        key = self.query_one("#claims", VirtualTable).current_key
+        row = desk.claim_rows(self.kb.db, [key]).get(key) if key is not None else None
+        seeds = divergence.seed_claims(self.kb.db, row.path) if row else []
+        if len(seeds) < 2:
+            self.notify(
+                "Mark 2 to 5 claims with space (this claim has no challenged_by).",
+                severity="warning",
+            )
+            return
+
+        def chosen(paths: list[str] | None) -> None:
+            if paths:
+                self.kb.draft_divergence(paths)
+
+        titles = [(path, path.rsplit("/", 1)[-1].removesuffix(".md")) for path in seeds]
+        self.app.push_screen(PickClaims(row.title if row else "", titles), chosen)
 
     def action_search(self) -> None:
         self.query_one("#claims-text", Input).focus()

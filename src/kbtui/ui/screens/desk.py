@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kbtui.ops import curation, desk
+from kbtui.ops import curation, desk, divergence
 from kbtui.ops.desk import BUCKET_LABELS, BUCKETS, SORTS, QueueFilter
 from kbtui.ui.markup import escape
 from kbtui.ui.screens.dialogs import FilterDialog, NullResultDialog
@@ -322,15 +322,10 @@ class DeskScreen(Screen[None]):
         if view is None or view.kind != "source":
             self.notify("Select a source first.", severity="warning")
             return
-        claims: dict[str, str] = {}
-        for link in view.links:
-            path = link.resolved_path
-            if (
-                path
-                and path.startswith(("domains/", "core/", "foundations/"))
-                and (not path.endswith("_map.md") and "/divergence-" not in path)
-            ):
-                claims.setdefault(path, path.rsplit("/", 1)[-1].removesuffix(".md"))
+        claims = {
+            path: path.rsplit("/", 1)[-1].removesuffix(".md")
+            for path in divergence.seed_claims(self.kb.db, view.path)
+        }
         if len(claims) < 2:
             self.notify(
                 "This source's handoff names fewer than 2 claims; mark claims in the "
