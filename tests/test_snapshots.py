@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,15 +46,23 @@ def quiet_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("KBTUI_CONFIG", str(tmp_path / "no-config.toml"))
 
 
+async def bodies_rendered(pilot: Pilot[Any]) -> None:
+    """Wait until every reader on the screen stack has rendered its body (load-independent)."""
+    await pilot.pause()
+    for screen in pilot.app.screen_stack:
+        for reader in screen.query(Reader):
+            await asyncio.wait_for(reader.body_rendered.wait(), timeout=30)
+    await pilot.pause()
+
+
 def settle(*keys: str) -> Callable[[Pilot[Any]], Any]:
-    """Press keys, then wait until the reader's body has rendered."""
+    """Press keys, then wait until the readers' bodies have rendered."""
 
     async def run(pilot: Pilot[Any]) -> None:
         await pilot.pause()
         if keys:
             await pilot.press(*keys)
-        await pilot.pause(Reader.BODY_DELAY + 0.3)
-        await pilot.pause()
+        await bodies_rendered(pilot)
 
     return run
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import quote
 
@@ -60,6 +61,8 @@ class Reader(VerticalScroll, can_focus=True):
         self.view: DocumentView | None = None
         self._body_timer: Timer | None = None
         self._pending_body = ""
+        self.body_rendered = asyncio.Event()
+        """Set once the current document's body has been parsed and mounted."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="reader-title", markup=False)
@@ -74,12 +77,14 @@ class Reader(VerticalScroll, can_focus=True):
         meta = self.query_one("#reader-meta", Static)
         problems = self.query_one("#reader-problems", Static)
         body = self.query_one(Markdown)
+        self.body_rendered.clear()
         if view is None:
             title.update(empty)
             meta.update("")
             problems.update("")
             problems.display = False
             body.update("")
+            self.body_rendered.set()
             return
         title.update(view.title)
         names = HEADER_FIELDS if view.kind == "source" else CLAIM_FIELDS
@@ -119,10 +124,12 @@ class Reader(VerticalScroll, can_focus=True):
         self._body_timer = self.set_timer(self.BODY_DELAY, self._render_body)
         self.scroll_home(animate=False)
 
-    def _render_body(self) -> None:
+    async def _render_body(self) -> None:
         """Render the pending body; Textual parses it in a thread and mounts it in batches."""
         self._body_timer = None
-        self.query_one(Markdown).update(self._pending_body)
+        await self.query_one(Markdown).update(self._pending_body)
+        if self._body_timer is None:
+            self.body_rendered.set()
 
     @property
     def body_pending(self) -> bool:
