@@ -8,10 +8,9 @@ from urllib.parse import unquote
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.widgets import Markdown
 from textual.worker import get_current_worker
 
-from kbtui.ops import desk, divergence, drafting
+from kbtui.ops import desk
 from kbtui.ops.desk import DocumentView
 from kbtui.ops.session import Session
 from kbtui.store.db import open_db
@@ -19,18 +18,16 @@ from kbtui.ui.commands import ScreenActions
 from kbtui.ui.config import load_keymap
 from kbtui.ui.external import run_editor
 from kbtui.ui.messages import IndexFinished, IndexProgressed
-from kbtui.ui.screens.claims import ClaimsScreen
 from kbtui.ui.screens.desk import DeskScreen
-from kbtui.ui.screens.divergences import DivergenceEditor, DivergencesScreen
-from kbtui.ui.screens.document import DocumentScreen
-from kbtui.ui.screens.drafts import DraftFrom, DraftsScreen
-from kbtui.ui.screens.editor import ClaimEditor
-from kbtui.ui.screens.export import ExportPreview
 from kbtui.ui.screens.help import HelpScreen
 from kbtui.ui.widgets.reader import LINK_SCHEME, Reader
 
 if TYPE_CHECKING:
+    from textual.widgets.markdown import Markdown
+
     from kbtui.ops.indexer import IndexReport
+
+    LinkClicked = Markdown.LinkClicked
 
 NARROW_WIDTH = 100
 
@@ -149,6 +146,8 @@ class KbApp(App[None]):
         if view is None:
             self.notify("That file is no longer in the index.", severity="warning")
             return
+        from kbtui.ui.screens.document import DocumentScreen
+
         self.push_screen(DocumentScreen(view))
 
     def open_path(self, path: str) -> None:
@@ -169,8 +168,8 @@ class KbApp(App[None]):
             return
         self.open_path(link.resolved_path)
 
-    @on(Markdown.LinkClicked)
-    def _markdown_link(self, event: Markdown.LinkClicked) -> None:
+    def on_markdown_link_clicked(self, event: LinkClicked) -> None:
+        """A link in a reader's markdown: follow wiki links, show external ones."""
         if not event.href.startswith(LINK_SCHEME):
             self.notify(event.href, title="External link (not opened)")
             return
@@ -180,6 +179,9 @@ class KbApp(App[None]):
 
     def draft_claim(self, source: DocumentView) -> None:
         """Ask what to start from, then open the editor on a new draft."""
+        from kbtui.ops import drafting
+        from kbtui.ui.screens.drafts import DraftFrom
+        from kbtui.ui.screens.editor import ClaimEditor
 
         def start(hint: int | None) -> None:
             if hint is None:
@@ -194,6 +196,10 @@ class KbApp(App[None]):
         self.push_screen(DraftFrom(source), start)
 
     def open_draft(self, draft_id: int) -> None:
+        from kbtui.ops import drafting
+        from kbtui.ui.screens.divergences import DivergenceEditor
+        from kbtui.ui.screens.editor import ClaimEditor
+
         try:
             draft = drafting.get_draft(self.db, draft_id)
         except drafting.DraftError as exc:
@@ -205,9 +211,14 @@ class KbApp(App[None]):
             self.push_screen(ClaimEditor(draft))
 
     def show_drafts(self) -> None:
+        from kbtui.ui.screens.drafts import DraftsScreen
+
         self.push_screen(DraftsScreen())
 
     def draft_divergence(self, claim_paths: list[str], source: str | None = None) -> None:
+        from kbtui.ops import divergence, drafting
+        from kbtui.ui.screens.divergences import DivergenceEditor
+
         try:
             draft = divergence.new_divergence_draft(self.db, claim_paths, source_path=source)
         except drafting.DraftError as exc:
@@ -216,15 +227,24 @@ class KbApp(App[None]):
         self.push_screen(DivergenceEditor(draft))
 
     def open_divergence_draft(self, draft_id: int) -> None:
+        from kbtui.ops import drafting
+        from kbtui.ui.screens.divergences import DivergenceEditor
+
         self.push_screen(DivergenceEditor(drafting.get_draft(self.db, draft_id)))
 
     def show_divergences(self) -> None:
+        from kbtui.ui.screens.divergences import DivergencesScreen
+
         self.push_screen(DivergencesScreen())
 
     def show_export(self) -> None:
+        from kbtui.ui.screens.export import ExportPreview
+
         self.push_screen(ExportPreview())
 
     def show_claims(self) -> None:
+        from kbtui.ui.screens.claims import ClaimsScreen
+
         self.push_screen(ClaimsScreen())
 
     def action_help(self) -> None:

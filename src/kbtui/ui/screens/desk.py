@@ -13,11 +13,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kbtui.ops import curation, desk, divergence
+from kbtui.ops import curation, desk
 from kbtui.ops.desk import BUCKET_LABELS, BUCKETS, SORTS, QueueFilter
 from kbtui.ui.markup import escape
-from kbtui.ui.screens.dialogs import FilterDialog, NullResultDialog
-from kbtui.ui.screens.divergences import PickClaims
 from kbtui.ui.widgets.handoff import HandoffPanel
 from kbtui.ui.widgets.reader import Reader
 from kbtui.ui.widgets.virtual_table import Column, VirtualTable
@@ -243,6 +241,8 @@ class DeskScreen(Screen[None]):
         self.query_one("#queue", VirtualTable).focus()
 
     def action_filter(self) -> None:
+        from kbtui.ui.screens.dialogs import FilterDialog
+
         def apply(result: QueueFilter | None) -> None:
             if result is not None:
                 self.filter = result
@@ -280,6 +280,8 @@ class DeskScreen(Screen[None]):
         self._transition("unprocessed")
 
     def action_null_result(self) -> None:
+        from kbtui.ui.screens.dialogs import NullResultDialog
+
         view = self.current_source()
         if view is None or view.kind != "source":
             self.notify("Select a source first.", severity="warning")
@@ -318,6 +320,9 @@ class DeskScreen(Screen[None]):
         self.kb.show_drafts()
 
     def action_divergence(self) -> None:
+        from kbtui.ops import divergence
+        from kbtui.ui.screens.divergences import PickClaims
+
         view = self.current_source()
         if view is None or view.kind != "source":
             self.notify("Select a source first.", severity="warning")

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from kbtui.ops.desk import DocumentView
 from kbtui.ui.markup import escape
@@ -68,7 +68,6 @@ class Reader(VerticalScroll, can_focus=True):
         yield Static("", id="reader-title", markup=False)
         yield Static("", id="reader-meta")
         yield Static("", id="reader-problems")
-        yield Markdown("", open_links=False)
 
     def show(self, view: DocumentView | None, empty: str = "Select a source to read it.") -> None:
         """Show `view` (None shows the empty message); long bodies render off the UI path."""
@@ -76,14 +75,15 @@ class Reader(VerticalScroll, can_focus=True):
         title = self.query_one("#reader-title", Static)
         meta = self.query_one("#reader-meta", Static)
         problems = self.query_one("#reader-problems", Static)
-        body = self.query_one(Markdown)
+        bodies = self.query("Markdown")
         self.body_rendered.clear()
         if view is None:
             title.update(empty)
             meta.update("")
             problems.update("")
             problems.display = False
-            body.update("")
+            for body in bodies:
+                body.update("")  # type: ignore[attr-defined]
             self.body_rendered.set()
             return
         title.update(view.title)
@@ -120,14 +120,26 @@ class Reader(VerticalScroll, can_focus=True):
         self._pending_body = wiki_to_markdown(text, view)
         if self._body_timer is not None:
             self._body_timer.stop()
-        body.update("")
+        for body in bodies:
+            body.update("")  # type: ignore[attr-defined]
         self._body_timer = self.set_timer(self.BODY_DELAY, self._render_body)
         self.scroll_home(animate=False)
 
     async def _render_body(self) -> None:
-        """Render the pending body; Textual parses it in a thread and mounts it in batches."""
+        """Render the pending body; Textual parses it in a thread and mounts it in batches.
+
+        The Markdown widget (and its parser) is created on first use, off the start-up path.
+        """
+        from textual.widgets import Markdown
+
         self._body_timer = None
-        await self.query_one(Markdown).update(self._pending_body)
+        markdowns = self.query(Markdown)
+        if markdowns:
+            markdown = markdowns.first()
+        else:
+            markdown = Markdown("", open_links=False)
+            await self.mount(markdown)
+        await markdown.update(self._pending_body)
         if self._body_timer is None:
             self.body_rendered.set()
 
