@@ -72,3 +72,17 @@ async def test_divergence_from_a_source_signal_and_the_list(seeds_copy: Path) ->
         assert [r["status"] for r in listing.rows] == ["open"]
         await pilot.press("r", *"A year of metered data.", "ctrl+s")
         assert listing.rows[0]["resolution_pending"]
+
+
+async def test_existing_divergence_is_opened_instead(seeds_copy: Path) -> None:
+    from kbtui.ops import divergence as divergence_ops
+    from kbtui.ui.screens.document import DocumentScreen
+
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        [row] = divergence_ops.divergences(app.db)
+        paths = divergence_ops.resolve_claims(app.db, row["claims"])
+        app.draft_divergence(paths)
+        await pilot.pause()
+        assert isinstance(app.screen, DocumentScreen)
+        assert app.screen.view.path == row["path"]

@@ -31,6 +31,14 @@ CASCADE_KINDS = ("belief", "position", "claim", "conviction")
 _EVIDENCE_RE = re.compile(r"^##\s+Evidence\s*$(.*?)(?=^##\s|^---\s*$|\Z)", re.M | re.S)
 
 
+class DuplicateDivergence(DraftError):
+    """A divergence (file or draft) on exactly these claims exists; `existing` says which."""
+
+    def __init__(self, existing: str) -> None:
+        super().__init__(f"a divergence with these claims already exists: {existing}")
+        self.existing = existing
+
+
 @dataclass(frozen=True, slots=True)
 class Dependent:
     """A document that depends on a claim, directly (depth 1) or through another (depth 2)."""
@@ -175,7 +183,7 @@ def new_divergence_draft(
         )
     already = existing_divergence(db, stems)
     if already:
-        raise DraftError(f"a divergence with these claims already exists: {already}")
+        raise DuplicateDivergence(already)
     unique_paths = [next(p for p in paths if _stem(p) == s) for s in stems]
     sides = [_side(db, path) for path in unique_paths]
     domain = unique_paths[0].split("/")[1] if unique_paths[0].count("/") >= 2 else ""

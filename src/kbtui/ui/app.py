@@ -221,6 +221,15 @@ class KbApp(App[None]):
 
         try:
             draft = divergence.new_divergence_draft(self.db, claim_paths, source_path=source)
+        except divergence.DuplicateDivergence as exc:
+            self.notify(
+                "These claims already have a divergence: opening it.", title="Divergence exists"
+            )
+            if exc.existing.startswith("draft "):
+                self.open_divergence_draft(int(exc.existing.removeprefix("draft ")))
+            else:
+                self.open_path(exc.existing)
+            return
         except drafting.DraftError as exc:
             self.notify(str(exc), severity="warning", title="No divergence")
             return
