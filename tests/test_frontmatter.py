@@ -31,6 +31,9 @@ CASES = {
     "binary": b"\x00\x01\x02---\n",
     "latin1": b"---\ntitle: caf\xe9\n---\n",
     "alias-bomb": b"---\na: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n---\n",
+    "recursive-alias": b"---\na: &x [*x]\n---\n",
+    "complex-key": b"---\n? [a, b]\n: c\n---\nbody\n",
+    "python-tag": b"---\n!!python/object:os.system x\n---\n",
 }
 
 
@@ -117,3 +120,9 @@ def test_off_vocabulary_status_kept_verbatim() -> None:
     )
     assert doc.status == "complete (13 pages)"
     assert "off-vocabulary" in [p.code for p in doc.problems]
+
+
+def test_recursive_alias_is_a_clear_problem() -> None:
+    doc = parse_document("domains/x/a.md", CASES["recursive-alias"])
+    assert [p.code for p in doc.problems if p.severity == "error"] == ["malformed-frontmatter"]
+    assert "recursive alias" in doc.problems[0].message

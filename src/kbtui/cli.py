@@ -594,7 +594,8 @@ def index_command(kb: str | None, db_path: str | None, full: bool, as_json: bool
 def _render_problems(files: list[queries.FileProblems]) -> None:
     colours = {"error": "red", "warning": "yellow", "info": "cyan"}
     for entry in files:
-        out.print(f"[bold]{escape(entry.path)}[/] [dim]({entry.kind})[/]")
+        shown = entry.path if entry.path.isprintable() else repr(entry.path)
+        out.print(f"[bold]{escape(shown)}[/] [dim]({entry.kind})[/]")
         for problem in entry.problems:
             line = f":{problem['line']}" if problem["line"] else ""
             colour = colours.get(problem["severity"], "white")

@@ -221,7 +221,19 @@ def parse_yaml(yaml_text: str, first_line: int) -> ParsedYaml:
             )
         )
         return ParsedYaml({}, False, problems, shadowed)
-    return ParsedYaml(_jsonable(data), True, problems, shadowed)
+    try:
+        fields = _jsonable(data)
+    except RecursionError:
+        problems.append(
+            Problem(
+                "malformed-frontmatter",
+                "frontmatter refers to itself (a recursive alias) or nests too deeply",
+                first_line,
+                "error",
+            )
+        )
+        return ParsedYaml({}, False, problems, shadowed)
+    return ParsedYaml(fields, True, problems, shadowed)
 
 
 def recover_fields(yaml_text: str, first_line: int) -> tuple[dict[str, Any], list[Problem]]:
