@@ -229,6 +229,24 @@ def plan_export(
     return plan
 
 
+def _guard_new_file(root: Path, change: FileChange) -> FileChange:
+    """A new file stays inside the KB and never replaces a different existing file.
+
+    The same bytes already on disk (an export cut short) make the change a no-op.
+    """
+    try:
+        target = _inside(root, change.path)
+    except ExportError as exc:
+        change.skipped = str(exc)
+        return change
+    if target.exists():
+        existing = target.read_bytes()
+        if existing != change.after:
+            change.skipped = "a different file with this name already exists"
+        change.before = existing
+    return change
+
+
 def _new_claim(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) -> FileChange:
     folder = _claim_folder(db, draft.domain)
     path = f"{folder}/{draft.title.strip()}.md"
@@ -249,17 +267,7 @@ def _new_claim(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) -> 
     if file_name_check(claim.title).status == "fail":
         change.skipped = "the title cannot be a file name: " + file_name_check(claim.title).message
         return change
-    try:
-        target = _inside(root, path)
-    except ExportError as exc:
-        change.skipped = str(exc)
-        return change
-    if target.exists():
-        existing = target.read_bytes()
-        if existing != data:
-            change.skipped = "a different file with this title already exists"
-        change.before = existing
-    return change
+    return _guard_new_file(root, change)
 
 
 def _new_divergence(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) -> FileChange:
@@ -283,17 +291,7 @@ def _new_divergence(db: sqlite_utils.Database, root: Path, draft: drafting.Draft
     change = FileChange(
         path, "add", None, text.encode("utf-8"), [f"new divergence (draft {draft.id})"], [draft.id]
     )
-    try:
-        target = _inside(root, path)
-    except ExportError as exc:
-        change.skipped = str(exc)
-        return change
-    if target.exists():
-        existing = target.read_bytes()
-        if existing != change.after:
-            change.skipped = "a different divergence file with this name already exists"
-        change.before = existing
-    return change
+    return _guard_new_file(root, change)
 
 
 def _resolution(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) -> FileChange:
