@@ -7,6 +7,8 @@ import json
 import multiprocessing
 import os
 import pickle
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -25,10 +27,11 @@ from kbtui.store import index as store
 from kbtui.store.index import transaction
 
 Progress = Callable[[int, int], None]
-Pending = tuple["FoundFile", bytes, str, int | None]
 BATCH = 500
 PARALLEL_MIN = 3000
-"""Files to parse before worker processes pay for their start-up (about a third of a second)."""
+"""Files to parse before forkserver workers pay for their start-up (about a third of a second)."""
+FORK_MIN = 300
+"""Files to parse before forked workers (started in milliseconds) are worth it."""
 BULK_SHARE = 0.3
 SKIP_DIRS = frozenset({".git"})
 
@@ -162,42 +165,127 @@ def _parse(found: FoundFile, data: bytes) -> Document:
     return doc
 
 
-def _parse_batch(batch: list[tuple[FoundFile, bytes]]) -> list[Document]:
-    """Parse a batch of files (runs in a worker process for large jobs)."""
-    return [_parse(item, data) for item, data in batch]
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One file to (re)index: its content when already read, and the id its rows take."""
+
+    found: FoundFile
+    data: bytes | None
+    digest: str | None
+    doc_id: int
+    existing: bool
+
+
+_RESOLVER: LinkResolver | None = None
+"""The link resolver of a worker process (inherited through fork, or set by `_init_worker`)."""
+
+
+def _init_worker(paths: set[str]) -> None:
+    global _RESOLVER
+    _RESOLVER = LinkResolver(paths)
+
+
+def _prepare(tasks: list[Task], resolver: LinkResolver | None = None) -> store.Rows:
+    """Read (when needed), parse and resolve a batch of files into rows; pure but for reads.
+
+    Runs in a worker process for large jobs, so that the main process only writes SQLite.
+    """
+    resolver = resolver or _RESOLVER
+    assert resolver is not None
+    rows = store.Rows()
+    for task in tasks:
+        found, data, digest = task.found, task.data, task.digest
+        if data is None:
+            try:
+                data = _read(found)
+            except OSError as exc:
+                data = b""
+                found = FoundFile(
+                    found.path,
+                    found.absolute,
+                    found.mtime_ns,
+                    found.size,
+                    error=exc.strerror or str(exc),
+                )
+            digest = _digest(found, data)
+        doc = _parse(found, data)
+        resolutions = [resolver.resolve(link.target, doc.path) for link in doc.links]
+        rows.add(
+            task.doc_id,
+            doc,
+            data,
+            found.mtime_ns,
+            digest or _digest(found, data),
+            resolutions,
+            existing=task.existing,
+        )
+    return rows
+
+
+def _start_method(to_read: int) -> str | None:
+    """How to start parser processes for `to_read` files: fork when it is safe, else spawn a
+    forkserver for jobs big enough to pay for its start-up, else parse in this process."""
+    if (
+        to_read >= FORK_MIN
+        and sys.platform == "linux"
+        and threading.active_count() == 1
+        and (os.cpu_count() or 1) > 1
+    ):
+        return "fork"
+    if to_read >= PARALLEL_MIN and (os.cpu_count() or 1) > 1:
+        return "forkserver"
+    return None
 
 
 class _Parser:
-    """Parses batches in order: in worker processes for big jobs, else in this process."""
+    """Prepares batches in order: in worker processes for big jobs, else in this process."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, resolver: LinkResolver, method: str | None, workers: int) -> None:
+        global _RESOLVER
+        self._resolver = resolver
         self._pool: ProcessPoolExecutor | None = None
-        if workers > 0:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["kbtui.formats.document"])
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-        self._queue: deque[tuple[list[Pending], Future[list[Document]] | list[Document]]] = deque()
+        if method is not None and workers > 0:
+            context = multiprocessing.get_context(method)
+            if method == "fork":
+                _RESOLVER = resolver  # inherited by the children
+                self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            else:
+                context.set_forkserver_preload(["kbtui.ops.indexer"])
+                self._pool = ProcessPoolExecutor(
+                    max_workers=workers,
+                    mp_context=context,
+                    initializer=_init_worker,
+                    initargs=(resolver.paths,),
+                )
+            # Start every worker now, before this process starts any other thread.
+            self._pool.submit(os.getpid).result()
+        self._queue: deque[tuple[list[Task], Future[store.Rows] | store.Rows]] = deque()
 
-    def submit(self, batch: list[Pending]) -> None:
-        work = [(item, data) for item, data, _, _ in batch]
+    @property
+    def parallel(self) -> bool:
+        return self._pool is not None
+
+    def submit(self, batch: list[Task]) -> None:
         if self._pool is None:
-            self._queue.append((batch, _parse_batch(work)))
+            self._queue.append((batch, _prepare(batch, self._resolver)))
         else:
-            self._queue.append((batch, self._pool.submit(_parse_batch, work)))
+            self._queue.append((batch, self._pool.submit(_prepare, batch)))
 
-    def done(self, keep: int) -> Iterator[tuple[list[Pending], list[Document]]]:
-        """Parsed batches in submission order, leaving up to `keep` still in flight."""
+    def done(self, keep: int) -> Iterator[tuple[list[Task], store.Rows]]:
+        """Prepared batches in submission order, leaving up to `keep` still in flight."""
         while len(self._queue) > keep:
             batch, result = self._queue.popleft()
-            if isinstance(result, list):
+            if isinstance(result, store.Rows):
                 yield batch, result
                 continue
             try:
                 yield batch, result.result()
             except (BrokenProcessPool, OSError, pickle.PicklingError):
-                yield batch, _parse_batch([(item, data) for item, data, _, _ in batch])
+                yield batch, _prepare(batch, self._resolver)
 
     def close(self) -> None:
+        global _RESOLVER
+        _RESOLVER = None
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
@@ -247,28 +335,26 @@ def index_kb(
     )
     if to_read > 200 and to_read > BULK_SHARE * max(total, 1):
         store.defer_fts(db)
-    pending: list[Pending] = []
+    pending: list[Task] = []
+    method = _start_method(to_read)
     if workers is None:
-        workers = min(2, os.cpu_count() or 1) if to_read >= PARALLEL_MIN else 0
-    parser = _Parser(workers)
+        workers = min(2, os.cpu_count() or 1)
+    parser = _Parser(resolver, method, workers)
+    # Small batches at first keep the workers and the writer busy at once.
+    batch_size = min(BATCH, max(50, to_read // 32)) if parser.parallel else BATCH
+    next_id = store.next_document_id(db)
+    cold_read = not gone  # with no file gone, a new file is never a rename: workers read it
 
     def write(keep: int) -> None:
-        for batch, docs in parser.done(keep):
-            rows = store.ChildRows()
+        for _batch, rows in parser.done(keep):
             with transaction(db):
-                for (item, data, digest, existing), doc in zip(batch, docs, strict=True):
-                    resolutions = [resolver.resolve(link.target, doc.path) for link in doc.links]
-                    doc_id = store.write_document(
-                        db, doc, data, item.mtime_ns, digest, resolutions, existing, rows
-                    )
-                    changed_ids.append(doc_id)
-                rows.flush(db)
+                store.write_rows(db, rows)
 
     def flush() -> None:
         if pending:
             parser.submit(list(pending))
             pending.clear()
-        write(keep=3 if workers else 0)
+        write(keep=2 * workers if parser.parallel else 0)
 
     for done, item in enumerate(found, start=1):
         state = known.get(item.path)
@@ -278,6 +364,11 @@ def index_kb(
             and (state.mtime_ns, state.size) == (item.mtime_ns, item.size)
         ):
             report.unchanged += 1
+        elif state is None and cold_read:
+            pending.append(Task(item, None, None, next_id, existing=False))
+            changed_ids.append(next_id)
+            next_id += 1
+            report.added.append(item.path)
         else:
             try:
                 data = _read(item)
@@ -300,12 +391,19 @@ def index_kb(
                 old = gone.pop(old_path)
                 with transaction(db):
                     store.rename_document(db, old.id, item.path)
-                pending.append((item, data, digest, old.id))
+                pending.append(Task(item, data, digest, old.id, existing=True))
+                changed_ids.append(old.id)
                 report.renamed.append((old_path, item.path))
+            elif state is None:
+                pending.append(Task(item, data, digest, next_id, existing=False))
+                changed_ids.append(next_id)
+                next_id += 1
+                report.added.append(item.path)
             else:
-                pending.append((item, data, digest, None if state is None else state.id))
-                (report.added if state is None else report.updated).append(item.path)
-        if len(pending) >= BATCH:
+                pending.append(Task(item, data, digest, state.id, existing=True))
+                changed_ids.append(state.id)
+                report.updated.append(item.path)
+        if len(pending) >= batch_size:
             try:
                 flush()
             except BaseException:

@@ -55,10 +55,23 @@ def _model_json(doc: Document) -> str | None:
     return doc.model.model_dump_json() if doc.model is not None else None
 
 
-@dataclass(slots=True)
-class ChildRows:
-    """Rows derived from documents (fields, links, problems, handoff), written in bulk."""
+DOCUMENT_COLUMNS = (
+    "path, kind, type, title, stem, folder, domain, status, confidence, date, author, "
+    "format, priority, linked_set, description, prefix, raw_frontmatter, body, raw_bytes, "
+    "encoding, has_frontmatter, fields_json, model_json, size, mtime_ns, sha256"
+)
+_CHILD_TABLES = ("fields", "links", "problems", "handoff_fields", "candidates", "signals")
 
+
+@dataclass(slots=True)
+class Rows:
+    """Every row derived from a batch of parsed documents, ready to be written in bulk.
+
+    Building them is pure (a worker process can do it); `write_rows` writes them.
+    """
+
+    inserts: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
+    updates: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
     fields: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
     links: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
     problems: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
@@ -66,7 +79,50 @@ class ChildRows:
     candidates: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
     signals: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
 
-    def add(self, doc_id: int, doc: Document, resolutions: list[Resolution]) -> None:
+    def add(
+        self,
+        doc_id: int,
+        doc: Document,
+        data: bytes,
+        mtime_ns: int,
+        sha256: str,
+        resolutions: list[Resolution],
+        *,
+        existing: bool,
+    ) -> None:
+        """Add the rows of one document; `existing` replaces the document with that id."""
+        row = (
+            doc.path,
+            doc.kind,
+            doc.type,
+            doc.title,
+            doc.stem,
+            doc.folder,
+            doc.domain,
+            doc.status,
+            _text(doc.model_value("confidence")),
+            _text(doc.model_value("date")),
+            _text(doc.model_value("author")),
+            _text(doc.model_value("format")),
+            _text(doc.model_value("priority")),
+            _text(doc.model_value("linked_set")),
+            doc.description,
+            doc.prefix,
+            doc.raw_frontmatter,
+            doc.raw_body,
+            None if doc.lossless else data,
+            doc.encoding,
+            int(doc.has_frontmatter),
+            _dump(doc.fields),
+            _model_json(doc),
+            doc.size,
+            mtime_ns,
+            sha256,
+        )
+        if existing:
+            self.updates.append((*row, doc_id))
+        else:
+            self.inserts.append((doc_id, *row))
         self.fields += [(doc_id, key, _dump(value), line, 0) for key, line, value in doc.shadowed]
         self.fields += [
             (doc_id, str(key), _dump(value), doc.field_lines.get(str(key)), 1)
@@ -103,93 +159,36 @@ class ChildRows:
             ]
             self.signals += [(doc_id, sg.word, sg.excerpt, sg.line) for sg in doc.handoff.signals]
 
-    def flush(self, db: sqlite_utils.Database) -> None:
-        conn = db.conn
-        conn.executemany("INSERT INTO fields VALUES (?, ?, ?, ?, ?)", self.fields)
-        conn.executemany(
-            "INSERT INTO links (doc_id, origin, line, raw, target, alias, heading, "
-            "resolved_path, rule, ambiguous, candidates_json, non_canonical) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            self.links,
-        )
-        conn.executemany("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, NULL)", self.problems)
-        conn.executemany("INSERT INTO handoff_fields VALUES (?, ?, ?, ?, ?, ?)", self.handoff)
-        conn.executemany("INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?)", self.candidates)
-        conn.executemany("INSERT INTO signals VALUES (?, ?, ?, ?)", self.signals)
-        for table in (
-            self.fields,
-            self.links,
-            self.problems,
-            self.handoff,
-            self.candidates,
-            self.signals,
-        ):
-            table.clear()
 
-
-def write_document(
-    db: sqlite_utils.Database,
-    doc: Document,
-    data: bytes,
-    mtime_ns: int,
-    sha256: str,
-    resolutions: list[Resolution],
-    existing_id: int | None,
-    rows: ChildRows | None = None,
-) -> int:
-    """Insert or replace one document and the rows derived from it; returns its id.
-
-    With `rows`, the derived rows are buffered there for one `flush` per batch of documents.
-    """
+def write_rows(db: sqlite_utils.Database, rows: Rows) -> None:
+    """Write a batch of document rows (inside the caller's transaction)."""
     conn = db.conn
-    row = (
-        doc.path,
-        doc.kind,
-        doc.type,
-        doc.title,
-        doc.stem,
-        doc.folder,
-        doc.domain,
-        doc.status,
-        _text(doc.model_value("confidence")),
-        _text(doc.model_value("date")),
-        _text(doc.model_value("author")),
-        _text(doc.model_value("format")),
-        _text(doc.model_value("priority")),
-        _text(doc.model_value("linked_set")),
-        doc.description,
-        doc.prefix,
-        doc.raw_frontmatter,
-        doc.raw_body,
-        None if doc.lossless else data,
-        doc.encoding,
-        int(doc.has_frontmatter),
-        _dump(doc.fields),
-        _model_json(doc),
-        doc.size,
-        mtime_ns,
-        sha256,
+    marks = ", ".join("?" * (DOCUMENT_COLUMNS.count(",") + 1))
+    conn.executemany(
+        f"INSERT INTO documents (id, {DOCUMENT_COLUMNS}) VALUES (?, {marks})", rows.inserts
     )
-    columns = (
-        "path, kind, type, title, stem, folder, domain, status, confidence, date, author, "
-        "format, priority, linked_set, description, prefix, raw_frontmatter, body, raw_bytes, "
-        "encoding, has_frontmatter, fields_json, model_json, size, mtime_ns, sha256"
+    if rows.updates:
+        assignments = ", ".join(f"{name.strip()} = ?" for name in DOCUMENT_COLUMNS.split(","))
+        conn.executemany(f"UPDATE documents SET {assignments} WHERE id = ?", rows.updates)
+        replaced = [(row[-1],) for row in rows.updates]
+        for table in _CHILD_TABLES:
+            conn.executemany(f"DELETE FROM {table} WHERE doc_id = ?", replaced)
+    conn.executemany("INSERT INTO fields VALUES (?, ?, ?, ?, ?)", rows.fields)
+    conn.executemany(
+        "INSERT INTO links (doc_id, origin, line, raw, target, alias, heading, "
+        "resolved_path, rule, ambiguous, candidates_json, non_canonical) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows.links,
     )
-    marks = ", ".join("?" * len(row))
-    if existing_id is None:
-        cursor = conn.execute(f"INSERT INTO documents ({columns}) VALUES ({marks})", row)
-        doc_id = int(cursor.lastrowid or 0)
-    else:
-        doc_id = existing_id
-        assignments = ", ".join(f"{name.strip()} = ?" for name in columns.split(","))
-        conn.execute(f"UPDATE documents SET {assignments} WHERE id = ?", (*row, doc_id))
-        for table in ("fields", "links", "problems", "handoff_fields", "candidates", "signals"):
-            conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))
-    buffer = rows if rows is not None else ChildRows()
-    buffer.add(doc_id, doc, resolutions)
-    if rows is None:
-        buffer.flush(db)
-    return doc_id
+    conn.executemany("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, NULL)", rows.problems)
+    conn.executemany("INSERT INTO handoff_fields VALUES (?, ?, ?, ?, ?, ?)", rows.handoff)
+    conn.executemany("INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?)", rows.candidates)
+    conn.executemany("INSERT INTO signals VALUES (?, ?, ?, ?)", rows.signals)
+
+
+def next_document_id(db: sqlite_utils.Database) -> int:
+    """The first id above every document's: ids given to new documents count up from it."""
+    return int(db.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM documents").fetchone()[0])
 
 
 def _text(value: Any) -> str | None:
