@@ -29,8 +29,8 @@ from kbtui.formats.problems import Problem
 LARGE_FILE_BYTES = 100_000
 LONG_LINE_CHARS = 10_000
 _DATE_PREFIX_RE = re.compile(r"^\d{4}-\d{2}-\d{2}-")
-_H1_RE = re.compile(r"^#[ \t]+(.+?)[ \t]*$", re.MULTILINE)
-_TOP_KEY_RE = re.compile(r"^([^\s#:\-][^:\n]*?)[ \t]*:(?:[ \t]|$)", re.MULTILINE)
+_H1_RE = re.compile(r"^#[ \t]+(\S.*)$", re.MULTILINE)
+_TOP_KEY_RE = re.compile(r"^([^\s#:\-][^:\n]*):(?=[ \t]|$)", re.MULTILINE)
 PROVENANCE_FIELDS = ("claims_extracted", "enrichments_applied")
 CLAIM_REF_FIELDS = ("depends_on", "challenged_by", "claims")
 KNOWN_FIELDS = frozenset(

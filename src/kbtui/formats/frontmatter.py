@@ -125,6 +125,8 @@ class _KBLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     duplicates: list[tuple[str, int, int, Any]]
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            self.flatten_mapping(node)  # merge keys (`<<: *base`) as PyYAML does
         seen: dict[Any, Any] = {}
         lines: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -147,6 +149,26 @@ _KBLoader.yaml_implicit_resolvers = {
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
 _KBLoader.add_constructor("tag:yaml.org,2002:map", _KBLoader.construct_mapping)
+
+
+def _scalar_or_text(kind: str) -> Any:
+    """A constructor for `kind` that keeps the written text when the value cannot be built
+    (a 5,000-digit number, `!!int abc`, `!!timestamp 2020-13-45`): never an exception."""
+    base = getattr(yaml.constructor.SafeConstructor, f"construct_yaml_{kind}")
+
+    def construct(loader: _KBLoader, node: Any) -> Any:
+        try:
+            return base(loader, node)
+        except (ValueError, TypeError, OverflowError, yaml.YAMLError):
+            return str(node.value)
+
+    return construct
+
+
+for _kind in ("int", "float", "bool", "binary"):
+    _KBLoader.add_constructor(f"tag:yaml.org,2002:{_kind}", _scalar_or_text(_kind))
+# Dates stay the strings that were written, even when tagged explicitly.
+_KBLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: str(node.value))
 
 
 @dataclass(slots=True)
@@ -194,6 +216,15 @@ def parse_yaml(yaml_text: str, first_line: int) -> ParsedYaml:
             False,
             [Problem("malformed-frontmatter", "frontmatter nests too deeply", first_line, "error")],
         )
+    except (ValueError, TypeError, OverflowError) as exc:
+        fields, recovery_problems = recover_fields(yaml_text, first_line)
+        problem = Problem(
+            "malformed-frontmatter",
+            f"frontmatter YAML has a value that cannot be read: {str(exc)[:200]}",
+            first_line,
+            "error",
+        )
+        return ParsedYaml(fields, False, [problem, *recovery_problems], recovered=True)
     finally:
         loader.dispose()
     problems: list[Problem] = []
@@ -277,7 +308,7 @@ def _load_fragment(fragment: str, key: str) -> Any:
     loader.duplicates = []
     try:
         data = loader.get_single_data()
-    except (yaml.YAMLError, RecursionError):
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError):
         value = fragment.split(":", 1)[1].strip() if ":" in fragment else fragment
         return value
     finally:

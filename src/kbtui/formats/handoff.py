@@ -6,14 +6,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+# Patterns here avoid two adjacent runs that can match the same spaces: a long run of spaces
+# in a hostile file must cost linear time, not quadratic.
+_HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(\S.*)$")
 _LABEL_RE = re.compile(r"^\s*(?:[-*][ \t]+)?\*\*([^*\n]{1,60}?):\*\*[ \t]*(.*)$")
 _CURATOR_RE = re.compile(
     r"^\s*(?:[-*][ \t]+)?(?:\*\*)?(PRIMARY CONNECTION|WHY ARCHIVED|EXTRACTION HINT)"
     r"(?::\*\*|\*\*:|:)[ \t]*(.*)$"
 )
 _CLAIM_LINE_RE = re.compile(
-    r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\*\*)?CLAIM(?:\s*\d+)?(?:\*\*)?\s*[:\-–—](?:\*\*)?\s*(.+)$"
+    r"^\s*(?:(?:[-*+]|\d+[.)])\s*)?(?:\*\*)?CLAIM(?:\s*\d+)?(?:\*\*)?\s*[:\-–—](?:\*\*)?\s*(.+)$"
 )
 _INLINE_NUMBERED_RE = re.compile(r"\((\d{1,2})\)\s*[\"“]([^\"”\n]{8,})[\"”]")
 _QUOTED_RE = re.compile(r"[\"“]([^\"”\n]{25,})[\"”]")
@@ -97,7 +99,7 @@ def _sections(lines: list[str]) -> list[tuple[str, int, int]]:
             continue
         match = _HEADING_RE.match(line)
         if match:
-            marks.append((index, len(match.group(1)), match.group(2)))
+            marks.append((index, len(match.group(1)), heading_text(match.group(2))))
     sections = []
     for position, (index, level, text) in enumerate(marks):
         if level != 2:
@@ -109,6 +111,15 @@ def _sections(lines: list[str]) -> list[tuple[str, int, int]]:
                 break
         sections.append((text, index + 1, end))
     return sections
+
+
+def heading_text(raw: str) -> str:
+    """A heading's text without trailing spaces or a closing `#` sequence."""
+    text = raw.rstrip()
+    unclosed = text.rstrip("#")
+    if unclosed != text and (not unclosed or unclosed[-1] in " \t"):
+        text = unclosed.rstrip()
+    return text
 
 
 def _clean_candidate(text: str) -> str:

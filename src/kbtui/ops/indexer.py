@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import stat
 import sys
 import threading
 import time
@@ -14,7 +15,8 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,8 @@ class FoundFile:
     size: int
     outside_target: str | None = None
     error: str | None = None
+    escaped_name: bool = False
+    """The name is not valid UTF-8: `path` shows it with `\\x` escapes."""
 
 
 def walk_kb(root: Path, other_files: list[str] | None = None) -> Iterator[FoundFile]:
@@ -103,20 +107,43 @@ def walk_kb(root: Path, other_files: list[str] | None = None) -> Iterator[FoundF
             rel = prefix + entry.name
             if not entry.name.endswith(".md"):
                 if other_files is not None:
-                    other_files.append(rel)
+                    other_files.append(_printable(rel))
                 continue
             try:
                 info = entry.stat(follow_symlinks=False)
+                outside = None
+                if entry.is_symlink():
+                    real = os.path.realpath(entry.path)
+                    if os.path.commonpath([root_real, real]) != root_real or not os.path.isfile(
+                        real
+                    ):
+                        outside = real
+                    else:
+                        info = os.stat(real)
             except OSError:
-                continue
-            outside = None
-            if entry.is_symlink():
-                real = os.path.realpath(entry.path)
-                if os.path.commonpath([root_real, real]) != root_real or not os.path.isfile(real):
-                    outside = real
-                else:
-                    info = os.stat(real)
-            yield FoundFile(rel, entry.path, info.st_mtime_ns, info.st_size, outside)
+                continue  # gone since the folder was listed
+            error = None
+            if outside is None and not stat.S_ISREG(info.st_mode):
+                error = "not a regular file (a pipe, socket or device); not read"
+            shown = _printable(rel)
+            yield FoundFile(
+                shown,
+                entry.path,
+                info.st_mtime_ns,
+                info.st_size,
+                None if outside is None else _printable(outside),
+                error,
+                escaped_name=shown != rel,
+            )
+
+
+def _printable(path: str) -> str:
+    """`path` as valid text: bytes that are not UTF-8 (kept by the OS as surrogates) escaped."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+    return path
 
 
 def _index_files(db: sqlite_utils.Database, root: Path) -> set[str]:
@@ -126,7 +153,7 @@ def _index_files(db: sqlite_utils.Database, root: Path) -> set[str]:
         relative = Path(main).resolve().relative_to(Path(root).resolve()).as_posix()
     except ValueError:
         return set()
-    return {relative + suffix for suffix in ("", "-wal", "-shm", "-journal")}
+    return {relative + suffix for suffix in ("", "-wal", "-shm", "-journal", ".lock")}
 
 
 def _read(found: FoundFile) -> bytes:
@@ -162,6 +189,16 @@ def _parse(found: FoundFile, data: bytes) -> Document:
         ]
     elif found.error is not None:
         doc.problems = [Problem("unreadable", f"cannot read the file: {found.error}", 1, "error")]
+    if found.escaped_name:
+        doc.problems.append(
+            Problem(
+                "unencodable-name",
+                "the file name is not valid UTF-8 (shown here with \\x escapes); rename it "
+                "to edit or export it with kbtui",
+                None,
+                "error",
+            )
+        )
     return doc
 
 
@@ -200,13 +237,7 @@ def _prepare(tasks: list[Task], resolver: LinkResolver | None = None) -> store.R
                 data = _read(found)
             except OSError as exc:
                 data = b""
-                found = FoundFile(
-                    found.path,
-                    found.absolute,
-                    found.mtime_ns,
-                    found.size,
-                    error=exc.strerror or str(exc),
-                )
+                found = replace(found, error=exc.strerror or str(exc))
             digest = _digest(found, data)
         doc = _parse(found, data)
         resolutions = [resolver.resolve(link.target, doc.path) for link in doc.links]
@@ -308,7 +339,43 @@ def index_kb(
     """Bring the index in line with the files under `root`; unchanged files are skipped.
 
     `workers` parser processes are used (None: two when there are many files to parse).
+    One run at a time per index: a second waits for the first (app and CLI alike).
     """
+    with _index_lock(db):
+        return _index(db, root, progress, full, workers)
+
+
+@contextmanager
+def _index_lock(db: sqlite_utils.Database) -> Iterator[None]:
+    """Hold an exclusive lock on `<index>.lock` (where the OS has file locks)."""
+    main = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        fcntl = None  # type: ignore[assignment]
+    if not main or fcntl is None:
+        yield
+        return
+    try:
+        handle = open(f"{main}.lock", "ab")  # noqa: SIM115 - held for the whole run
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _index(
+    db: sqlite_utils.Database,
+    root: Path,
+    progress: Progress | None,
+    full: bool,
+    workers: int | None,
+) -> IndexReport:
     started = time.perf_counter()
     report = IndexReport()
     known = store.file_states(db)
@@ -374,13 +441,7 @@ def index_kb(
                 data = _read(item)
             except OSError as exc:
                 data = b""
-                item = FoundFile(
-                    item.path,
-                    item.absolute,
-                    item.mtime_ns,
-                    item.size,
-                    error=exc.strerror or str(exc),
-                )
+                item = replace(item, error=exc.strerror or str(exc))
             digest = _digest(item, data)
             if state is not None and state.sha256 == digest and not full:
                 with transaction(db):
@@ -389,8 +450,7 @@ def index_kb(
             elif state is None and digest in gone_by_hash:
                 old_path = gone_by_hash.pop(digest)
                 old = gone.pop(old_path)
-                with transaction(db):
-                    store.rename_document(db, old.id, item.path)
+                # The row takes its new path with the rest of its update, in one transaction.
                 pending.append(Task(item, data, digest, old.id, existing=True))
                 changed_ids.append(old.id)
                 report.renamed.append((old_path, item.path))
@@ -449,17 +509,20 @@ def _reresolve(db: sqlite_utils.Database, resolver: LinkResolver, fresh: set[int
     """Re-resolve links of documents not just written, after files appeared or vanished."""
     sql = (
         "SELECT links.id, links.doc_id, links.target, documents.path, links.resolved_path, "
-        "links.rule, links.ambiguous FROM links JOIN documents ON documents.id = links.doc_id "
-        "WHERE links.id > ?"
+        "links.rule, links.ambiguous, links.candidates_json, links.non_canonical FROM links "
+        "JOIN documents ON documents.id = links.doc_id WHERE links.id > ?"
     )
     for rows in _batches(db, sql):
         updates = []
-        for link_id, doc_id, target, path, old_path, old_rule, old_ambiguous in rows:
+        for link_id, doc_id, target, path, *old in rows:
             if doc_id in fresh:
                 continue
             res = resolver.resolve(target, path)
-            if (res.path, res.rule, int(res.ambiguous)) != (old_path, old_rule, old_ambiguous):
-                candidates = json.dumps(list(res.candidates)) if res.candidates else None
+            candidates = (
+                json.dumps(list(res.candidates), ensure_ascii=False) if res.candidates else None
+            )
+            now = [res.path, res.rule, int(res.ambiguous), candidates, int(res.non_canonical)]
+            if now != old:
                 updates.append(
                     (
                         res.path,
@@ -541,6 +604,8 @@ def _refresh_kb_problems(db: sqlite_utils.Database, doc_ids: list[int] | None) -
             db.conn.executemany(
                 "DELETE FROM problems WHERE scope = 'kb' AND doc_id = ?", [(i,) for i in doc_ids]
             )
+            # A changed file can start or stop duplicating any other: recheck them all.
+            db.conn.execute("DELETE FROM problems WHERE scope = 'kb' AND code = 'duplicate-source'")
     for rows in _batches(db, sql):
         problems: list[tuple[int, Problem, str | None]] = []
         for _, doc_id, origin, target, raw, line, resolved, rule, ambiguous, cands in rows:
@@ -556,7 +621,7 @@ def _refresh_kb_problems(db: sqlite_utils.Database, doc_ids: list[int] | None) -
             ):
                 problems.append((doc_id, problem, target))
         _insert_kb_problems(db, problems)
-    _insert_kb_problems(db, _duplicate_sources(db, doc_ids))
+    _insert_kb_problems(db, _duplicate_sources(db))
 
 
 def _insert_kb_problems(
@@ -572,16 +637,12 @@ def _insert_kb_problems(
         )
 
 
-def _duplicate_sources(
-    db: sqlite_utils.Database, doc_ids: list[int] | None
-) -> list[tuple[int, Problem, str | None]]:
+def _duplicate_sources(db: sqlite_utils.Database) -> list[tuple[int, Problem, str | None]]:
     rows = db.conn.execute(
-        "SELECT d.id, d.path, o.path FROM documents d JOIN documents o "
+        "SELECT d.id, o.path FROM documents d JOIN documents o "
         "ON o.stem = d.stem AND o.id != d.id AND o.kind = 'source' WHERE d.kind = 'source'"
     ).fetchall()
-    wanted = None if doc_ids is None else set(doc_ids)
     return [
         (doc_id, Problem("duplicate-source", f"duplicate of {other}", None, "warning"), other)
-        for doc_id, _path, other in rows
-        if wanted is None or doc_id in wanted
+        for doc_id, other in rows
     ]

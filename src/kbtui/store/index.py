@@ -201,10 +201,6 @@ def update_file_state(db: sqlite_utils.Database, doc_id: int, mtime_ns: int, siz
     )
 
 
-def rename_document(db: sqlite_utils.Database, doc_id: int, new_path: str) -> None:
-    db.conn.execute("UPDATE documents SET path = ? WHERE id = ?", (new_path, doc_id))
-
-
 def delete_documents(db: sqlite_utils.Database, doc_ids: Iterable[int]) -> None:
     db.conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in doc_ids])
 

@@ -227,8 +227,14 @@ class VirtualTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor - visible + 1, animate=False)
 
     def watch_cursor(self, old: int, new: int) -> None:
+        top = int(self.scroll_offset.y)
         self._scroll_to_cursor()
-        self.refresh()
+        if int(self.scroll_offset.y) == top and old != new:
+            # Only the two rows whose highlight changed are painted again.
+            self.refresh_line(old + 1)
+            self.refresh_line(new + 1)
+        else:
+            self.refresh()
         self.post_message(self.Highlighted(self, self.current_key))
 
     def on_resize(self, event: events.Resize) -> None:

@@ -1,0 +1,179 @@
+"""Hostile files and interrupted or overlapping runs: the index stays whole and correct."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from kbtui.formats.document import parse_document
+from kbtui.ops import queries
+from kbtui.ops.indexer import index_kb
+from kbtui.store import index as store
+from kbtui.store.db import open_db
+
+SOURCE = "---\ntype: source\ntitle: {title}\nstatus: unprocessed\n---\n\n{body}\n"
+
+
+def problems(db_path: Path, path: str) -> dict[str, str]:
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT p.code, p.message FROM problems p JOIN documents d ON d.id = p.doc_id "
+            "WHERE d.path = ?",
+            (path,),
+        ).fetchall()
+    return dict(rows)
+
+
+def test_a_name_that_is_not_utf8_is_indexed_and_flagged(small_kb: Path) -> None:
+    raw = os.fsencode(small_kb / "inbox" / "archive") + b"/caf\xe9-notes.md"
+    with open(raw, "wb") as handle:
+        handle.write(SOURCE.format(title="Cafe notes", body="zebra crossing").encode())
+    db_path = small_kb / "kb.sqlite"
+    report = index_kb(open_db(db_path), small_kb)
+    assert "inbox/archive/caf\\xe9-notes.md" in report.added
+    found = problems(db_path, "inbox/archive/caf\\xe9-notes.md")
+    assert "not valid UTF-8" in found["unencodable-name"]
+    hits = queries.search(open_db(db_path), "zebra")
+    assert [hit.path for hit in hits] == ["inbox/archive/caf\\xe9-notes.md"]
+
+
+def test_a_pipe_named_md_is_reported_not_read(small_kb: Path) -> None:
+    os.mkfifo(small_kb / "domains" / "energy" / "pipe.md")
+    db_path = small_kb / "kb.sqlite"
+    index_kb(open_db(db_path), small_kb)  # would block for ever if the pipe were opened
+    assert "not a regular file" in problems(db_path, "domains/energy/pipe.md")["unreadable"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\ntype: source\n---\n\n## Agent" + " " * 200_000 + "x\n",
+        "---\na" + " " * 200_000 + "b\n---\nbody\n",
+        "---\ntype: source\n---\n\n# " + "x" + " " * 200_000 + "y\n",
+        "---\ntype: source\n---\n\n## Agent Notes\n**Extraction hints:**\n"
+        + " " * 200_000
+        + "CLAIM\n",
+    ],
+    ids=["heading", "frontmatter-key", "title", "claim-line"],
+)
+def test_long_runs_of_spaces_parse_in_linear_time(text: str) -> None:
+    """A quadratic pattern would take hours on these 200,000 spaces, not a fraction of a second."""
+    doc = parse_document("inbox/archive/spaces.md", text.encode())
+    assert doc.raw_frontmatter + doc.raw_body == text
+
+
+def test_headings_keep_their_text_and_lose_a_closing_sequence() -> None:
+    from kbtui.formats.handoff import heading_text
+
+    assert heading_text("Agent Notes ##  ") == "Agent Notes"
+    assert heading_text("Notes on C#") == "Notes on C#"
+    assert heading_text("###") == ""
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["ref: " + "9" * 5000, "title: !!int abc", "count: !!float many", "date: !!timestamp 2020-13-45"],
+)
+def test_values_yaml_cannot_build_keep_their_text(small_kb: Path, line: str) -> None:
+    path = small_kb / "inbox" / "archive" / "2026-02-01-odd-values.md"
+    path.write_text(f"---\ntype: source\n{line}\n---\n\nquokka sightings\n", encoding="utf-8")
+    db_path = small_kb / "kb.sqlite"
+    index_kb(open_db(db_path), small_kb)
+    found = problems(db_path, "inbox/archive/2026-02-01-odd-values.md")
+    assert "internal-error" not in found
+    hits = queries.search(open_db(db_path), "quokka")
+    assert [hit.path for hit in hits] == ["inbox/archive/2026-02-01-odd-values.md"]
+
+
+def test_yaml_merge_keys_are_read() -> None:
+    doc = parse_document(
+        "domains/energy/merge.md",
+        b"---\nbase: &b {confidence: likely}\nextra:\n  <<: *b\n  note: x\n---\nbody\n",
+    )
+    assert doc.fields["extra"] == {"confidence": "likely", "note": "x"}
+    assert not [p for p in doc.problems if p.code == "malformed-frontmatter"]
+
+
+def test_a_rename_interrupted_mid_run_is_repaired_by_the_next(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db_path = small_kb / "kb.sqlite"
+    index_kb(open_db(db_path), small_kb)
+    old = small_kb / "inbox" / "archive" / "2025-11-20-tariff-study.md"
+    new = small_kb / "domains" / "energy" / "2025-11-20-tariff-study.md"
+    old.rename(new)
+    real_write = store.write_rows
+
+    def crash(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "write_rows", crash)
+    with pytest.raises(KeyboardInterrupt):
+        index_kb(open_db(db_path), small_kb)
+    monkeypatch.setattr(store, "write_rows", real_write)
+    index_kb(open_db(db_path), small_kb)
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT path, folder FROM documents WHERE stem = '2025-11-20-tariff-study'"
+        ).fetchall()
+    assert rows == [("domains/energy/2025-11-20-tariff-study.md", "domains/energy")]
+
+
+def test_duplicate_source_problems_follow_an_incremental_change(small_kb: Path) -> None:
+    archive = small_kb / "inbox" / "archive"
+    twin = small_kb / "inbox" / "2026-01-03-battery-trial.md"
+    shutil.copy(archive / "2026-01-03-battery-trial.md", twin)
+    db_path = small_kb / "kb.sqlite"
+    index_kb(open_db(db_path), small_kb)
+    original = "inbox/archive/2026-01-03-battery-trial.md"
+    assert "duplicate-source" in problems(db_path, original)
+    twin.write_text("---\ntype: entity\n---\n\nNow an entity.\n", encoding="utf-8")
+    index_kb(open_db(db_path), small_kb)
+    assert "duplicate-source" not in problems(db_path, original)
+
+
+def test_ambiguity_counts_follow_new_files(small_kb: Path) -> None:
+    energy = small_kb / "domains" / "energy"
+    (small_kb / "domains" / "grid").mkdir()
+    (small_kb / "domains" / "grid" / "storage.md").write_text("x\n", encoding="utf-8")
+    (small_kb / "domains" / "heat").mkdir()
+    (small_kb / "domains" / "heat" / "storage.md").write_text("y\n", encoding="utf-8")
+    (energy / "links.md").write_text("See [[storage]].\n", encoding="utf-8")
+    db_path = small_kb / "kb.sqlite"
+    index_kb(open_db(db_path), small_kb)
+    assert "matches 2 files" in problems(db_path, "domains/energy/links.md")["ambiguous-link"]
+    (small_kb / "domains" / "water").mkdir()
+    (small_kb / "domains" / "water" / "storage.md").write_text("z\n", encoding="utf-8")
+    index_kb(open_db(db_path), small_kb)
+    assert "matches 3 files" in problems(db_path, "domains/energy/links.md")["ambiguous-link"]
+
+
+def test_two_runs_at_once_both_succeed(small_kb: Path) -> None:
+    archive = small_kb / "inbox" / "archive"
+    for n in range(400):
+        (archive / f"2026-03-01-note-{n:03}.md").write_text(
+            SOURCE.format(title=f"Note {n}", body="text"), encoding="utf-8"
+        )
+    db_path = small_kb / "kb.sqlite"
+    open_db(db_path).conn.close()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            index_kb(open_db(db_path), small_kb)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 405
