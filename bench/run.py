@@ -162,8 +162,10 @@ async def _first_paint(kind: str, kb: str, db: str, started: float) -> dict[str,
         original = DeskScreen.on_mount
 
         def on_mount(self: DeskScreen) -> None:
-            original(self)
+            # Registered first, so it runs right after the refresh that paints the queue,
+            # before the desk's own after-paint work (the full queue, indexing).
             self.call_after_refresh(record)
+            original(self)
 
         DeskScreen.on_mount = on_mount  # type: ignore[method-assign]
         app = KbApp(open_session(kb, db))

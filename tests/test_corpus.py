@@ -30,10 +30,11 @@ from corpus_cases import (
 
 @pytest.fixture(scope="module")
 def indexed(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> sqlite_utils.Database:
-    """The corpus indexed once into a database outside it (the corpus is never written)."""
+    """The corpus indexed once into a database outside it (the corpus is never written),
+    read back through sqlite-utils as a scripting user would."""
     db = open_db(tmp_path_factory.mktemp("index") / "kb.sqlite")
     index_kb(db, corpus)
-    return db
+    return sqlite_utils.Database(db.conn)
 
 
 def doc_row(db: sqlite_utils.Database, path: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from kbtui.cli import main
 from kbtui.formats.document import parse_document
 from kbtui.ops import curation, drafting, export
-from kbtui.ops.session import open_session
+from kbtui.ops.session import Session, open_session
 
 from corpus_cases import PROPOSAL_14, RAMSTEAD
 
@@ -305,3 +305,178 @@ def test_null_results_and_extractions_on_varied_shapes(corpus_copy: Path) -> Non
         for line in git(corpus_copy, "diff", "--numstat").splitlines()
     }
     assert numstat == expected
+
+
+ESSAY = "inbox/archive/2026-01-04-tide-notes-essay.md"
+TIDE_CLAIM = "domains/energy/tidal lagoons store energy between tides.md"
+ESSAY_TEXT = """\
+---
+type: source
+title: "Tide notes"
+author: "Harbour Desk"
+url: https://example.org/tides
+date: 2026-01-04
+domain: energy
+status: unprocessed
+claims_extracted:
+  - "first tidal claim"
+enrichments:
+  - target: "{target}"
+    type: counter-argument
+    summary: "a structured note written by hand"
+tags: [tides]
+---
+
+## Agent Notes
+**Extraction hints:**
+- CLAIM: Tidal lagoons shift output by six hours at a predictable cost
+"""
+TIDE_CLAIM_TEXT = (
+    '---\r\ntype: claim\r\ndomain: energy\r\ndescription: "Lagoons hold water."\r\n'
+    'confidence: likely\r\nsource: "Harbour Desk"\r\ncreated: 2026-01-02\r\n---\r\n\r\n'
+    "# tidal lagoons store energy between tides\r\n\r\nThe lagoon fills and empties.\r\n"
+)
+
+
+def enrich(root: Path, target: str, body: str) -> Session:
+    session = open_session(root, None)
+    session.reindex()
+    draft = drafting.new_claim_draft(session.db, ESSAY, hint=1)
+    drafting.enrich_instead(session.db, draft.id, target)
+    drafting.update_draft(session.db, draft.id, body=body)
+    drafting.save_draft(session.db, draft.id)
+    return session
+
+
+def test_enrichment_listed_as_a_mapping_target_is_not_added_again(small_kb: Path) -> None:
+    (small_kb / ESSAY).write_text(ESSAY_TEXT.format(target=TIDE_CLAIM.split("/")[-1][:-3]))
+    (small_kb / TIDE_CLAIM).write_bytes(TIDE_CLAIM_TEXT.encode())
+    session = enrich(small_kb, TIDE_CLAIM, "Output shifts by six hours.")
+    plan = export.apply_export(
+        session.db,
+        small_kb,
+        export.plan_export(session.db, small_kb, "tester"),
+    )
+    assert not plan.skipped
+    text = (small_kb / ESSAY).read_text()
+    assert '    summary: "a structured note written by hand"\n' in text
+    fields = parse_document(ESSAY, text.encode()).fields
+    assert fields["enrichments"] == [
+        {
+            "target": "tidal lagoons store energy between tides",
+            "type": "counter-argument",
+            "summary": "a structured note written by hand",
+        }
+    ]
+    assert fields["status"] == "processed"
+
+
+def test_new_enrichment_on_a_list_of_mappings_is_refused_not_rewritten(small_kb: Path) -> None:
+    (small_kb / ESSAY).write_text(ESSAY_TEXT.format(target="some other claim on tides"))
+    (small_kb / TIDE_CLAIM).write_bytes(TIDE_CLAIM_TEXT.encode())
+    before = (small_kb / ESSAY).read_bytes()
+    session = enrich(small_kb, TIDE_CLAIM, "Output shifts by six hours.")
+    plan = export.apply_export(
+        session.db,
+        small_kb,
+        export.plan_export(session.db, small_kb, "tester"),
+    )
+    by_path = {c.path: c for c in plan.changes}
+    assert "not rewritten" in str(by_path[ESSAY].skipped)
+    assert (small_kb / ESSAY).read_bytes() == before
+
+
+def test_enrichment_block_in_a_crlf_claim_uses_crlf(small_kb: Path) -> None:
+    (small_kb / ESSAY).write_text(ESSAY_TEXT.format(target=TIDE_CLAIM.split("/")[-1][:-3]))
+    (small_kb / TIDE_CLAIM).write_bytes(TIDE_CLAIM_TEXT.encode())
+    session = enrich(small_kb, TIDE_CLAIM, "First line of evidence.\nSecond line.\r\nThird.")
+    plan = export.apply_export(
+        session.db,
+        small_kb,
+        export.plan_export(session.db, small_kb, "tester"),
+    )
+    assert {c.path for c in plan.changes if c.written} == {TIDE_CLAIM, ESSAY}
+    data = (small_kb / TIDE_CLAIM).read_bytes()
+    assert data.startswith(TIDE_CLAIM_TEXT.encode())
+    assert data.count(b"\n") == data.count(b"\r\n")
+    assert b"Second line.\r\nThird.\r\n" in data
+
+
+def test_resolution_in_a_crlf_divergence_uses_crlf(seeds_copy: Path) -> None:
+    from kbtui.ops.divergence import resolve_divergence
+
+    path = "domains/energy-storage/divergence-home-or-grid-batteries-for-the-evening-peak.md"
+    target = seeds_copy / path
+    original = target.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    target.write_bytes(original)
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    resolve_divergence(session.db, path, "Settled by the\nsecond winter's numbers.", "tester")
+    plan = export.apply_export(
+        session.db, seeds_copy, export.plan_export(session.db, seeds_copy, "tester")
+    )
+    assert [c.path for c in plan.changes if c.written] == [path]
+    data = target.read_bytes()
+    assert data.count(b"\n") == data.count(b"\r\n")
+    assert b"status: resolved\r\n" in data and b"## Resolution\r\n" in data
+
+
+@pytest.mark.parametrize(
+    "note", ["null", "Yes", "0x1F", "~", "12", "see below\n---\nnot frontmatter: any more"]
+)
+def test_null_result_note_reads_back_identical(small_kb: Path, note: str) -> None:
+    source = "inbox/archive/2026-01-03-battery-trial.md"
+    body_before = (small_kb / source).read_text().split("\n---\n", 1)[1]
+    session = open_session(small_kb, None)
+    session.reindex()
+    curation.set_status(session.db, source, "null-result", note)
+    plan = export.apply_export(
+        session.db, small_kb, export.plan_export(session.db, small_kb, "tester")
+    )
+    assert [c.path for c in plan.changes if c.written] == [source]
+    text = (small_kb / source).read_text()
+    document = parse_document(source, text.encode())
+    assert document.fields["notes"] == note
+    assert document.fields["status"] == "null-result"
+    assert text.endswith(body_before)
+
+
+@pytest.mark.parametrize(
+    "frontmatter",
+    ['"status": unprocessed\ntitle: x\n', "{status: unprocessed, title: x}\n"],
+)
+def test_status_written_in_an_odd_form_is_refused(small_kb: Path, frontmatter: str) -> None:
+    source = "inbox/archive/2026-01-09-odd-form.md"
+    data = f"---\ntype: source\n{frontmatter}---\nbody\n".encode()
+    if frontmatter.startswith("{"):
+        data = f"---\n{{type: source, {frontmatter[1:]}---\nbody\n".encode()
+    (small_kb / source).write_bytes(data)
+    session = open_session(small_kb, None)
+    session.reindex()
+    curation.set_status(session.db, source, "processing")
+    plan = export.apply_export(
+        session.db, small_kb, export.plan_export(session.db, small_kb, "tester")
+    )
+    [change] = plan.changes
+    assert change.skipped and "not rewritten" in change.skipped
+    assert (small_kb / source).read_bytes() == data
+
+
+def test_new_files_get_the_umask_mode(seeds_copy: Path) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    draft = drafting.new_claim_draft(
+        session.db, "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak.md", hint=1
+    )
+    drafting.update_draft(session.db, draft.id, title="a brand new claim about the evening peak")
+    session.db.conn.execute("UPDATE drafts SET state = 'saved' WHERE id = ?", (draft.id,))
+    old = os.umask(0o027)
+    try:
+        plan = export.apply_export(
+            session.db, seeds_copy, export.plan_export(session.db, seeds_copy, "tester")
+        )
+    finally:
+        os.umask(old)
+    [new] = [c for c in plan.changes if c.action == "add"]
+    assert new.written
+    assert (seeds_copy / new.path).stat().st_mode & 0o777 == 0o640

@@ -77,7 +77,12 @@ def test_headings_keep_their_text_and_lose_a_closing_sequence() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["ref: " + "9" * 5000, "title: !!int abc", "count: !!float many", "date: !!timestamp 2020-13-45"],
+    [
+        "ref: " + "9" * 5000,
+        "title: !!int abc",
+        "count: !!float many",
+        "date: !!timestamp 2020-13-45",
+    ],
 )
 def test_values_yaml_cannot_build_keep_their_text(small_kb: Path, line: str) -> None:
     path = small_kb / "inbox" / "archive" / "2026-02-01-odd-values.md"

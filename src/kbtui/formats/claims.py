@@ -279,10 +279,21 @@ def body_skeleton(
     )
 
 
-def enrichment_block(kind: str, evidence: str, source_stem: str, added: str, who: str) -> str:
-    """An `### Additional Evidence (extend|confirm|challenge)` block with its source line."""
-    return (
+def enrichment_block(
+    kind: str, evidence: str, source_stem: str, added: str, who: str, newline: str = "\n"
+) -> str:
+    """An `### Additional Evidence (extend|confirm|challenge)` block with its source line.
+
+    Every line ends with `newline` (the file's own line ending), the evidence's included.
+    """
+    text = (
         f"\n### Additional Evidence ({kind})\n"
         f"*Source: [[{source_stem}]] | Added: {added} | Extractor: {who}*\n\n"
-        f"{evidence.strip()}\n"
+        f"{normalise_newlines(evidence.strip())}\n"
     )
+    return text.replace("\n", newline)
+
+
+def normalise_newlines(text: str) -> str:
+    """`text` with every `\\r\\n` or lone `\\r` line ending turned into `\\n`."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")

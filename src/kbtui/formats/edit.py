@@ -4,18 +4,48 @@ Everything else (key order, quoting, odd spacing, comments, the body, a missing 
 newline) stays byte-identical. Values keep the style the file already uses: a quoted scalar
 stays quoted, a flow list `[a, b]` grows as a flow list, a block list as a block list with
 the same indentation and quoting.
+
+Only shapes known to be safe are edited: a top-level `key:` written plainly in a block
+mapping, a one-line flow list, a block list of one-line `- item` scalars. Anything else
+raises `EditError`, and every edit is checked by parsing the result: the edited key must read
+back as exactly the value written and every other field as it was, or `EditError` is raised.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from kbtui.formats.frontmatter import split_frontmatter
+import yaml
+
+from kbtui.formats.frontmatter import parse_yaml, split_frontmatter
 
 _KEY_RE = re.compile(r"^([A-Za-z_][\w\-]*)[ \t]*:(.*)$")
+_ITEM_RE = re.compile(r"^([ ]*)- (.*)$")
 _PLAIN_SAFE_RE = re.compile(r"^[A-Za-z0-9][\w .,()'’%+\-—–/]*$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FLOW_UNSAFE = set(",[]{}#")
+_EMPTY_MARKERS = {"", "0", "none", "null", "~", "n/a"}
+# Characters YAML reads as they are; anything else is written as an escape.
+_PRINTABLE_RE = re.compile("[\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\0": "\\0",
+    "\x07": "\\a",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\x0b": "\\v",
+    "\x0c": "\\f",
+    "\r": "\\r",
+    "\x1b": "\\e",
+    "\x85": "\\N",
+    "\u2028": "\\L",
+    "\u2029": "\\P",
+}
+_MISSING = object()
 
 
 class EditError(ValueError):
@@ -30,6 +60,14 @@ class _Block:
     lines: list[str]
     tail: str
     newline: str
+
+
+@dataclass(slots=True)
+class _Parsed:
+    """The fields of the frontmatter before an edit, and the keys written twice."""
+
+    fields: dict[str, Any]
+    duplicated: set[str]
 
 
 def _block(text: str) -> _Block:
@@ -53,6 +91,13 @@ def _join(block: _Block) -> str:
     return block.head + "".join(block.lines) + block.tail
 
 
+def _parse(yaml_text: str) -> _Parsed | None:
+    parsed = parse_yaml(yaml_text, 2)
+    if not parsed.ok:
+        return None
+    return _Parsed(parsed.fields, {str(key) for key, _, _ in parsed.shadowed})
+
+
 def _find(block: _Block, key: str) -> tuple[int, int] | None:
     """Line span [start, end) of a top-level key and its indented continuation."""
     start = None
@@ -69,6 +114,41 @@ def _find(block: _Block, key: str) -> tuple[int, int] | None:
     return None if start is None else (start, len(block.lines))
 
 
+def _locate(block: _Block, key: str) -> tuple[_Parsed, tuple[int, int] | None]:
+    """The fields before the edit and the span of `key`; `EditError` if it cannot be edited."""
+    before = _parse("".join(block.lines))
+    if before is None:
+        raise EditError("the frontmatter does not parse as YAML")
+    significant = [
+        line for line in block.lines if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if significant and not _KEY_RE.match(significant[0].rstrip("\r\n")):
+        raise EditError("the frontmatter is not a plain block of `key: value` lines")
+    if key in before.duplicated:
+        raise EditError(f"'{key}' is written more than once")
+    span = _find(block, key)
+    if span is None and key in before.fields:
+        raise EditError(f"'{key}' is written in a form kbtui does not edit (a quoted key?)")
+    return before, span
+
+
+def _verify(text: str, out: str, key: str, expected: Any, before: _Parsed) -> str:
+    """`out`, once its frontmatter is shown to read back as `before` with `key` = `expected`."""
+    old, new = split_frontmatter(text), split_frontmatter(out)
+    after = _parse(new.yaml_text) if new.closed else None
+    problem = (
+        after is None
+        or (new.prefix, new.body) != (old.prefix, old.body)
+        or after.duplicated != before.duplicated
+        or after.fields.get(key, _MISSING) != expected
+        or {k: v for k, v in after.fields.items() if k != key}
+        != {k: v for k, v in before.fields.items() if k != key}
+    )
+    if problem:
+        raise EditError(f"the edit of '{key}' would not read back as written")
+    return out
+
+
 def _line_ending(line: str, default: str) -> str:
     if line.endswith("\r\n"):
         return "\r\n"
@@ -77,15 +157,42 @@ def _line_ending(line: str, default: str) -> str:
     return default
 
 
+def _escape(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if _PRINTABLE_RE.match(char):
+        return char
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02X}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04X}"
+    return f"\\U{code:08X}"
+
+
 def _double_quoted(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + "".join(_escape(char) for char in value) + '"'
+
+
+def _plain_ok(value: str) -> bool:
+    """Whether `value` written bare reads back as the same string."""
+    if not _PLAIN_SAFE_RE.match(value) or value != value.strip() or "\n" in value:
+        return False
+    if ": " in value or " #" in value:
+        return False
+    if _DATE_RE.match(value):
+        return True  # dates stay the text written (the KB reads them so)
+    try:
+        return bool(yaml.safe_load(value) == value)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+        return False
 
 
 def _scalar(value: str, style: str) -> str:
     """`value` written in the style the file uses (`"`, `'` or plain when that is safe)."""
-    if style == "'" and "\n" not in value:
+    if style == "'" and all(_PRINTABLE_RE.match(char) for char in value):
         return "'" + value.replace("'", "''") + "'"
-    if style == "" and _PLAIN_SAFE_RE.match(value) and ": " not in value:
+    if style == "" and _plain_ok(value):
         return value
     return _double_quoted(value)
 
@@ -99,59 +206,123 @@ def _style_of(raw: str) -> str:
     return ""
 
 
+def _split_comment(raw: str) -> tuple[str, str]:
+    """`raw` (what follows `key:`) as (value, what follows it on the line: a comment)."""
+    value = raw.lstrip()
+    lead = raw[: len(raw) - len(value)]
+    end = len(value)
+    if value.startswith('"'):
+        index = 1
+        while index < len(value):
+            if value[index] == "\\":
+                index += 2
+                continue
+            if value[index] == '"':
+                end = index + 1
+                break
+            index += 1
+        else:
+            return raw, ""  # the quoted value goes on over the next lines
+    elif value.startswith("'"):
+        index = 1
+        while index < len(value):
+            if value.startswith("''", index):
+                index += 2
+                continue
+            if value[index] == "'":
+                end = index + 1
+                break
+            index += 1
+        else:
+            return raw, ""
+    elif value.startswith("#"):
+        end = 0
+    else:
+        match = re.search(r"[ \t]#", value)
+        end = match.start() if match else len(value)
+        end = len(value[:end].rstrip())
+    rest = value[end:]
+    if rest.strip() and not rest.lstrip().startswith("#"):
+        raise EditError("a value is followed by more text than a comment")
+    return lead + value[:end], rest
+
+
+def _is_note(line: str) -> bool:
+    """A blank or comment-only line."""
+    return not line.strip() or line.lstrip().startswith("#")
+
+
 def set_scalar(text: str, key: str, value: str) -> str:
     """Set a top-level `key: value`, replacing only its line(s), or adding it at the end."""
     block = _block(text)
-    span = _find(block, key)
+    before, span = _locate(block, key)
     if span is None:
         last = block.lines[-1] if block.lines else ""
         if last and not last.endswith("\n"):
             block.lines[-1] = last + block.newline
         block.lines.append(f"{key}: {_scalar(value, '')}{block.newline}")
-        return _join(block)
+        return _verify(text, _join(block), key, value, before)
+    if before.fields.get(key, _MISSING) == value:
+        return text
     start, end = span
     line = block.lines[start]
     ending = _line_ending(line, block.newline)
     match = _KEY_RE.match(line.rstrip("\r\n"))
     assert match is not None
-    old = match.group(2)
-    comment = ""
-    if _style_of(old) == "" and " #" in old:
-        value_part, _, rest = old.partition(" #")
-        comment = value_part[len(value_part.rstrip()) :] + " #" + rest
-        old = value_part.rstrip()
-    if old.strip() == _scalar(value, _style_of(old)) and end == start + 1:
-        return text
+    old, comment = _split_comment(match.group(2))
     prefix = line[: line.index(":") + 1]
     spacing = old[: len(old) - len(old.lstrip())] or " "
-    block.lines[start:end] = [f"{prefix}{spacing}{_scalar(value, _style_of(old))}{comment}{ending}"]
-    return _join(block)
+    if comment and not comment[:1].isspace():
+        comment = " " + comment
+    kept = [extra for extra in block.lines[start + 1 : end] if _is_note(extra)]
+    new_line = f"{prefix}{spacing}{_scalar(value, _style_of(old))}{comment}{ending}"
+    block.lines[start:end] = [new_line, *kept]
+    return _verify(text, _join(block), key, value, before)
 
 
 def _items_style(lines: list[str]) -> tuple[str, str]:
     """(indent, quote style) of an existing block list's items."""
     for line in lines:
-        stripped = line.lstrip(" \t")
-        if stripped.startswith("- ") or stripped.rstrip("\r\n") == "-":
-            indent = line[: len(line) - len(stripped)]
-            return indent, _style_of(stripped[2:])
+        match = _ITEM_RE.match(line.rstrip("\r\n"))
+        if match:
+            return match.group(1), _style_of(match.group(2))
     return "  ", '"'
+
+
+def _simple_item(text: str) -> bool:
+    """Whether a block list item is a whole one-line scalar (not a mapping, nor wrapped)."""
+    if not text.strip() or text.lstrip()[:1] in "|>[{?:-#&*!%@`":
+        return False
+    try:
+        loaded = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+        return False
+    return not isinstance(loaded, dict | list)
+
+
+def _is_empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value == 0
+    return isinstance(value, str) and value.strip().lower() in _EMPTY_MARKERS
 
 
 def add_to_list(text: str, key: str, items: list[str]) -> str:
     """Append `items` to a top-level list, keeping its flow or block style and quoting."""
-    block = _block(text)
-    span = _find(block, key)
     new = [item for item in items if item]
     if not new:
         return text
+    block = _block(text)
+    before, span = _locate(block, key)
     if span is None:
         last = block.lines[-1] if block.lines else ""
         if last and not last.endswith("\n"):
             block.lines[-1] = last + block.newline
         block.lines.append(f"{key}:{block.newline}")
         block.lines += [f"  - {_double_quoted(item)}{block.newline}" for item in new]
-        return _join(block)
+        return _verify(text, _join(block), key, new, before)
+    current = before.fields.get(key)
     start, end = span
     line = block.lines[start]
     ending = _line_ending(line, block.newline)
@@ -159,7 +330,10 @@ def add_to_list(text: str, key: str, items: list[str]) -> str:
     assert match is not None
     inline = match.group(2).strip()
     prefix = line[: line.index(":") + 1]
-    if inline.startswith("[") and inline.endswith("]") and end == start + 1:
+    filled = [i for i in range(start + 1, end) if block.lines[i].strip()]
+    if inline.startswith("[") and inline.endswith("]") and not filled:
+        if not isinstance(current, list):
+            raise EditError(f"'{key}' is not a list kbtui can grow")
         body = inline[1:-1].strip()
         style = _style_of(body) if body else '"'
         rendered = [
@@ -171,34 +345,45 @@ def add_to_list(text: str, key: str, items: list[str]) -> str:
         joined = ", ".join([body, *rendered] if body else rendered)
         spacing = match.group(2)[: len(match.group(2)) - len(match.group(2).lstrip())] or " "
         block.lines[start] = f"{prefix}{spacing}[{joined}]{ending}"
-        return _join(block)
-    if inline in ("", "|", ">") or inline.startswith("#"):
-        continuation = block.lines[start + 1 : end]
+        return _verify(text, _join(block), key, [*current, *new], before)
+    if inline == "" and filled:
+        matches = [_ITEM_RE.match(block.lines[i].rstrip("\r\n")) for i in filled]
+        indents = {m.group(1) for m in matches if m}
         if (
-            inline == ""
-            and continuation
-            and all(not c.strip() or c.lstrip(" \t").startswith("-") for c in continuation)
+            not isinstance(current, list)
+            or len(indents) != 1
+            or not all(m and _simple_item(m.group(2)) for m in matches)
         ):
-            indent, style = _items_style(continuation)
-            last_item = max(i for i in range(start + 1, end) if block.lines[i].strip())
-            if not block.lines[last_item].endswith("\n"):
-                block.lines[last_item] += ending
-            block.lines[last_item + 1 : last_item + 1] = [
-                f"{indent}- {_scalar(item, style)}{ending}" for item in new
-            ]
-            return _join(block)
-        if inline == "" and not continuation:
-            block.lines[start + 1 : start + 1] = [
-                f"  - {_double_quoted(item)}{ending}" for item in new
-            ]
-            return _join(block)
-    # A scalar (`0`, `none`, a single title): the list replaces it, kept items first.
-    kept = (
-        []
-        if inline.strip("'\"").lower() in ("", "0", "none", "null", "[]", "~")
-        else [inline.strip().strip("'\"")]
-    )
-    block.lines[start:end] = [f"{prefix}{ending}"] + [
+            raise EditError(
+                f"'{key}' is not a plain list of one-line items (a comment, a mapping or "
+                "a wrapped item): not rewritten"
+            )
+        indent, style = _items_style([block.lines[i] for i in filled])
+        last_item = filled[-1]
+        item_ending = _line_ending(block.lines[last_item], ending)
+        if not block.lines[last_item].endswith("\n"):
+            block.lines[last_item] += item_ending
+        block.lines[last_item + 1 : last_item + 1] = [
+            f"{indent}- {_scalar(item, style)}{item_ending}" for item in new
+        ]
+        return _verify(text, _join(block), key, [*current, *new], before)
+    if filled or inline.startswith(("#", "|", ">", "[", "{", "&", "*", "!")):
+        raise EditError(f"'{key}' is written in a shape kbtui does not rewrite")
+    _, comment = _split_comment(match.group(2))
+    if comment.strip():
+        raise EditError(f"'{key}' has a comment kbtui would lose")
+    if inline == "":
+        block.lines[start + 1 : start + 1] = [f"  - {_double_quoted(item)}{ending}" for item in new]
+        return _verify(text, _join(block), key, new, before)
+    # A scalar (`0`, `none`, a single title): the list replaces it, a kept title first.
+    if _is_empty(current):
+        kept: list[str] = []
+    elif isinstance(current, str) and "\n" not in current:
+        kept = [current]
+    else:
+        raise EditError(f"'{key}' holds a value kbtui cannot turn into a list")
+    block.lines[start] = f"{prefix}{ending}"
+    block.lines[start + 1 : start + 1] = [
         f"  - {_double_quoted(item)}{ending}" for item in [*kept, *new]
     ]
-    return _join(block)
+    return _verify(text, _join(block), key, [*kept, *new], before)

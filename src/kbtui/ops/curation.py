@@ -12,9 +12,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlite_utils
-
 from kbtui.ops.settings import configured_curator
+from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
 TRANSITIONS = ("processing", "null-result", "unprocessed")
@@ -57,7 +56,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def effective_status(db: sqlite_utils.Database, path: str) -> tuple[str | None, bool]:
+def effective_status(db: Database, path: str) -> tuple[str | None, bool]:
     """A source's status with pending actions applied, and whether it is pending."""
     row = db.conn.execute(
         "SELECT d.status, p.to_status FROM documents d "
@@ -74,7 +73,7 @@ def _row_action(row: tuple[Any, ...]) -> Action:
 
 
 def set_status(
-    db: sqlite_utils.Database,
+    db: Database,
     path: str,
     to_status: str,
     note: str | None = None,
@@ -105,7 +104,7 @@ def set_status(
     return Action(int(cursor.lastrowid or 0), path, "status", who, at, current, to_status, note)
 
 
-def undo_last(db: sqlite_utils.Database) -> Action | None:
+def undo_last(db: Database) -> Action | None:
     """Undo the most recent action not yet undone nor exported; None when there is none."""
     row = db.conn.execute(
         "SELECT id, path, action, who, at, from_status, to_status, note, undone_at "
@@ -130,7 +129,7 @@ def undo_last(db: sqlite_utils.Database) -> Action | None:
     )
 
 
-def history(db: sqlite_utils.Database, path: str | None = None) -> list[Action]:
+def history(db: Database, path: str | None = None) -> list[Action]:
     """Actions, newest first (for one source when `path` is given)."""
     sql = "SELECT id, path, action, who, at, from_status, to_status, note, undone_at FROM actions"
     params: tuple[str, ...] = ()

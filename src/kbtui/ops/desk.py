@@ -10,10 +10,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import sqlite_utils
-
 from kbtui.formats.kinds import SOURCE_STATUSES
 from kbtui.ops.queries import fts_query
+from kbtui.store.db import Database
 
 BUCKETS: Final = (*SOURCE_STATUSES, "other")
 BUCKET_LABELS: Final = {
@@ -60,7 +59,7 @@ class QueueRow:
     problems: int
 
 
-def _pending(db: sqlite_utils.Database) -> dict[str, str]:
+def _pending(db: Database) -> dict[str, str]:
     """Sources with a pending status transition: path -> new status (few, even at 100k)."""
     rows = db.conn.execute("SELECT path, to_status FROM pending_status")
     return {path: status for path, status in rows}
@@ -99,7 +98,7 @@ def _filter_sql(flt: QueueFilter) -> tuple[str, list[Any]]:
     return "".join(f" AND {c}" for c in clauses), params
 
 
-def queue_counts(db: sqlite_utils.Database, flt: QueueFilter | None = None) -> dict[str, int]:
+def queue_counts(db: Database, flt: QueueFilter | None = None) -> dict[str, int]:
     """How many sources each status bucket holds (pending transitions applied)."""
     extra, params = _filter_sql(flt or QueueFilter())
     counts = dict.fromkeys(BUCKETS, 0)
@@ -125,13 +124,14 @@ def queue_counts(db: sqlite_utils.Database, flt: QueueFilter | None = None) -> d
 
 
 def queue_ids(
-    db: sqlite_utils.Database,
+    db: Database,
     bucket: str,
     flt: QueueFilter | None = None,
     sort: str = "date",
     descending: bool = False,
+    limit: int | None = None,
 ) -> list[int]:
-    """Ids of the sources in a bucket, filtered and sorted."""
+    """Ids of the sources in a bucket, filtered and sorted (the first `limit` when given)."""
     pending = _pending(db)
     where, params = _bucket_sql(bucket)
     extra, more = _filter_sql(flt or QueueFilter())
@@ -152,13 +152,13 @@ def queue_ids(
         params += arriving
     rows = db.conn.execute(
         f"SELECT d.id FROM documents d WHERE d.kind = 'source' AND {condition}{extra} "
-        f"ORDER BY {order}",
+        f"ORDER BY {order}" + ("" if limit is None else f" LIMIT {int(limit)}"),
         params + more,
     )
     return [row[0] for row in rows]
 
 
-def queue_rows(db: sqlite_utils.Database, ids: list[int]) -> dict[int, QueueRow]:
+def queue_rows(db: Database, ids: list[int]) -> dict[int, QueueRow]:
     """The rows for a page of source ids."""
     if not ids:
         return {}
@@ -186,7 +186,7 @@ def queue_rows(db: sqlite_utils.Database, ids: list[int]) -> dict[int, QueueRow]
     }
 
 
-def filter_options(db: sqlite_utils.Database) -> dict[str, list[str]]:
+def filter_options(db: Database) -> dict[str, list[str]]:
     """The values each queue filter can take, from the sources in the index."""
     options: dict[str, list[str]] = {}
     for column in ("domain", "priority", "format", "linked_set"):
@@ -211,7 +211,7 @@ class ClaimRow:
 
 
 def claim_ids(
-    db: sqlite_utils.Database,
+    db: Database,
     domain: str | None = None,
     confidence: str | None = None,
     text: str = "",
@@ -239,7 +239,7 @@ def claim_ids(
     return [row[0] for row in rows]
 
 
-def claim_rows(db: sqlite_utils.Database, ids: list[int]) -> dict[int, ClaimRow]:
+def claim_rows(db: Database, ids: list[int]) -> dict[int, ClaimRow]:
     if not ids:
         return {}
     marks = ", ".join("?" * len(ids))
@@ -252,7 +252,7 @@ def claim_rows(db: sqlite_utils.Database, ids: list[int]) -> dict[int, ClaimRow]
     return {row[0]: ClaimRow(*row) for row in rows}
 
 
-def claim_domains(db: sqlite_utils.Database) -> list[str]:
+def claim_domains(db: Database) -> list[str]:
     rows = db.conn.execute(
         "SELECT DISTINCT domain FROM documents WHERE kind = 'claim' AND domain IS NOT NULL "
         "ORDER BY domain"
@@ -310,18 +310,18 @@ class DocumentView:
         return next((link for link in self.links if link.target == target), None)
 
 
-def _dicts(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+def _dicts(db: Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     cursor = db.conn.execute(sql, params)
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def doc_id_for_path(db: sqlite_utils.Database, path: str) -> int | None:
+def doc_id_for_path(db: Database, path: str) -> int | None:
     row = db.conn.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
     return None if row is None else int(row[0])
 
 
-def load_document(db: sqlite_utils.Database, doc_id: int) -> DocumentView | None:
+def load_document(db: Database, doc_id: int) -> DocumentView | None:
     """Everything about one document, or None when it is no longer in the index."""
     row = db.conn.execute(
         "SELECT d.id, d.path, d.kind, d.title, d.fields_json, d.body, d.size, "
@@ -390,7 +390,7 @@ def load_document(db: sqlite_utils.Database, doc_id: int) -> DocumentView | None
     return view
 
 
-def backlinks(db: sqlite_utils.Database, path: str) -> list[Backlink]:
+def backlinks(db: Database, path: str) -> list[Backlink]:
     """Documents linking to `path` (sources, claims, divergences...), once each, with how."""
     rows = db.conn.execute(
         "SELECT d.path, d.kind, d.title, group_concat(DISTINCT l.origin), min(l.line) "

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import sqlite_utils
-
 from kbtui.formats.claims import Check
 from kbtui.formats.divergences import (
     ClaimSide,
@@ -25,6 +23,7 @@ from kbtui.formats.links import LinkResolver
 from kbtui.ops import desk
 from kbtui.ops.curation import curator_name
 from kbtui.ops.drafting import Draft, DraftError, get_draft
+from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
 CASCADE_KINDS = ("belief", "position", "claim", "conviction")
@@ -54,7 +53,7 @@ def _stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].removesuffix(".md")
 
 
-def resolve_claims(db: sqlite_utils.Database, refs: list[str]) -> list[str]:
+def resolve_claims(db: Database, refs: list[str]) -> list[str]:
     """Claim paths for references given as paths, file stems or titles."""
     paths = [row[0] for row in db.conn.execute("SELECT path FROM documents")]
     known = set(paths)
@@ -72,7 +71,7 @@ def resolve_claims(db: sqlite_utils.Database, refs: list[str]) -> list[str]:
     return found
 
 
-def cascade(db: sqlite_utils.Database, claim_path: str) -> list[Dependent]:
+def cascade(db: Database, claim_path: str) -> list[Dependent]:
     """What depends on a claim through `depends_on` and wiki links, two steps deep.
 
     Every file linking to the claim (maps and divergences aside) is listed; the second step
@@ -101,7 +100,7 @@ def cascade(db: sqlite_utils.Database, claim_path: str) -> list[Dependent]:
     )
 
 
-def _link_name(db: sqlite_utils.Database, path: str) -> str:
+def _link_name(db: Database, path: str) -> str:
     """The file stem, or the repository path when the stem is not unique (`beliefs`)."""
     stem = _stem(path)
     count = db.conn.execute("SELECT count(*) FROM documents WHERE stem = ?", (stem,)).fetchone()
@@ -118,7 +117,7 @@ def _strongest_evidence(body: str) -> str:
     return "(from the claim's evidence section)"
 
 
-def _side(db: sqlite_utils.Database, path: str) -> ClaimSide:
+def _side(db: Database, path: str) -> ClaimSide:
     doc_id = desk.doc_id_for_path(db, path)
     view = desk.load_document(db, doc_id) if doc_id is not None else None
     if view is None:
@@ -137,7 +136,7 @@ def _side(db: sqlite_utils.Database, path: str) -> ClaimSide:
 
 
 def existing_divergence(
-    db: sqlite_utils.Database, stems: list[str], ignore_draft: int | None = None
+    db: Database, stems: list[str], ignore_draft: int | None = None
 ) -> str | None:
     """The divergence (file, or draft not yet exported) that already links exactly these claims."""
     wanted = {s.removesuffix(".md").casefold() for s in stems}
@@ -167,7 +166,7 @@ def _distinct_stems(paths: list[str]) -> list[str]:
 
 
 def new_divergence_draft(
-    db: sqlite_utils.Database,
+    db: Database,
     claim_refs: list[str],
     who: str | None = None,
     today: date | None = None,
@@ -206,7 +205,7 @@ def new_divergence_draft(
     return get_draft(db, int(cursor.lastrowid or 0))
 
 
-def check_divergence(db: sqlite_utils.Database, draft: Draft) -> list[Check]:
+def check_divergence(db: Database, draft: Draft) -> list[Check]:
     """The divergence's checks: a question, 2-5 distinct existing claims, not a duplicate."""
     checks = [question_check(draft.title), count_check(len(draft.claims))]
     missing = []
@@ -233,7 +232,7 @@ def check_divergence(db: sqlite_utils.Database, draft: Draft) -> list[Check]:
     return checks
 
 
-def divergences(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+def divergences(db: Database) -> list[dict[str, Any]]:
     """Divergence files with their status and claims, open first."""
     rows = []
     for path, title, status, model in db.conn.execute(
@@ -257,9 +256,7 @@ def divergences(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return rows
 
 
-def resolve_divergence(
-    db: sqlite_utils.Database, path: str, note: str, who: str | None = None
-) -> Draft:
+def resolve_divergence(db: Database, path: str, note: str, who: str | None = None) -> Draft:
     """Record a resolution (status resolved plus the note in the body), pending export."""
     if not note.strip():
         raise DraftError("a resolution needs a note: the evidence that settled it")
@@ -277,7 +274,7 @@ def resolve_divergence(
 
 
 def _claim_links(
-    db: sqlite_utils.Database, doc_paths: list[str], origins: tuple[str, ...] | None = None
+    db: Database, doc_paths: list[str], origins: tuple[str, ...] | None = None
 ) -> list[str]:
     marks = ", ".join("?" * len(doc_paths))
     sql = (
@@ -292,7 +289,7 @@ def _claim_links(
     return [row[0] for row in db.conn.execute(sql + " ORDER BY l.id", params)]
 
 
-def seed_claims(db: sqlite_utils.Database, path: str) -> list[str]:
+def seed_claims(db: Database, path: str) -> list[str]:
     """Claims to offer as a divergence's seed, from a source or a claim.
 
     A source offers the claims its handoff and body name, and those of every source sharing

@@ -12,8 +12,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-import sqlite_utils
-
 from kbtui.formats.claims import (
     Check,
     body_skeleton,
@@ -29,6 +27,7 @@ from kbtui.formats.links import LinkResolver, find_links
 from kbtui.ops import desk
 from kbtui.ops.curation import curator_name
 from kbtui.ops.queries import fts_query
+from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
 DUPLICATE_BLOCK: Final = 90
@@ -126,14 +125,14 @@ def _from_row(row: tuple[Any, ...]) -> Draft:
     return draft
 
 
-def get_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
+def get_draft(db: Database, draft_id: int) -> Draft:
     row = db.conn.execute(f"SELECT {_COLUMNS} FROM drafts WHERE id = ?", (draft_id,)).fetchone()
     if row is None:
         raise DraftError(f"no draft {draft_id}")
     return _from_row(row)
 
 
-def list_drafts(db: sqlite_utils.Database, include_exported: bool = False) -> list[Draft]:
+def list_drafts(db: Database, include_exported: bool = False) -> list[Draft]:
     where = "" if include_exported else " WHERE exported_at IS NULL"
     rows = db.conn.execute(
         f"SELECT {_COLUMNS} FROM drafts{where} ORDER BY updated_at DESC, id DESC"
@@ -141,14 +140,14 @@ def list_drafts(db: sqlite_utils.Database, include_exported: bool = False) -> li
     return [_from_row(row) for row in rows]
 
 
-def delete_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
+def delete_draft(db: Database, draft_id: int) -> Draft:
     draft = get_draft(db, draft_id)
     with transaction(db):
         db.conn.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
     return draft
 
 
-def _source_view(db: sqlite_utils.Database, source_path: str) -> desk.DocumentView:
+def _source_view(db: Database, source_path: str) -> desk.DocumentView:
     doc_id = desk.doc_id_for_path(db, source_path)
     view = desk.load_document(db, doc_id) if doc_id is not None else None
     if view is None:
@@ -167,7 +166,7 @@ def _attribution(view: desk.DocumentView) -> str:
 
 
 def new_claim_draft(
-    db: sqlite_utils.Database,
+    db: Database,
     source_path: str,
     hint: int | None = None,
     who: str | None = None,
@@ -221,7 +220,7 @@ def new_claim_draft(
     return get_draft(db, int(cursor.lastrowid or 0))
 
 
-def update_draft(db: sqlite_utils.Database, draft_id: int, **changes: Any) -> Draft:
+def update_draft(db: Database, draft_id: int, **changes: Any) -> Draft:
     """Save changed fields at once (every edit autosaves); lists are stored as JSON."""
     unknown = set(changes) - set(EDITABLE) - {"different_from"}
     if unknown:
@@ -248,7 +247,7 @@ def update_draft(db: sqlite_utils.Database, draft_id: int, **changes: Any) -> Dr
     return get_draft(db, draft_id)
 
 
-def claim_domains(db: sqlite_utils.Database) -> list[str]:
+def claim_domains(db: Database) -> list[str]:
     """Domains a claim may have: folders under domains/, core/ and foundations/."""
     rows = db.conn.execute(
         "SELECT DISTINCT domain FROM documents WHERE kind IN ('claim', 'map', 'divergence') "
@@ -257,7 +256,7 @@ def claim_domains(db: sqlite_utils.Database) -> list[str]:
     return [row[0] for row in rows]
 
 
-def check_draft(db: sqlite_utils.Database, draft: Draft) -> list[Check]:
+def check_draft(db: Database, draft: Draft) -> list[Check]:
     """The KB's quality rules for a claim, on the draft as it stands."""
     stem = draft.source_path.rsplit("/", 1)[-1].removesuffix(".md") if draft.source_path else None
     checks = [
@@ -272,7 +271,7 @@ def check_draft(db: sqlite_utils.Database, draft: Draft) -> list[Check]:
     return checks
 
 
-def _links_check(db: sqlite_utils.Database, draft: Draft) -> Check:
+def _links_check(db: Database, draft: Draft) -> Check:
     links = find_links(draft.body, 1, "body")
     if not links:
         return Check("links", "pass", "No links to check.")
@@ -298,7 +297,7 @@ def _links_check(db: sqlite_utils.Database, draft: Draft) -> Check:
 
 
 def find_duplicates(
-    db: sqlite_utils.Database,
+    db: Database,
     title: str,
     description: str = "",
     limit: int = 5,
@@ -335,7 +334,7 @@ def find_duplicates(
     return [d for d in scored[:limit] if d.score >= DUPLICATE_SHOW]
 
 
-def blocking_duplicate(db: sqlite_utils.Database, draft: Draft) -> Duplicate | None:
+def blocking_duplicate(db: Database, draft: Draft) -> Duplicate | None:
     """A near-exact existing claim the curator has not declared different."""
     for duplicate in find_duplicates(db, draft.title, draft.description):
         if duplicate.score >= DUPLICATE_BLOCK and duplicate.path not in draft.different_from:
@@ -343,13 +342,13 @@ def blocking_duplicate(db: sqlite_utils.Database, draft: Draft) -> Duplicate | N
     return None
 
 
-def mark_different(db: sqlite_utils.Database, draft_id: int, path: str) -> Draft:
+def mark_different(db: Database, draft_id: int, path: str) -> Draft:
     """The curator says the draft is different from the claim at `path`."""
     draft = get_draft(db, draft_id)
     return update_draft(db, draft_id, different_from=[*draft.different_from, path])
 
 
-def save_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
+def save_draft(db: Database, draft_id: int) -> Draft:
     """Mark the draft ready for export, if every check passes and no duplicate blocks it."""
     draft = get_draft(db, draft_id)
     if draft.kind == "divergence":
@@ -378,9 +377,7 @@ def save_draft(db: sqlite_utils.Database, draft_id: int) -> Draft:
     return get_draft(db, draft_id)
 
 
-def enrich_instead(
-    db: sqlite_utils.Database, draft_id: int, target_path: str, kind: str = "extend"
-) -> Draft:
+def enrich_instead(db: Database, draft_id: int, target_path: str, kind: str = "extend") -> Draft:
     """Turn the draft into evidence for an existing claim (an Additional Evidence block)."""
     if kind not in ENRICHMENT_KINDS:
         raise DraftError(f"enrichment must be one of {', '.join(ENRICHMENT_KINDS)}")

@@ -19,12 +19,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
-from kbtui.formats.claims import ClaimText, enrichment_block, file_name_check, render_claim
+from kbtui.formats.claims import (
+    ClaimText,
+    enrichment_block,
+    file_name_check,
+    normalise_newlines,
+    render_claim,
+)
 from kbtui.formats.divergences import DivergenceText, render_divergence, slug
 from kbtui.formats.edit import EditError, add_to_list, set_scalar
 from kbtui.ops import drafting
+from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
 UNSAFE_CODES = (
@@ -36,6 +41,8 @@ UNSAFE_CODES = (
     "frontmatter-not-mapping",
     "symlink-outside",
     "unreadable",
+    "unencodable-name",
+    "internal-error",
 )
 TEMP_SUFFIX = ".kbtui-tmp"
 
@@ -126,7 +133,7 @@ def _inside(root: Path, relative: str) -> Path:
     return target
 
 
-def _indexed(db: sqlite_utils.Database, path: str) -> tuple[str, set[str]] | None:
+def _indexed(db: Database, path: str) -> tuple[str, set[str]] | None:
     row = db.conn.execute("SELECT id, sha256 FROM documents WHERE path = ?", (path,)).fetchone()
     if row is None:
         return None
@@ -134,9 +141,7 @@ def _indexed(db: sqlite_utils.Database, path: str) -> tuple[str, set[str]] | Non
     return row[1], codes
 
 
-def _read_current(
-    root: Path, db: sqlite_utils.Database, path: str, change: FileChange
-) -> str | None:
+def _read_current(root: Path, db: Database, path: str, change: FileChange) -> str | None:
     """The file's text as indexed, or None (with `change.skipped` saying why)."""
     indexed = _indexed(db, path)
     if indexed is None:
@@ -159,7 +164,7 @@ def _read_current(
     return data.decode("utf-8")
 
 
-def _claim_folder(db: sqlite_utils.Database, domain: str) -> str:
+def _claim_folder(db: Database, domain: str) -> str:
     """`domains/<d>`, or the `core/` or `foundations/` area of that name when it exists."""
     for root in ("domains", "core", "foundations"):
         row = db.conn.execute(
@@ -174,9 +179,13 @@ def _stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].removesuffix(".md")
 
 
-def plan_export(
-    db: sqlite_utils.Database, root: Path, who: str, today: date | None = None
-) -> ExportPlan:
+def _newline_of(text: str) -> str:
+    """The line ending a file uses: that of its last ended line (`\\n` when it has none)."""
+    end = text.rfind("\n")
+    return "\r\n" if end > 0 and text[end - 1] == "\r" else "\n"
+
+
+def plan_export(db: Database, root: Path, who: str, today: date | None = None) -> ExportPlan:
     """Every file the pending work would add or change, with diffs; nothing is written."""
     day = (today or date.today()).isoformat()
     plan = ExportPlan()
@@ -247,7 +256,7 @@ def _guard_new_file(root: Path, change: FileChange) -> FileChange:
     return change
 
 
-def _new_claim(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) -> FileChange:
+def _new_claim(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
     folder = _claim_folder(db, draft.domain)
     path = f"{folder}/{draft.title.strip()}.md"
     claim = ClaimText(
@@ -270,7 +279,7 @@ def _new_claim(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) -> 
     return _guard_new_file(root, change)
 
 
-def _new_divergence(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) -> FileChange:
+def _new_divergence(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
     question = draft.title.strip()
     path = f"{_claim_folder(db, draft.domain)}/divergence-{slug(question)}.md"
     body = draft.body
@@ -294,7 +303,7 @@ def _new_divergence(db: sqlite_utils.Database, root: Path, draft: drafting.Draft
     return _guard_new_file(root, change)
 
 
-def _resolution(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) -> FileChange:
+def _resolution(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
     assert draft.target_path is not None
     change = FileChange(
         draft.target_path, "modify", None, b"", [f"resolved (draft {draft.id})"], [draft.id]
@@ -307,18 +316,19 @@ def _resolution(db: sqlite_utils.Database, root: Path, draft: drafting.Draft) ->
     except EditError as exc:
         change.skipped = f"not rewritten: {exc}"
         return change
+    newline = _newline_of(text)
     if not text.endswith("\n"):
-        text += "\n"
+        text += newline
     text += (
-        f"\n## Resolution\n\n{draft.body.strip()}\n\n"
+        f"\n## Resolution\n\n{normalise_newlines(draft.body.strip())}\n\n"
         f"*Resolved: {draft.created} | By: {draft.who}*\n"
-    )
+    ).replace("\n", newline)
     change.after = text.encode("utf-8")
     return change
 
 
 def _enrichment(
-    db: sqlite_utils.Database,
+    db: Database,
     root: Path,
     target: str,
     drafts: list[drafting.Draft],
@@ -336,17 +346,19 @@ def _enrichment(
     text = _read_current(root, db, target, change)
     if text is None:
         return change
+    newline = _newline_of(text)
     if not text.endswith("\n"):
-        text += "\n"
+        text += newline
     for draft in drafts:
         stem = _stem(draft.source_path) if draft.source_path else "unknown-source"
-        text += enrichment_block(draft.enrichment_kind or "extend", draft.body, stem, day, who)
+        kind = draft.enrichment_kind or "extend"
+        text += enrichment_block(kind, draft.body, stem, day, who, newline)
     change.after = text.encode("utf-8")
     return change
 
 
 def _source_update(
-    db: sqlite_utils.Database,
+    db: Database,
     root: Path,
     source: str,
     status: tuple[str, str | None, list[int]] | None,
@@ -371,8 +383,10 @@ def _source_update(
         if new_status == "null-result" and status and status[1]:
             text = set_scalar(text, "notes", status[1])
         existing = _existing_lists(db, source)
-        new_claims = [t for t, _ in claims if t not in existing["claims_extracted"]]
-        new_enrichments = [t for t, _ in enrichments if t not in existing["enrichments_applied"]]
+        new_claims = [t for t, _ in claims if _title(t) not in existing["claims_extracted"]]
+        new_enrichments = [
+            t for t, _ in enrichments if _title(t) not in existing["enrichments_applied"]
+        ]
         if new_claims:
             text = add_to_list(text, "claims_extracted", new_claims)
             change.reasons.append(f"claims_extracted +{len(new_claims)}")
@@ -394,7 +408,7 @@ def _source_update(
     return change
 
 
-def _existing_lists(db: sqlite_utils.Database, source: str) -> dict[str, Any]:
+def _existing_lists(db: Database, source: str) -> dict[str, Any]:
     import json
 
     row = db.conn.execute(
@@ -403,10 +417,33 @@ def _existing_lists(db: sqlite_utils.Database, source: str) -> dict[str, Any]:
     model = json.loads(row[0]) if row and row[0] else {}
     fields = json.loads(row[1]) if row and row[1] else {}
     return {
-        "claims_extracted": set(model.get("claims_extracted") or []),
-        "enrichments_applied": set(model.get("enrichments_applied") or []),
+        "claims_extracted": _listed(model.get("claims_extracted"))
+        | _listed(fields.get("claims_extracted")),
+        "enrichments_applied": _listed(model.get("enrichments_applied"))
+        | _listed(fields.get("enrichments_applied"))
+        | _listed(fields.get("enrichments")),
         "keys": set(fields),
     }
+
+
+def _title(name: str) -> str:
+    """A listed claim as its bare title: no `[[...]]`, alias nor `.md`."""
+    name = name.strip()
+    if name.startswith("[[") and name.endswith("]]"):
+        name = name[2:-2].split("|", 1)[0].strip()
+    return name.removesuffix(".md")
+
+
+def _listed(value: Any) -> set[str]:
+    """The claim titles a provenance list names; a mapping entry by its `target`."""
+    items = value if isinstance(value, list) else [value]
+    names = set()
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("target")
+        if isinstance(item, str) and item.strip():
+            names.add(_title(item))
+    return names
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -423,6 +460,8 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(stream.fileno())
         if path.exists():
             os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
+        else:
+            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp made it 0600
         os.replace(temporary, path)
     except BaseException:
         with_suppressed_unlink(temporary)
@@ -432,6 +471,20 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    with (
+        contextlib.suppress(OSError, ValueError),
+        open("/proc/self/status", encoding="ascii", errors="replace") as status,
+    ):
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 def with_suppressed_unlink(path: str) -> None:
@@ -447,7 +500,7 @@ def _remove_stale_temporaries(root: Path, plan: ExportPlan) -> None:
                 with_suppressed_unlink(str(leftover))
 
 
-def apply_export(db: sqlite_utils.Database, root: Path, plan: ExportPlan) -> ExportPlan:
+def apply_export(db: Database, root: Path, plan: ExportPlan) -> ExportPlan:
     """Write the plan's writable files; re-check each against what was read just before."""
     _remove_stale_temporaries(root, plan)
     for change in plan.writable:

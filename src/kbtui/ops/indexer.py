@@ -20,12 +20,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from kbtui.formats.document import Document, parse_document
 from kbtui.formats.links import LinkResolver
 from kbtui.formats.problems import Problem
 from kbtui.store import index as store
+from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
 Progress = Callable[[int, int], None]
@@ -146,7 +145,7 @@ def _printable(path: str) -> str:
     return path
 
 
-def _index_files(db: sqlite_utils.Database, root: Path) -> set[str]:
+def _index_files(db: Database, root: Path) -> set[str]:
     """KB-relative paths of the index database and its WAL files, when inside the KB."""
     main = db.conn.execute("PRAGMA database_list").fetchone()[2]
     try:
@@ -330,7 +329,7 @@ def _digest(found: FoundFile, data: bytes) -> str:
 
 
 def index_kb(
-    db: sqlite_utils.Database,
+    db: Database,
     root: Path,
     progress: Progress | None = None,
     full: bool = False,
@@ -346,7 +345,7 @@ def index_kb(
 
 
 @contextmanager
-def _index_lock(db: sqlite_utils.Database) -> Iterator[None]:
+def _index_lock(db: Database) -> Iterator[None]:
     """Hold an exclusive lock on `<index>.lock` (where the OS has file locks)."""
     main = db.conn.execute("PRAGMA database_list").fetchone()[2]
     try:
@@ -370,7 +369,7 @@ def _index_lock(db: sqlite_utils.Database) -> Iterator[None]:
 
 
 def _index(
-    db: sqlite_utils.Database,
+    db: Database,
     root: Path,
     progress: Progress | None,
     full: bool,
@@ -494,7 +493,7 @@ def _index(
     return report
 
 
-def _batches(db: sqlite_utils.Database, sql: str, size: int = 20_000) -> Iterator[list[Any]]:
+def _batches(db: Database, sql: str, size: int = 20_000) -> Iterator[list[Any]]:
     """Rows of `sql` (which selects `links.id` first and takes `links.id > ?`) in id order."""
     last = 0
     while True:
@@ -505,7 +504,7 @@ def _batches(db: sqlite_utils.Database, sql: str, size: int = 20_000) -> Iterato
         last = rows[-1][0]
 
 
-def _reresolve(db: sqlite_utils.Database, resolver: LinkResolver, fresh: set[int]) -> None:
+def _reresolve(db: Database, resolver: LinkResolver, fresh: set[int]) -> None:
     """Re-resolve links of documents not just written, after files appeared or vanished."""
     sql = (
         "SELECT links.id, links.doc_id, links.target, documents.path, links.resolved_path, "
@@ -586,7 +585,7 @@ def _link_problem(
     return found
 
 
-def _refresh_kb_problems(db: sqlite_utils.Database, doc_ids: list[int] | None) -> None:
+def _refresh_kb_problems(db: Database, doc_ids: list[int] | None) -> None:
     """Recompute the problems that depend on the rest of the KB (links, duplicates)."""
     if doc_ids is not None and not doc_ids:
         return
@@ -624,9 +623,7 @@ def _refresh_kb_problems(db: sqlite_utils.Database, doc_ids: list[int] | None) -
     _insert_kb_problems(db, _duplicate_sources(db))
 
 
-def _insert_kb_problems(
-    db: sqlite_utils.Database, problems: list[tuple[int, Problem, str | None]]
-) -> None:
+def _insert_kb_problems(db: Database, problems: list[tuple[int, Problem, str | None]]) -> None:
     with transaction(db):
         db.conn.executemany(
             "INSERT INTO problems VALUES (?, 'kb', ?, ?, ?, ?, ?)",
@@ -637,7 +634,7 @@ def _insert_kb_problems(
         )
 
 
-def _duplicate_sources(db: sqlite_utils.Database) -> list[tuple[int, Problem, str | None]]:
+def _duplicate_sources(db: Database) -> list[tuple[int, Problem, str | None]]:
     rows = db.conn.execute(
         "SELECT d.id, o.path FROM documents d JOIN documents o "
         "ON o.stem = d.stem AND o.id != d.id AND o.kind = 'source' WHERE d.kind = 'source'"

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
+from kbtui.store.db import Database
 
 REPORTED_SEVERITIES = ("error", "warning")
 MATCH_START, MATCH_END = "\x02", "\x03"
@@ -22,7 +22,7 @@ class FileProblems:
     problems: list[dict[str, Any]]
 
 
-def check(db: sqlite_utils.Database, include_info: bool = False) -> list[FileProblems]:
+def check(db: Database, include_info: bool = False) -> list[FileProblems]:
     """Every problem in the index, grouped per file (errors and warnings; info on request)."""
     severities = ("error", "warning", "info") if include_info else REPORTED_SEVERITIES
     marks = ", ".join("?" * len(severities))
@@ -54,14 +54,14 @@ def check(db: sqlite_utils.Database, include_info: bool = False) -> list[FilePro
     return list(grouped.values())
 
 
-def _counts(db: sqlite_utils.Database, sql: str) -> dict[str, int]:
+def _counts(db: Database, sql: str) -> dict[str, int]:
     return {
         str(key) if key is not None else "(none)": int(count)
         for key, count in db.conn.execute(sql).fetchall()
     }
 
 
-def stats(db: sqlite_utils.Database) -> dict[str, Any]:
+def stats(db: Database) -> dict[str, Any]:
     """Counts over the index: documents by kind, sources by status and domain, and more."""
     total = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
     other = db.conn.execute("SELECT value FROM meta WHERE key = 'other_files'").fetchone()
@@ -147,7 +147,7 @@ class SearchHit:
 
 
 def search(
-    db: sqlite_utils.Database,
+    db: Database,
     text: str,
     kind: str | None = None,
     status: str | None = None,

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlite_utils
-
 from kbtui.ops.workspace import Workspace, open_workspace
-from kbtui.store.db import open_db
+from kbtui.store.db import Database, open_db
 
 if TYPE_CHECKING:
     from kbtui.ops.indexer import IndexReport, Progress
@@ -20,7 +18,7 @@ class Session:
     """An open KB: where it is, its index, and what the last re-index changed."""
 
     workspace: Workspace
-    db: sqlite_utils.Database
+    db: Database
     note: str | None = None
     report: IndexReport | None = None
 

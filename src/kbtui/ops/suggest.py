@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import sqlite_utils
 from rapidfuzz import fuzz, process
 
 from kbtui.formats.links import normalise
+from kbtui.store.db import Database
 
 SUGGESTION_KINDS = ("claim", "entity", "map", "divergence", "position", "belief")
 SCORE_CUTOFF = 75
 
 
-def suggest_targets(
-    db: sqlite_utils.Database, targets: Iterable[str], limit: int = 3
-) -> dict[str, list[str]]:
+def suggest_targets(db: Database, targets: Iterable[str], limit: int = 3) -> dict[str, list[str]]:
     """For each target, up to `limit` existing stems that look like what was meant."""
     wanted = sorted({t for t in targets if t and t != "_map"})
     if not wanted:

@@ -1,20 +1,34 @@
-"""Opening `kb.sqlite`: WAL, foreign keys, migrations, through sqlite-utils."""
+"""Opening `kb.sqlite`: WAL, foreign keys, migrations."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-import sqlite_utils
-
 from kbtui.store.schema import migrate
+
+
+class Database:
+    """The open index: one sqlite3 connection, in autocommit mode (transactions are explicit).
+
+    It is kept this small on purpose: the app opens it on its start-up path, and the
+    connection is all the layers above use.
+    """
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 class StoreError(RuntimeError):
     """The index cannot be opened or used; the message says why in one line."""
 
 
-def open_db(path: Path) -> sqlite_utils.Database:
+def open_db(path: Path) -> Database:
     """Open (creating and migrating as needed) the index database at `path`."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -30,4 +44,4 @@ def open_db(path: Path) -> sqlite_utils.Database:
         raise StoreError(f"cannot open the index {path}: {exc}") from exc
     except OSError as exc:
         raise StoreError(f"cannot create the index {path}: {exc.strerror}") from exc
-    return sqlite_utils.Database(conn)
+    return Database(conn)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
+from kbtui.store.db import Database
 
 if TYPE_CHECKING:
     from kbtui.formats.document import Document
@@ -27,7 +27,7 @@ class FileState:
 
 
 @contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+def transaction(db: Database) -> Iterator[None]:
     """One write transaction: all of it commits, or none of it."""
     db.conn.execute("BEGIN IMMEDIATE")
     try:
@@ -38,12 +38,12 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
     db.conn.execute("COMMIT")
 
 
-def file_states(db: sqlite_utils.Database) -> dict[str, FileState]:
+def file_states(db: Database) -> dict[str, FileState]:
     rows = db.conn.execute("SELECT path, id, mtime_ns, size, sha256 FROM documents")
     return {row[0]: FileState(row[1], row[2], row[3], row[4]) for row in rows}
 
 
-def all_paths(db: sqlite_utils.Database) -> list[str]:
+def all_paths(db: Database) -> list[str]:
     return [row[0] for row in db.conn.execute("SELECT path FROM documents")]
 
 
@@ -160,7 +160,7 @@ class Rows:
             self.signals += [(doc_id, sg.word, sg.excerpt, sg.line) for sg in doc.handoff.signals]
 
 
-def write_rows(db: sqlite_utils.Database, rows: Rows) -> None:
+def write_rows(db: Database, rows: Rows) -> None:
     """Write a batch of document rows (inside the caller's transaction)."""
     conn = db.conn
     marks = ", ".join("?" * (DOCUMENT_COLUMNS.count(",") + 1))
@@ -186,7 +186,7 @@ def write_rows(db: sqlite_utils.Database, rows: Rows) -> None:
     conn.executemany("INSERT INTO signals VALUES (?, ?, ?, ?)", rows.signals)
 
 
-def next_document_id(db: sqlite_utils.Database) -> int:
+def next_document_id(db: Database) -> int:
     """The first id above every document's: ids given to new documents count up from it."""
     return int(db.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM documents").fetchone()[0])
 
@@ -195,32 +195,32 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def update_file_state(db: sqlite_utils.Database, doc_id: int, mtime_ns: int, size: int) -> None:
+def update_file_state(db: Database, doc_id: int, mtime_ns: int, size: int) -> None:
     db.conn.execute(
         "UPDATE documents SET mtime_ns = ?, size = ? WHERE id = ?", (mtime_ns, size, doc_id)
     )
 
 
-def delete_documents(db: sqlite_utils.Database, doc_ids: Iterable[int]) -> None:
+def delete_documents(db: Database, doc_ids: Iterable[int]) -> None:
     db.conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in doc_ids])
 
 
-def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
+def set_meta(db: Database, key: str, value: str) -> None:
     db.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
 
-def get_meta(db: sqlite_utils.Database, key: str) -> str | None:
+def get_meta(db: Database, key: str) -> str | None:
     row = db.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return None if row is None else str(row[0])
 
 
-def defer_fts(db: sqlite_utils.Database) -> None:
+def defer_fts(db: Database) -> None:
     """Pause the FTS triggers for a bulk write; `rebuild_fts` must follow (even after a crash)."""
     with transaction(db):
         set_meta(db, "fts_deferred", "1")
 
 
-def rebuild_fts_if_deferred(db: sqlite_utils.Database) -> None:
+def rebuild_fts_if_deferred(db: Database) -> None:
     """Rebuild the full-text index in one pass if a bulk write paused it."""
     if get_meta(db, "fts_deferred") is None:
         return

@@ -14,7 +14,6 @@ from kbtui.ops import desk
 from kbtui.ops.desk import DocumentView
 from kbtui.ops.session import Session
 from kbtui.store.db import open_db
-from kbtui.ui.commands import ScreenActions
 from kbtui.ui.config import load_keymap
 from kbtui.ui.external import run_editor
 from kbtui.ui.messages import IndexFinished, IndexProgressed
@@ -23,6 +22,7 @@ from kbtui.ui.screens.help import HelpScreen
 from kbtui.ui.widgets.reader import LINK_SCHEME, Reader
 
 if TYPE_CHECKING:
+    from textual.command import Provider
     from textual.widgets.markdown import Markdown
 
     from kbtui.ops.indexer import IndexReport
@@ -32,12 +32,19 @@ if TYPE_CHECKING:
 NARROW_WIDTH = 100
 
 
+def _screen_actions() -> type[Provider]:
+    """The palette's provider, imported when the palette first opens (off the start-up path)."""
+    from kbtui.ui.commands import ScreenActions
+
+    return ScreenActions
+
+
 class KbApp(App[None]):
     """A keyboard-driven workbench for curating one markdown knowledge base."""
 
     CSS_PATH = "app.tcss"
     TITLE = "kbtui"
-    COMMANDS: ClassVar = App.COMMANDS | {ScreenActions}
+    COMMANDS: ClassVar = App.COMMANDS | {_screen_actions}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),

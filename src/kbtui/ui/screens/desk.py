@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, OptionList, Static
@@ -24,6 +25,16 @@ if TYPE_CHECKING:
     from kbtui.ui.app import KbApp
 
 PRIORITY_MARK = {"high": "H", "medium": "M", "low": "L"}
+FIRST_PAGE = 120
+"""Queue rows read before the first paint: more than any terminal shows."""
+
+
+class FooterSlot(Lazy):
+    """A footer mounted after the first refresh, holding its line so nothing shifts."""
+
+    DEFAULT_CSS = """
+    FooterSlot { display: block; dock: bottom; height: 1; background: $footer-background; }
+    """
 
 
 class DeskScreen(Screen[None]):
@@ -128,12 +139,20 @@ class DeskScreen(Screen[None]):
                 yield table
             yield Reader(id="reader")
             yield HandoffPanel(id="handoff")
-        yield Footer()
+        # The footer's keys mount just after the first paint (its line is kept meanwhile),
+        # so the queue shows sooner: Textual's own way to a faster first frame.
+        yield FooterSlot(Footer())
 
     def on_mount(self) -> None:
         self.query_one("#queue", VirtualTable).focus()
+        # The first screenful paints at once; the whole queue (tens of thousands of ids at
+        # 100k sources) is read just after, then indexing starts in its worker.
+        self.refresh_queues(first_page=True)
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
         self.refresh_queues()
-        self.call_after_refresh(self.kb.start_indexing)
+        self.kb.start_indexing()
 
     def _fetch_rows(self, ids: list[int]) -> dict[int, tuple[str, ...]]:
         rows = desk.queue_rows(self.kb.db, ids)
@@ -147,8 +166,11 @@ class DeskScreen(Screen[None]):
             for key, row in rows.items()
         }
 
-    def refresh_queues(self, keep_position: bool = False) -> None:
-        """Re-read counts and the current queue (after indexing, a filter or an action)."""
+    def refresh_queues(self, keep_position: bool = False, first_page: bool = False) -> None:
+        """Re-read counts and the current queue (after indexing, a filter or an action).
+
+        `first_page` reads only the rows a screen can show (the rest follows).
+        """
         counts = desk.queue_counts(self.kb.db, self.filter)
         buckets = self.query_one("#buckets", OptionList)
         highlighted = BUCKETS.index(self.bucket)
@@ -163,13 +185,18 @@ class DeskScreen(Screen[None]):
         table = self.query_one("#queue", VirtualTable)
         previous_key, previous_index = table.current_key, table.cursor
         keys = desk.queue_ids(
-            self.kb.db, self.bucket, self.filter, self.sort, descending=self.sort == "date"
+            self.kb.db,
+            self.bucket,
+            self.filter,
+            self.sort,
+            descending=self.sort == "date",
+            limit=FIRST_PAGE if first_page else None,
         )
         if keep_position and previous_key not in keys and keys:
             table.set_keys(keys, keys[min(previous_index, len(keys) - 1)])
         else:
             table.set_keys(keys, previous_key)
-        info = f"[b]{BUCKET_LABELS[self.bucket]}[/b] · {len(keys):,} · sort: {self.sort}"
+        info = f"[b]{BUCKET_LABELS[self.bucket]}[/b] · {counts[self.bucket]:,} · sort: {self.sort}"
         if not self.filter.is_empty():
             parts = [
                 f"{k}={v}"

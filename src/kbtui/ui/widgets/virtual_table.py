@@ -86,7 +86,7 @@ class VirtualTable(ScrollView, can_focus=True):
     VirtualTable > .virtual-table--dim { color: $text-muted; }
     """
 
-    cursor: reactive[int] = reactive(0, always_update=True)
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
 
     class Highlighted(Message):
         """The cursor moved to a row."""
