@@ -182,3 +182,21 @@ def test_two_runs_at_once_both_succeed(small_kb: Path) -> None:
     assert errors == []
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 405
+
+
+def _open_index(path: str) -> None:
+    open_db(Path(path)).conn.execute("SELECT count(*) FROM documents").fetchone()
+
+
+def test_processes_opening_a_new_index_at_once_all_succeed(tmp_path: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    for attempt in range(3):
+        db_path = str(tmp_path / f"race-{attempt}.sqlite")
+        processes = [context.Process(target=_open_index, args=(db_path,)) for _ in range(3)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join()
+        assert [p.exitcode for p in processes] == [0, 0, 0]

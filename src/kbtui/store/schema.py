@@ -198,7 +198,35 @@ def migrate(conn: sqlite3.Connection) -> int:
         raise SchemaTooNew(
             f"the index was written by a newer kbtui (schema {current} > {SCHEMA_VERSION})"
         )
-    for version in range(current, SCHEMA_VERSION):
-        script = MIGRATIONS[version]
-        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version + 1};\nCOMMIT;")
+    while current < SCHEMA_VERSION:
+        # Take the write lock, then read the version again: another process opening the same
+        # new index at the same moment may have migrated it meanwhile.
+        conn.execute("BEGIN IMMEDIATE")
+        current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if current >= SCHEMA_VERSION:
+            conn.execute("COMMIT")
+            break
+        try:
+            for statement in _statements(MIGRATIONS[current]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {current + 1}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        current += 1
     return SCHEMA_VERSION
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a migration script, split where SQLite says they end."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())
+    return statements
