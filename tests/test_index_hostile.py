@@ -200,3 +200,27 @@ def test_processes_opening_a_new_index_at_once_all_succeed(tmp_path: Path) -> No
         for process in processes:
             process.join()
         assert [p.exitcode for p in processes] == [0, 0, 0]
+
+
+def test_a_file_unreadable_once_is_read_when_it_can_be(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kbtui.ops import indexer
+
+    path = "inbox/archive/2026-01-03-battery-trial.md"
+    real_read = indexer._read
+
+    def denied(found: indexer.FoundFile) -> bytes:
+        if found.path == path:
+            raise PermissionError(13, "Permission denied")
+        return real_read(found)
+
+    db_path = small_kb / "kb.sqlite"
+    monkeypatch.setattr(indexer, "_read", denied)
+    index_kb(open_db(db_path), small_kb)
+    index_kb(open_db(db_path), small_kb)  # still unreadable: its mtime and size are recorded
+    assert "unreadable" in problems(db_path, path)
+    monkeypatch.setattr(indexer, "_read", real_read)  # the permission is fixed (mtime unchanged)
+    report = index_kb(open_db(db_path), small_kb)
+    assert report.updated == [path]
+    assert "unreadable" not in problems(db_path, path)

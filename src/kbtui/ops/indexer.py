@@ -377,7 +377,14 @@ def _index(
 ) -> IndexReport:
     started = time.perf_counter()
     report = IndexReport()
-    known = store.file_states(db)
+    known = {
+        # A file that could not be read, or a symlink leading outside, is looked at again on
+        # every run: a permission fixed or a link retargeted changes neither mtime nor size.
+        path: state
+        if not state.sha256.startswith(("unreadable:", "symlink:"))
+        else store.FileState(state.id, -1, state.size, state.sha256)
+        for path, state in store.file_states(db).items()
+    }
     other_files: list[str] = []
     found = list(walk_kb(root, other_files))
     index_files = _index_files(db, root)
