@@ -146,6 +146,8 @@ def _size_problems(text: str, size: int) -> list[Problem]:
     problems = []
     if size > LARGE_FILE_BYTES:
         problems.append(Problem("large-file", f"large file ({size // 1024} KB)", None, "info"))
+    if len(text) <= LONG_LINE_CHARS:
+        return problems  # no line can be long
     longest, longest_line, line_no = 0, 0, 0
     for line_no, line in enumerate(text.split("\n"), start=1):
         if len(line) > longest:

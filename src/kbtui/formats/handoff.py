@@ -208,7 +208,9 @@ def _labelled(
 
 
 def _signals(text: str, first_line: int) -> list[Signal]:
-    signals = []
+    signals: list[Signal] = []
+    if _SIGNAL_RE.search(text) is None:
+        return signals  # the usual case, in one pass
     for offset, line in enumerate(text.splitlines()):
         for match in _SIGNAL_RE.finditer(line):
             start = max(0, match.start() - 80)

@@ -34,6 +34,7 @@ PARALLEL_MIN = 3000
 FORK_MIN = 300
 """Files to parse before forked workers (started in milliseconds) are worth it."""
 BULK_SHARE = 0.3
+COMMIT_SECONDS = 1.0
 SKIP_DIRS = frozenset({".git"})
 
 
@@ -320,6 +321,39 @@ class _Parser:
             self._pool.shutdown(cancel_futures=True)
 
 
+class _Writer:
+    """Writes prepared rows in transactions of about `COMMIT_SECONDS`: fewer, larger commits
+    write each hot page (indexes, FTS) to the WAL fewer times, while other connections (the
+    app recording a curator action) wait at most that long for the write lock."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._began: float | None = None
+
+    def begin(self) -> float:
+        """Be inside a transaction (the current one, or a new one); when it began."""
+        if self._began is None:
+            self._db.conn.execute("BEGIN IMMEDIATE")
+            self._began = time.perf_counter()
+        return self._began
+
+    def write(self, rows: store.Rows) -> None:
+        began = self.begin()
+        store.write_rows(self._db, rows)
+        if time.perf_counter() - began >= COMMIT_SECONDS:
+            self.commit()
+
+    def commit(self) -> None:
+        if self._began is not None:
+            self._db.conn.execute("COMMIT")
+            self._began = None
+
+    def rollback(self) -> None:
+        if self._began is not None:
+            self._db.conn.execute("ROLLBACK")
+            self._began = None
+
+
 def _digest(found: FoundFile, data: bytes) -> str:
     if found.outside_target is not None:
         return "symlink:" + found.outside_target
@@ -418,10 +452,11 @@ def _index(
     next_id = store.next_document_id(db)
     cold_read = not gone  # with no file gone, a new file is never a rename: workers read it
 
+    writer = _Writer(db)
+
     def write(keep: int) -> None:
         for _batch, rows in parser.done(keep):
-            with transaction(db):
-                store.write_rows(db, rows)
+            writer.write(rows)
 
     def flush() -> None:
         if pending:
@@ -429,58 +464,56 @@ def _index(
             pending.clear()
         write(keep=2 * workers if parser.parallel else 0)
 
-    for done, item in enumerate(found, start=1):
-        state = known.get(item.path)
-        if (
-            state is not None
-            and not full
-            and (state.mtime_ns, state.size) == (item.mtime_ns, item.size)
-        ):
-            report.unchanged += 1
-        elif state is None and cold_read:
-            pending.append(Task(item, None, None, next_id, existing=False))
-            changed_ids.append(next_id)
-            next_id += 1
-            report.added.append(item.path)
-        else:
-            try:
-                data = _read(item)
-            except OSError as exc:
-                data = b""
-                item = replace(item, error=exc.strerror or str(exc))
-            digest = _digest(item, data)
-            if state is not None and state.sha256 == digest and not full:
-                with transaction(db):
-                    store.update_file_state(db, state.id, item.mtime_ns, item.size)
+    try:
+        for done, item in enumerate(found, start=1):
+            state = known.get(item.path)
+            if (
+                state is not None
+                and not full
+                and (state.mtime_ns, state.size) == (item.mtime_ns, item.size)
+            ):
                 report.unchanged += 1
-            elif state is None and digest in gone_by_hash:
-                old_path = gone_by_hash.pop(digest)
-                old = gone.pop(old_path)
-                # The row takes its new path with the rest of its update, in one transaction.
-                pending.append(Task(item, data, digest, old.id, existing=True))
-                changed_ids.append(old.id)
-                report.renamed.append((old_path, item.path))
-            elif state is None:
-                pending.append(Task(item, data, digest, next_id, existing=False))
+            elif state is None and cold_read:
+                pending.append(Task(item, None, None, next_id, existing=False))
                 changed_ids.append(next_id)
                 next_id += 1
                 report.added.append(item.path)
             else:
-                pending.append(Task(item, data, digest, state.id, existing=True))
-                changed_ids.append(state.id)
-                report.updated.append(item.path)
-        if len(pending) >= batch_size:
-            try:
+                try:
+                    data = _read(item)
+                except OSError as exc:
+                    data = b""
+                    item = replace(item, error=exc.strerror or str(exc))
+                digest = _digest(item, data)
+                if state is not None and state.sha256 == digest and not full:
+                    writer.begin()
+                    store.update_file_state(db, state.id, item.mtime_ns, item.size)
+                    report.unchanged += 1
+                elif state is None and digest in gone_by_hash:
+                    old_path = gone_by_hash.pop(digest)
+                    old = gone.pop(old_path)
+                    # The row takes its new path with the rest of its update, in one transaction.
+                    pending.append(Task(item, data, digest, old.id, existing=True))
+                    changed_ids.append(old.id)
+                    report.renamed.append((old_path, item.path))
+                elif state is None:
+                    pending.append(Task(item, data, digest, next_id, existing=False))
+                    changed_ids.append(next_id)
+                    next_id += 1
+                    report.added.append(item.path)
+                else:
+                    pending.append(Task(item, data, digest, state.id, existing=True))
+                    changed_ids.append(state.id)
+                    report.updated.append(item.path)
+            if len(pending) >= batch_size:
                 flush()
-            except BaseException:
-                parser.close()
-                raise
-        if progress is not None and (done % 200 == 0 or done == total):
-            progress(done, total)
-    try:
+            if progress is not None and (done % 200 == 0 or done == total):
+                progress(done, total)
         flush()
         write(keep=0)
+        writer.commit()
     finally:
+        writer.rollback()  # only when something went wrong: the work is committed
         parser.close()
     store.rebuild_fts_if_deferred(db)
     if gone:
