@@ -338,6 +338,11 @@ TIDE_CLAIM_TEXT = (
 )
 
 
+def export_all(session: Session, root: Path) -> export.ExportPlan:
+    """Plan and write every pending change, as `kbtui export` does."""
+    return export.apply_export(session.db, root, export.plan_export(session.db, root, "tester"))
+
+
 def enrich(root: Path, target: str, body: str) -> Session:
     session = open_session(root, None)
     session.reindex()
@@ -352,11 +357,7 @@ def test_enrichment_listed_as_a_mapping_target_is_not_added_again(small_kb: Path
     (small_kb / ESSAY).write_text(ESSAY_TEXT.format(target=TIDE_CLAIM.split("/")[-1][:-3]))
     (small_kb / TIDE_CLAIM).write_bytes(TIDE_CLAIM_TEXT.encode())
     session = enrich(small_kb, TIDE_CLAIM, "Output shifts by six hours.")
-    plan = export.apply_export(
-        session.db,
-        small_kb,
-        export.plan_export(session.db, small_kb, "tester"),
-    )
+    plan = export_all(session, small_kb)
     assert not plan.skipped
     text = (small_kb / ESSAY).read_text()
     assert '    summary: "a structured note written by hand"\n' in text
@@ -376,11 +377,7 @@ def test_new_enrichment_on_a_list_of_mappings_is_refused_not_rewritten(small_kb:
     (small_kb / TIDE_CLAIM).write_bytes(TIDE_CLAIM_TEXT.encode())
     before = (small_kb / ESSAY).read_bytes()
     session = enrich(small_kb, TIDE_CLAIM, "Output shifts by six hours.")
-    plan = export.apply_export(
-        session.db,
-        small_kb,
-        export.plan_export(session.db, small_kb, "tester"),
-    )
+    plan = export_all(session, small_kb)
     by_path = {c.path: c for c in plan.changes}
     assert "not rewritten" in str(by_path[ESSAY].skipped)
     assert (small_kb / ESSAY).read_bytes() == before
@@ -390,11 +387,7 @@ def test_enrichment_block_in_a_crlf_claim_uses_crlf(small_kb: Path) -> None:
     (small_kb / ESSAY).write_text(ESSAY_TEXT.format(target=TIDE_CLAIM.split("/")[-1][:-3]))
     (small_kb / TIDE_CLAIM).write_bytes(TIDE_CLAIM_TEXT.encode())
     session = enrich(small_kb, TIDE_CLAIM, "First line of evidence.\nSecond line.\r\nThird.")
-    plan = export.apply_export(
-        session.db,
-        small_kb,
-        export.plan_export(session.db, small_kb, "tester"),
-    )
+    plan = export_all(session, small_kb)
     assert {c.path for c in plan.changes if c.written} == {TIDE_CLAIM, ESSAY}
     data = (small_kb / TIDE_CLAIM).read_bytes()
     assert data.startswith(TIDE_CLAIM_TEXT.encode())

@@ -163,6 +163,16 @@ def _read(found: FoundFile) -> bytes:
         return handle.read()
 
 
+def _read_and_digest(found: FoundFile) -> tuple[FoundFile, bytes, str]:
+    """The file's bytes and digest; a file that cannot be read comes back marked so."""
+    try:
+        data = _read(found)
+    except OSError as exc:
+        data = b""
+        found = replace(found, error=exc.strerror or str(exc))
+    return found, data, _digest(found, data)
+
+
 def _parse(found: FoundFile, data: bytes) -> Document:
     """Parse one file; whatever goes wrong becomes a problem on that file, never an exception."""
     try:
@@ -233,12 +243,7 @@ def _prepare(tasks: list[Task], resolver: LinkResolver | None = None) -> store.R
     for task in tasks:
         found, data, digest = task.found, task.data, task.digest
         if data is None:
-            try:
-                data = _read(found)
-            except OSError as exc:
-                data = b""
-                found = replace(found, error=exc.strerror or str(exc))
-            digest = _digest(found, data)
+            found, data, digest = _read_and_digest(found)
         doc = _parse(found, data)
         resolutions = [resolver.resolve(link.target, doc.path) for link in doc.links]
         rows.add(
@@ -479,12 +484,7 @@ def _index(
                 next_id += 1
                 report.added.append(item.path)
             else:
-                try:
-                    data = _read(item)
-                except OSError as exc:
-                    data = b""
-                    item = replace(item, error=exc.strerror or str(exc))
-                digest = _digest(item, data)
+                item, data, digest = _read_and_digest(item)
                 if state is not None and state.sha256 == digest and not full:
                     writer.begin()
                     store.update_file_state(db, state.id, item.mtime_ns, item.size)
