@@ -224,3 +224,30 @@ def test_a_file_unreadable_once_is_read_when_it_can_be(
     report = index_kb(open_db(db_path), small_kb)
     assert report.updated == [path]
     assert "unreadable" not in problems(db_path, path)
+
+
+def test_an_unreadable_folder_is_reported_and_its_index_kept(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db_path = small_kb / "kb.sqlite"
+    index_kb(open_db(db_path), small_kb)
+    locked = str(small_kb / "domains" / "energy")
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        if str(path) == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    report = index_kb(open_db(db_path), small_kb)
+    assert report.unreadable_folders == ["domains/energy/"]
+    assert report.deleted == []
+    found = {entry.path: entry for entry in queries.check(open_db(db_path))}
+    assert "Permission denied" in found["domains/energy/"].problems[0]["message"]
+    with sqlite3.connect(db_path) as conn:
+        kept = conn.execute("SELECT count(*) FROM documents WHERE folder = 'domains/energy'")
+        assert kept.fetchone()[0] == 2
+    monkeypatch.setattr(os, "scandir", real_scandir)
+    index_kb(open_db(db_path), small_kb)
+    assert "domains/energy/" not in {entry.path for entry in queries.check(open_db(db_path))}

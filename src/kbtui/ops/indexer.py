@@ -49,6 +49,7 @@ class IndexReport:
     unchanged: int = 0
     documents: int = 0
     other_files: int = 0
+    unreadable_folders: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -64,6 +65,7 @@ class IndexReport:
             "renamed": [list(pair) for pair in self.renamed],
             "unchanged": self.unchanged,
             "other_files": self.other_files,
+            "unreadable_folders": self.unreadable_folders,
             "seconds": round(self.seconds, 3),
         }
 
@@ -82,11 +84,15 @@ class FoundFile:
     """The name is not valid UTF-8: `path` shows it with `\\x` escapes."""
 
 
-def walk_kb(root: Path, other_files: list[str] | None = None) -> Iterator[FoundFile]:
+def walk_kb(
+    root: Path,
+    other_files: list[str] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
+) -> Iterator[FoundFile]:
     """Every `.md` file under `root`, in path order (symlinks never followed out of it).
 
-    Files that are not markdown are appended to `other_files` when given, so that every
-    file is accounted for.
+    Files that are not markdown are appended to `other_files` when given, and folders that
+    cannot be listed to `unreadable` (with the reason), so that every file is accounted for.
     """
     root_real = os.path.realpath(root)
     stack: list[tuple[str, str]] = [(str(root), "")]
@@ -94,7 +100,9 @@ def walk_kb(root: Path, other_files: list[str] | None = None) -> Iterator[FoundF
         folder, prefix = stack.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
-        except OSError:
+        except OSError as exc:
+            if unreadable is not None:
+                unreadable.append((_printable(prefix) or ".", exc.strerror or str(exc)))
             continue
         files: list[os.DirEntry[str]] = []
         for entry in entries:
@@ -425,10 +433,17 @@ def _index(
         for path, state in store.file_states(db).items()
     }
     other_files: list[str] = []
-    found = list(walk_kb(root, other_files))
+    unreadable: list[tuple[str, str]] = []
+    found = list(walk_kb(root, other_files, unreadable))
     index_files = _index_files(db, root)
     report.other_files = sum(1 for path in other_files if path not in index_files)
+    report.unreadable_folders = [folder for folder, _ in unreadable]
     seen = {f.path for f in found}
+    # What was indexed inside a folder that cannot be listed now is kept, not deleted.
+    hidden = tuple(folder for folder, _ in unreadable if folder != ".")
+    if any(folder == "." for folder, _ in unreadable):
+        hidden = ("",)
+    seen |= {path for path in known if hidden and path.startswith(hidden)}
     resolver = LinkResolver(seen)
     gone = {path: state for path, state in known.items() if path not in seen}
     gone_by_hash = {state.sha256: path for path, state in gone.items()}
@@ -529,6 +544,7 @@ def _index(
     report.documents = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
     with transaction(db):
         store.set_meta(db, "other_files", str(report.other_files))
+        store.set_meta(db, "unreadable_folders", json.dumps(unreadable, ensure_ascii=False))
     report.seconds = time.perf_counter() - started
     return report
 

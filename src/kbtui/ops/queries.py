@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,29 @@ def check(db: Database, include_info: bool = False) -> list[FileProblems]:
             if problem["suggestions"]:
                 problem["message"] += " (did you mean: " + "; ".join(problem["suggestions"]) + ")"
         entry.problems.append(problem)
-    return list(grouped.values())
+    return _unreadable_folders(db) + list(grouped.values())
+
+
+def _unreadable_folders(db: Database) -> list[FileProblems]:
+    """Folders the last index run could not list: their files are not accounted for."""
+    row = db.conn.execute("SELECT value FROM meta WHERE key = 'unreadable_folders'").fetchone()
+    folders = json.loads(row[0]) if row else []
+    return [
+        FileProblems(
+            folder.rstrip("/") + "/",
+            "folder",
+            [
+                {
+                    "code": "unreadable-folder",
+                    "severity": "error",
+                    "message": f"cannot list this folder ({reason}); its files are not read, "
+                    "and what was indexed from it is kept as it was",
+                    "line": None,
+                }
+            ],
+        )
+        for folder, reason in folders
+    ]
 
 
 def _counts(db: Database, sql: str) -> dict[str, int]:
