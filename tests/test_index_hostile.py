@@ -251,3 +251,20 @@ def test_an_unreadable_folder_is_reported_and_its_index_kept(
     monkeypatch.setattr(os, "scandir", real_scandir)
     index_kb(open_db(db_path), small_kb)
     assert "domains/energy/" not in {entry.path for entry in queries.check(open_db(db_path))}
+
+
+def test_stored_queue_counts_follow_every_change(small_kb: Path) -> None:
+    from kbtui.ops import desk
+
+    db_path = small_kb / "kb.sqlite"
+    index_kb(open_db(db_path), small_kb)
+    db = open_db(db_path)
+    assert store.status_counts(db) is not None
+    assert desk.queue_counts(db)["unprocessed"] == 2
+    source = small_kb / "inbox" / "archive" / "2025-11-20-tariff-study.md"
+    source.write_text(source.read_text().replace("unprocessed", "processed"))
+    index_kb(db, small_kb)
+    counts = desk.queue_counts(db)
+    assert (counts["unprocessed"], counts["processed"]) == (1, 1)
+    store.forget_status_counts(db)  # as after a crash mid-run: counted live
+    assert desk.queue_counts(db) == counts

@@ -13,6 +13,7 @@ from typing import Any, Final
 from kbtui.formats.kinds import SOURCE_STATUSES
 from kbtui.ops.queries import fts_query
 from kbtui.store.db import Database
+from kbtui.store.index import status_counts
 
 BUCKETS: Final = (*SOURCE_STATUSES, "other")
 BUCKET_LABELS: Final = {
@@ -102,11 +103,16 @@ def queue_counts(db: Database, flt: QueueFilter | None = None) -> dict[str, int]
     """How many sources each status bucket holds (pending transitions applied)."""
     extra, params = _filter_sql(flt or QueueFilter())
     counts = dict.fromkeys(BUCKETS, 0)
-    rows = db.conn.execute(
-        f"SELECT d.status, count(*) FROM documents d WHERE d.kind = 'source'{extra} "
-        "GROUP BY d.status",
-        params,
-    ).fetchall()
+    stored = status_counts(db) if not extra else None  # kept by the indexer: no scan
+    rows = (
+        stored
+        if stored is not None
+        else db.conn.execute(
+            f"SELECT d.status, count(*) FROM documents d WHERE d.kind = 'source'{extra} "
+            "GROUP BY d.status",
+            params,
+        ).fetchall()
+    )
     for status, count in rows:
         counts[_bucket_of(status)] += int(count)
     pending = _pending(db)

@@ -460,6 +460,8 @@ def _index(
             or (known[f.path].mtime_ns, known[f.path].size) != (f.mtime_ns, f.size)
         )
     )
+    if to_read or gone:
+        store.forget_status_counts(db)  # counted again once the documents are written
     if to_read > 200 and to_read > BULK_SHARE * max(total, 1):
         store.defer_fts(db)
     pending: list[Task] = []
@@ -542,6 +544,7 @@ def _index(
     elif changed_ids:
         _refresh_kb_problems(db, changed_ids)
     report.documents = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+    store.store_status_counts(db)
     with transaction(db):
         store.set_meta(db, "other_files", str(report.other_files))
         store.set_meta(db, "unreadable_folders", json.dumps(unreadable, ensure_ascii=False))

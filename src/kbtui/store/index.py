@@ -205,6 +205,34 @@ def delete_documents(db: Database, doc_ids: Iterable[int]) -> None:
     db.conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in doc_ids])
 
 
+STATUS_COUNTS = "source_status_counts"
+"""Meta key: sources per indexed status, as JSON pairs; absent while documents change."""
+
+
+def forget_status_counts(db: Database) -> None:
+    with transaction(db):
+        db.conn.execute("DELETE FROM meta WHERE key = ?", (STATUS_COUNTS,))
+
+
+def store_status_counts(db: Database) -> None:
+    """Count sources per status once, so the desk paints its counts without a scan."""
+    if get_meta(db, STATUS_COUNTS) is not None:
+        return
+    rows = db.conn.execute(
+        "SELECT status, count(*) FROM documents WHERE kind = 'source' GROUP BY status"
+    ).fetchall()
+    with transaction(db):
+        set_meta(db, STATUS_COUNTS, json.dumps([list(row) for row in rows]))
+
+
+def status_counts(db: Database) -> list[tuple[str | None, int]] | None:
+    """The stored counts of `store_status_counts`, or None when they are not known."""
+    saved = get_meta(db, STATUS_COUNTS)
+    if saved is None:
+        return None
+    return [(status, int(count)) for status, count in json.loads(saved)]
+
+
 def set_meta(db: Database, key: str, value: str) -> None:
     db.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
