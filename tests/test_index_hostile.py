@@ -268,3 +268,103 @@ def test_stored_queue_counts_follow_every_change(small_kb: Path) -> None:
     assert (counts["unprocessed"], counts["processed"]) == (1, 1)
     store.forget_status_counts(db)  # as after a crash mid-run: counted live
     assert desk.queue_counts(db) == counts
+
+
+def test_reading_files_never_holds_the_write_lock_for_long(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that only re-hashes touched files commits as it goes, so the app can still
+    record a curator action on its own connection meanwhile."""
+    from kbtui.ops import indexer
+
+    db_path = small_kb / "kb.sqlite"
+    index_kb(open_db(db_path), small_kb)
+    for path in (small_kb / "inbox" / "archive").iterdir():
+        os.utime(path, ns=(1, 1))  # touched: same content, another mtime
+    other = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+    real_read = indexer._read
+    writes: list[str] = []
+
+    def read_while_another_writes(found: indexer.FoundFile) -> bytes:
+        other.execute("INSERT OR REPLACE INTO meta VALUES ('probe', ?)", (found.path,))
+        writes.append(found.path)
+        return real_read(found)
+
+    monkeypatch.setattr(indexer, "COMMIT_SECONDS", 0.0)
+    monkeypatch.setattr(indexer, "_read", read_while_another_writes)
+    report = index_kb(open_db(db_path), small_kb)
+    assert len(writes) == 3 and report.unchanged == 5 and not report.updated
+
+
+def test_forked_workers_let_go_of_the_run_lock(tmp_path: Path) -> None:
+    from kbtui.ops.indexer import _init_forked_worker
+
+    handle = open(tmp_path / "kb.sqlite.lock", "ab")  # noqa: SIM115 - closed by the worker
+    _init_forked_worker([handle.fileno()])
+    with pytest.raises(OSError):
+        os.fstat(handle.fileno())
+
+
+def test_a_file_that_cannot_be_looked_at_is_kept_and_reported(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db_path = small_kb / "kb.sqlite"
+    index_kb(open_db(db_path), small_kb)
+    real_scandir = os.scandir
+
+    class Entry:
+        def __init__(self, entry: os.DirEntry[str]) -> None:
+            self._entry = entry
+            self.name, self.path = entry.name, entry.path
+
+        def is_dir(self, follow_symlinks: bool = True) -> bool:
+            return self._entry.is_dir(follow_symlinks=follow_symlinks)
+
+        def is_symlink(self) -> bool:
+            return self._entry.is_symlink()
+
+        def stat(self, follow_symlinks: bool = True) -> os.stat_result:
+            if self.name.endswith("tariff-study.md"):  # as in a folder without +x
+                raise PermissionError(13, "Permission denied")
+            return self._entry.stat(follow_symlinks=follow_symlinks)
+
+    def scandir(path: str) -> list[Entry]:
+        return [Entry(entry) for entry in real_scandir(path)]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    report = index_kb(open_db(db_path), small_kb)
+    assert report.deleted == []
+    found = problems(db_path, "inbox/archive/2025-11-20-tariff-study.md")
+    assert "Permission denied" in found["unreadable"]
+
+
+def test_an_interrupted_refresh_is_finished_by_the_next_run(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from kbtui.ops import indexer
+
+    db_path = small_kb / "kb.sqlite"
+    index_kb(open_db(db_path), small_kb)
+    claim = small_kb / "domains" / "energy" / "home batteries flatten the evening peak.md"
+    claim.rename(claim.with_name("home batteries cut the evening peak.md"))
+    real_insert = indexer._insert_kb_problems
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(indexer, "_insert_kb_problems", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        index_kb(open_db(db_path), small_kb)
+    monkeypatch.setattr(indexer, "_insert_kb_problems", real_insert)
+    index_kb(open_db(db_path), small_kb)
+    fresh = tmp_path / "fresh.sqlite"
+    index_kb(open_db(fresh), small_kb)
+
+    def summary(path: Path) -> list[tuple[str, list[str]]]:
+        return [
+            (f.path, sorted(p["code"] for p in f.problems))
+            for f in queries.check(open_db(path), include_info=True)
+        ]
+
+    assert summary(db_path) == summary(fresh)
+    assert any("unresolved-link" in codes for _, codes in summary(db_path))

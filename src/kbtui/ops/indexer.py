@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -35,6 +36,8 @@ FORK_MIN = 300
 """Files to parse before forked workers (started in milliseconds) are worth it."""
 BULK_SHARE = 0.3
 COMMIT_SECONDS = 1.0
+REFRESH_PENDING = "kb_refresh_pending"
+"""Meta key set while a run's documents are written but its links and problems are not."""
 SKIP_DIRS = frozenset({".git"})
 
 
@@ -128,8 +131,18 @@ def walk_kb(
                         outside = real
                     else:
                         info = os.stat(real)
-            except OSError:
+            except FileNotFoundError:
                 continue  # gone since the folder was listed
+            except OSError as exc:  # e.g. a folder that can be listed but not entered
+                yield FoundFile(
+                    _printable(rel),
+                    entry.path,
+                    0,
+                    0,
+                    error=exc.strerror or str(exc),
+                    escaped_name=_printable(rel) != rel,
+                )
+                continue
             error = None
             if outside is None and not stat.S_ISREG(info.st_mode):
                 error = "not a regular file (a pipe, socket or device); not read"
@@ -231,13 +244,37 @@ class Task:
     existing: bool
 
 
+_LOCK_FDS: list[int] = []
+"""Descriptors of the index locks this process holds (forked workers close them)."""
 _RESOLVER: LinkResolver | None = None
 """The link resolver of a worker process (inherited through fork, or set by `_init_worker`)."""
 
 
 def _init_worker(paths: set[str]) -> None:
     global _RESOLVER
+    _exit_with_parent()
     _RESOLVER = LinkResolver(paths)
+
+
+def _init_forked_worker(lock_fds: list[int]) -> None:
+    """A forked worker closes its copy of the run's lock (else a killed run would leave its
+    workers holding the lock for ever) and ends when the run's process ends."""
+    for fd in lock_fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _exit_with_parent()
+
+
+def _exit_with_parent() -> None:
+    """Ask Linux to end this worker when its parent dies (a no-op elsewhere)."""
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _prepare(tasks: list[Task], resolver: LinkResolver | None = None) -> store.Rows:
@@ -292,7 +329,12 @@ class _Parser:
             context = multiprocessing.get_context(method)
             if method == "fork":
                 _RESOLVER = resolver  # inherited by the children
-                self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=workers,
+                    mp_context=context,
+                    initializer=_init_forked_worker,
+                    initargs=(_LOCK_FDS.copy(),),
+                )
             else:
                 context.set_forkserver_preload(["kbtui.ops.indexer"])
                 self._pool = ProcessPoolExecutor(
@@ -315,13 +357,18 @@ class _Parser:
         else:
             self._queue.append((batch, self._pool.submit(_prepare, batch)))
 
-    def done(self, keep: int) -> Iterator[tuple[list[Task], store.Rows]]:
-        """Prepared batches in submission order, leaving up to `keep` still in flight."""
+    def done(
+        self, keep: int, before_wait: Callable[[], None] | None = None
+    ) -> Iterator[tuple[list[Task], store.Rows]]:
+        """Prepared batches in submission order, leaving up to `keep` still in flight;
+        `before_wait` runs before waiting for a batch still being prepared."""
         while len(self._queue) > keep:
             batch, result = self._queue.popleft()
             if isinstance(result, store.Rows):
                 yield batch, result
                 continue
+            if before_wait is not None and not result.done():
+                before_wait()
             try:
                 yield batch, result.result()
             except (BrokenProcessPool, OSError, pickle.PicklingError):
@@ -351,9 +398,13 @@ class _Writer:
         return self._began
 
     def write(self, rows: store.Rows) -> None:
-        began = self.begin()
+        self.begin()
         store.write_rows(self._db, rows)
-        if time.perf_counter() - began >= COMMIT_SECONDS:
+        self.tick()
+
+    def tick(self) -> None:
+        """Commit if the transaction has been open for `COMMIT_SECONDS`."""
+        if self._began is not None and time.perf_counter() - self._began >= COMMIT_SECONDS:
             self.commit()
 
     def commit(self) -> None:
@@ -409,9 +460,11 @@ def _index_lock(db: Database) -> Iterator[None]:
         return
     with handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        _LOCK_FDS.append(handle.fileno())
         try:
             yield
         finally:
+            _LOCK_FDS.remove(handle.fileno())
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
@@ -460,8 +513,11 @@ def _index(
             or (known[f.path].mtime_ns, known[f.path].size) != (f.mtime_ns, f.size)
         )
     )
+    refresh_pending = store.get_meta(db, REFRESH_PENDING) is not None
     if to_read or gone:
         store.forget_status_counts(db)  # counted again once the documents are written
+        with transaction(db):  # cleared once links and problems are brought up to date
+            store.set_meta(db, REFRESH_PENDING, "1")
     if to_read > 200 and to_read > BULK_SHARE * max(total, 1):
         store.defer_fts(db)
     pending: list[Task] = []
@@ -477,7 +533,7 @@ def _index(
     writer = _Writer(db)
 
     def write(keep: int) -> None:
-        for _batch, rows in parser.done(keep):
+        for _batch, rows in parser.done(keep, before_wait=writer.commit):
             writer.write(rows)
 
     def flush() -> None:
@@ -522,6 +578,7 @@ def _index(
                     pending.append(Task(item, data, digest, state.id, existing=True))
                     changed_ids.append(state.id)
                     report.updated.append(item.path)
+            writer.tick()  # reading and hashing never hold the write lock for long
             if len(pending) >= batch_size:
                 flush()
             if progress is not None and (done % 200 == 0 or done == total):
@@ -537,12 +594,15 @@ def _index(
         with transaction(db):
             store.delete_documents(db, (state.id for state in gone.values()))
         report.deleted.extend(sorted(gone))
-    if paths_changed or full:
+    if paths_changed or full or refresh_pending:
         if known:
-            _reresolve(db, resolver, set(changed_ids))
+            # After an interrupted run, every link is looked at again (none counts as fresh).
+            _reresolve(db, resolver, set() if refresh_pending else set(changed_ids))
         _refresh_kb_problems(db, None)
     elif changed_ids:
         _refresh_kb_problems(db, changed_ids)
+    with transaction(db):
+        db.conn.execute("DELETE FROM meta WHERE key = ?", (REFRESH_PENDING,))
     report.documents = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
     store.store_status_counts(db)
     with transaction(db):
