@@ -191,9 +191,9 @@ def test_commit_puts_only_exported_files_on_an_extract_branch(seeds_copy: Path) 
     commit_all(seeds_copy)
     unrelated = seeds_copy / "README.md"
     unrelated.write_text(unrelated.read_text() + "\nA local note, not for this commit.\n")
-    staged = seeds_copy / "agents/ana/identity.md"
+    staged = seeds_copy / "entities/energy-storage/harbor-grid-cooperative.md"
     staged.write_text(staged.read_text() + "\nStaged but unrelated.\n")
-    git(seeds_copy, "add", "agents/ana/identity.md")
+    git(seeds_copy, "add", "entities/energy-storage/harbor-grid-cooperative.md")
     source = "inbox/archive/2026-03-08-maintainer-survey-open-source-funding.md"
     runner = CliRunner()
     runner.invoke(main, ["status", source, "processing", "--kb", str(seeds_copy)])
@@ -206,7 +206,10 @@ def test_commit_puts_only_exported_files_on_an_extract_branch(seeds_copy: Path) 
     assert committed[0].startswith("extract: 2026-03-08-maintainer-survey")
     assert [line for line in committed[1:] if line] == [source]
     status = git(seeds_copy, "status", "--porcelain")
-    assert " M README.md" in status and "M  agents/ana/identity.md" in status
+    assert (
+        " M README.md" in status
+        and "M  entities/energy-storage/harbor-grid-cooperative.md" in status
+    )
     assert "kb.sqlite" not in status
     log = git(seeds_copy, "log", "--format=%H", "--all")
     assert len(log.split()) == 2
