@@ -70,9 +70,7 @@ def test_status_changes_on_50_sources_touch_only_their_lines(corpus_copy: Path) 
     assert len(chosen) == 50
     for path, _ in chosen:
         curation.set_status(session.db, path, "processing")
-    plan = export.apply_export(
-        session.db, corpus_copy, export.plan_export(session.db, corpus_copy, "tester")
-    )
+    plan = export_all(session, corpus_copy)
     assert not plan.skipped and len(plan.changes) == 50
     numstat = {
         line.split("\t")[2]: line.split("\t")[:2]
@@ -119,9 +117,7 @@ def test_drafted_claim_exports_clean_into_the_corpus(corpus_copy: Path) -> None:
         description="Nested Markov blankets give each scale its own model.",
     )
     drafting.save_draft(session.db, draft.id)
-    plan = export.apply_export(
-        session.db, corpus_copy, export.plan_export(session.db, corpus_copy, "tester")
-    )
+    plan = export_all(session, corpus_copy)
     assert [c.action for c in plan.changes if c.written] == ["add", "modify"]
     files = problems()
     new = next(c.path for c in plan.changes if c.action == "add")
@@ -141,9 +137,7 @@ def test_unsafe_frontmatter_is_never_rewritten(corpus_copy: Path) -> None:
     session.reindex()
     before = (corpus_copy / PROPOSAL_14).read_bytes()
     curation.set_status(session.db, PROPOSAL_14, "processing")
-    plan = export.apply_export(
-        session.db, corpus_copy, export.plan_export(session.db, corpus_copy, "tester")
-    )
+    plan = export_all(session, corpus_copy)
     [change] = plan.changes
     assert change.skipped and "duplicate-key" in change.skipped
     assert (corpus_copy / PROPOSAL_14).read_bytes() == before
@@ -299,9 +293,7 @@ def test_null_results_and_extractions_on_varied_shapes(corpus_copy: Path) -> Non
             )
             session.db.conn.execute("UPDATE drafts SET state = 'saved' WHERE id = ?", (draft.id,))
             expected[path] = expected_numstat(raw, fields, "processed")
-    plan = export.apply_export(
-        session.db, corpus_copy, export.plan_export(session.db, corpus_copy, "tester")
-    )
+    plan = export_all(session, corpus_copy)
     assert not plan.skipped
     numstat = {
         line.split("\t")[2]: (int(line.split("\t")[0]), int(line.split("\t")[1]))
@@ -426,9 +418,7 @@ def test_null_result_note_reads_back_identical(small_kb: Path, note: str) -> Non
     session = open_session(small_kb, None)
     session.reindex()
     curation.set_status(session.db, source, "null-result", note)
-    plan = export.apply_export(
-        session.db, small_kb, export.plan_export(session.db, small_kb, "tester")
-    )
+    plan = export_all(session, small_kb)
     assert [c.path for c in plan.changes if c.written] == [source]
     text = (small_kb / source).read_text()
     document = parse_document(source, text.encode())
@@ -450,9 +440,7 @@ def test_status_written_in_an_odd_form_is_refused(small_kb: Path, frontmatter: s
     session = open_session(small_kb, None)
     session.reindex()
     curation.set_status(session.db, source, "processing")
-    plan = export.apply_export(
-        session.db, small_kb, export.plan_export(session.db, small_kb, "tester")
-    )
+    plan = export_all(session, small_kb)
     [change] = plan.changes
     assert change.skipped and "not rewritten" in change.skipped
     assert (small_kb / source).read_bytes() == data

@@ -29,6 +29,18 @@ def problems(db_path: Path, path: str) -> dict[str, str]:
     return dict(rows)
 
 
+def interrupted_run(monkeypatch: pytest.MonkeyPatch, module: object, name: str, kb: Path) -> None:
+    """Index `kb` into its `kb.sqlite` with `module.name` raising KeyboardInterrupt (a Ctrl-C)."""
+
+    def interrupt(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(module, name, interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            index_kb(open_db(kb / "kb.sqlite"), kb)
+
+
 def test_a_name_that_is_not_utf8_is_indexed_and_flagged(small_kb: Path) -> None:
     raw = os.fsencode(small_kb / "inbox" / "archive") + b"/caf\xe9-notes.md"
     with open(raw, "wb") as handle:
@@ -112,15 +124,7 @@ def test_a_rename_interrupted_mid_run_is_repaired_by_the_next(
     old = small_kb / "inbox" / "archive" / "2025-11-20-tariff-study.md"
     new = small_kb / "domains" / "energy" / "2025-11-20-tariff-study.md"
     old.rename(new)
-    real_write = store.write_rows
-
-    def crash(*args: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(store, "write_rows", crash)
-    with pytest.raises(KeyboardInterrupt):
-        index_kb(open_db(db_path), small_kb)
-    monkeypatch.setattr(store, "write_rows", real_write)
+    interrupted_run(monkeypatch, store, "write_rows", small_kb)
     index_kb(open_db(db_path), small_kb)
     with sqlite3.connect(db_path) as conn:
         rows = conn.execute(
@@ -347,15 +351,7 @@ def test_an_interrupted_refresh_is_finished_by_the_next_run(
     index_kb(open_db(db_path), small_kb)
     claim = small_kb / "domains" / "energy" / "home batteries flatten the evening peak.md"
     claim.rename(claim.with_name("home batteries cut the evening peak.md"))
-    real_insert = indexer._insert_kb_problems
-
-    def interrupted(*args: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(indexer, "_insert_kb_problems", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        index_kb(open_db(db_path), small_kb)
-    monkeypatch.setattr(indexer, "_insert_kb_problems", real_insert)
+    interrupted_run(monkeypatch, indexer, "_insert_kb_problems", small_kb)
     index_kb(open_db(db_path), small_kb)
     fresh = tmp_path / "fresh.sqlite"
     index_kb(open_db(fresh), small_kb)

@@ -116,9 +116,10 @@ def walk_kb(
                 files.append(entry)
         for entry in reversed(files):
             rel = prefix + entry.name
+            shown = _printable(rel)
             if not entry.name.endswith(".md"):
                 if other_files is not None:
-                    other_files.append(_printable(rel))
+                    other_files.append(shown)
                 continue
             try:
                 info = entry.stat(follow_symlinks=False)
@@ -134,19 +135,12 @@ def walk_kb(
             except FileNotFoundError:
                 continue  # gone since the folder was listed
             except OSError as exc:  # e.g. a folder that can be listed but not entered
-                yield FoundFile(
-                    _printable(rel),
-                    entry.path,
-                    0,
-                    0,
-                    error=exc.strerror or str(exc),
-                    escaped_name=_printable(rel) != rel,
-                )
+                reason = exc.strerror or str(exc)
+                yield FoundFile(shown, entry.path, 0, 0, error=reason, escaped_name=shown != rel)
                 continue
             error = None
             if outside is None and not stat.S_ISREG(info.st_mode):
                 error = "not a regular file (a pipe, socket or device); not read"
-            shown = _printable(rel)
             yield FoundFile(
                 shown,
                 entry.path,
@@ -390,12 +384,11 @@ class _Writer:
         self._db = db
         self._began: float | None = None
 
-    def begin(self) -> float:
-        """Be inside a transaction (the current one, or a new one); when it began."""
+    def begin(self) -> None:
+        """Be inside a transaction (the current one, or a new one)."""
         if self._began is None:
             self._db.conn.execute("BEGIN IMMEDIATE")
             self._began = time.perf_counter()
-        return self._began
 
     def write(self, rows: store.Rows) -> None:
         self.begin()
@@ -493,10 +486,9 @@ def _index(
     report.unreadable_folders = [folder for folder, _ in unreadable]
     seen = {f.path for f in found}
     # What was indexed inside a folder that cannot be listed now is kept, not deleted.
-    hidden = tuple(folder for folder, _ in unreadable if folder != ".")
-    if any(folder == "." for folder, _ in unreadable):
-        hidden = ("",)
-    seen |= {path for path in known if hidden and path.startswith(hidden)}
+    hidden = tuple("" if folder == "." else folder for folder, _ in unreadable)
+    if hidden:
+        seen |= {path for path in known if path.startswith(hidden)}
     resolver = LinkResolver(seen)
     gone = {path: state for path, state in known.items() if path not in seen}
     gone_by_hash = {state.sha256: path for path, state in gone.items()}
@@ -515,8 +507,10 @@ def _index(
     )
     refresh_pending = store.get_meta(db, REFRESH_PENDING) is not None
     if to_read or gone:
-        store.forget_status_counts(db)  # counted again once the documents are written
-        with transaction(db):  # cleared once links and problems are brought up to date
+        # The counts are taken again, and the flag cleared, once links and problems are
+        # brought up to date at the end of the run.
+        with transaction(db):
+            store.forget_status_counts(db)
             store.set_meta(db, REFRESH_PENDING, "1")
     if to_read > 200 and to_read > BULK_SHARE * max(total, 1):
         store.defer_fts(db)
@@ -601,11 +595,10 @@ def _index(
         _refresh_kb_problems(db, None)
     elif changed_ids:
         _refresh_kb_problems(db, changed_ids)
-    with transaction(db):
-        db.conn.execute("DELETE FROM meta WHERE key = ?", (REFRESH_PENDING,))
     report.documents = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
-    store.store_status_counts(db)
     with transaction(db):
+        store.delete_meta(db, REFRESH_PENDING)
+        store.store_status_counts(db)
         store.set_meta(db, "other_files", str(report.other_files))
         store.set_meta(db, "unreadable_folders", json.dumps(unreadable, ensure_ascii=False))
     report.seconds = time.perf_counter() - started

@@ -210,8 +210,7 @@ STATUS_COUNTS = "source_status_counts"
 
 
 def forget_status_counts(db: Database) -> None:
-    with transaction(db):
-        db.conn.execute("DELETE FROM meta WHERE key = ?", (STATUS_COUNTS,))
+    delete_meta(db, STATUS_COUNTS)
 
 
 def store_status_counts(db: Database) -> None:
@@ -221,8 +220,7 @@ def store_status_counts(db: Database) -> None:
     rows = db.conn.execute(
         "SELECT status, count(*) FROM documents WHERE kind = 'source' GROUP BY status"
     ).fetchall()
-    with transaction(db):
-        set_meta(db, STATUS_COUNTS, json.dumps([list(row) for row in rows]))
+    set_meta(db, STATUS_COUNTS, json.dumps([list(row) for row in rows]))
 
 
 def status_counts(db: Database) -> list[tuple[str | None, int]] | None:
@@ -235,6 +233,10 @@ def status_counts(db: Database) -> list[tuple[str | None, int]] | None:
 
 def set_meta(db: Database, key: str, value: str) -> None:
     db.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def delete_meta(db: Database, key: str) -> None:
+    db.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
 
 
 def get_meta(db: Database, key: str) -> str | None:
@@ -254,4 +256,4 @@ def rebuild_fts_if_deferred(db: Database) -> None:
         return
     with transaction(db):
         db.conn.execute("INSERT INTO documents_fts(documents_fts) VALUES ('rebuild')")
-        db.conn.execute("DELETE FROM meta WHERE key = 'fts_deferred'")
+        delete_meta(db, "fts_deferred")
