@@ -92,10 +92,15 @@ def _sections(lines: list[str]) -> list[tuple[str, int, int]]:
     marks: list[tuple[int, int, str]] = []
     in_fence = False
     for index, line in enumerate(lines):
+        # Only a line starting with `#`, a fence mark or a space can matter: most lines are
+        # passed over on their first character.
+        first = line[:1]
+        if not first or (first != "#" and first not in "`~" and not first.isspace()):
+            continue
         if line.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
             continue
-        if in_fence:
+        if in_fence or first != "#":
             continue
         match = _HEADING_RE.match(line)
         if match:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -15,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -248,6 +250,7 @@ def _init_worker(paths: set[str]) -> None:
     global _RESOLVER
     _exit_with_parent()
     _RESOLVER = LinkResolver(paths)
+    gc.freeze()
 
 
 def _init_forked_worker(lock_fds: list[int]) -> None:
@@ -257,6 +260,9 @@ def _init_forked_worker(lock_fds: list[int]) -> None:
         with contextlib.suppress(OSError):
             os.close(fd)
     _exit_with_parent()
+    # What the worker inherited (the walk, the resolver) lives as long as it does: keeping
+    # it out of the cyclic GC saves scanning it over and over (and copying its pages).
+    gc.freeze()
 
 
 def _exit_with_parent() -> None:
@@ -352,17 +358,17 @@ class _Parser:
             self._queue.append((batch, self._pool.submit(_prepare, batch)))
 
     def done(
-        self, keep: int, before_wait: Callable[[], None] | None = None
+        self, keep: int, wait: Callable[[Future[store.Rows]], None] | None = None
     ) -> Iterator[tuple[list[Task], store.Rows]]:
         """Prepared batches in submission order, leaving up to `keep` still in flight;
-        `before_wait` runs before waiting for a batch still being prepared."""
+        `wait` is called with a batch still being prepared before it is waited for."""
         while len(self._queue) > keep:
             batch, result = self._queue.popleft()
             if isinstance(result, store.Rows):
                 yield batch, result
                 continue
-            if before_wait is not None and not result.done():
-                before_wait()
+            if wait is not None and not result.done():
+                wait(result)
             try:
                 yield batch, result.result()
             except (BrokenProcessPool, OSError, pickle.PicklingError):
@@ -394,6 +400,16 @@ class _Writer:
         self.begin()
         store.write_rows(self._db, rows)
         self.tick()
+
+    def wait(self, future: Future[Any]) -> None:
+        """Wait a while for `future`: while the transaction is young, holding the write lock;
+        then committing first, so that the lock is never held long while nothing is written."""
+        if self._began is not None:
+            left = COMMIT_SECONDS - (time.perf_counter() - self._began)
+            if left > 0:
+                futures_wait([future], timeout=left)
+            if not future.done():
+                self.commit()
 
     def tick(self) -> None:
         """Commit if the transaction has been open for `COMMIT_SECONDS`."""
@@ -432,7 +448,10 @@ def index_kb(
     One run at a time per index: a second waits for the first (app and CLI alike).
     """
     with _index_lock(db):
-        return _index(db, root, progress, full, workers)
+        try:
+            return _index(db, root, progress, full, workers)
+        finally:
+            gc.unfreeze()
 
 
 @contextmanager
@@ -490,6 +509,9 @@ def _index(
     if hidden:
         seen |= {path for path in known if path.startswith(hidden)}
     resolver = LinkResolver(seen)
+    # The walk, the known states and the resolver live for the whole run: out of the cyclic
+    # GC's way, each collection no longer scans them.
+    gc.freeze()
     gone = {path: state for path, state in known.items() if path not in seen}
     gone_by_hash = {state.sha256: path for path, state in gone.items()}
     paths_changed = bool(gone) or any(f.path not in known for f in found)
@@ -527,7 +549,7 @@ def _index(
     writer = _Writer(db)
 
     def write(keep: int) -> None:
-        for _batch, rows in parser.done(keep, before_wait=writer.commit):
+        for _batch, rows in parser.done(keep, wait=writer.wait):
             writer.write(rows)
 
     def flush() -> None:
