@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from kbtui.formats.fastyaml import Duplicate, reader_for
 from kbtui.formats.problems import Problem
 
 BOM = "\ufeff"
@@ -122,7 +123,7 @@ except AttributeError:  # pragma: no cover - libyaml missing
 class _KBLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Safe loader keeping dates as written and recording duplicate keys."""
 
-    duplicates: list[tuple[str, int, int, Any]]
+    duplicates: list[Duplicate]
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):
@@ -195,8 +196,15 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+_SIMPLE = reader_for(_KBLoader)
+
+
 def parse_yaml(yaml_text: str, first_line: int) -> ParsedYaml:
     """Parse frontmatter YAML: dates stay strings; duplicates and errors become problems."""
+    simple = _SIMPLE.read(yaml_text)
+    if simple is not None:  # plain `key: value` lines, read without building YAML nodes
+        fields, duplicates = simple
+        return ParsedYaml(fields, True, *_duplicates(duplicates, first_line))
     loader = _KBLoader(yaml_text)
     loader.duplicates = []
     try:
@@ -227,19 +235,7 @@ def parse_yaml(yaml_text: str, first_line: int) -> ParsedYaml:
         return ParsedYaml(fields, False, [problem, *recovery_problems], recovered=True)
     finally:
         loader.dispose()
-    problems: list[Problem] = []
-    shadowed = [(k, first_line + old - 1, _jsonable(v)) for k, _, old, v in loader.duplicates]
-    for key, line, earlier, _ in loader.duplicates:
-        problems.append(
-            Problem(
-                "duplicate-key",
-                f"duplicate key '{key}' (first on line "
-                f"{first_line + earlier - 1}): the last value wins",
-                first_line + line - 1,
-                "warning",
-                key,
-            )
-        )
+    problems, shadowed = _duplicates(loader.duplicates, first_line)
     if data is None:
         return ParsedYaml({}, True, problems, shadowed)
     if not isinstance(data, dict):
@@ -265,6 +261,25 @@ def parse_yaml(yaml_text: str, first_line: int) -> ParsedYaml:
         )
         return ParsedYaml({}, False, problems, shadowed)
     return ParsedYaml(fields, True, problems, shadowed)
+
+
+def _duplicates(
+    duplicates: list[Duplicate], first_line: int
+) -> tuple[list[Problem], list[tuple[str, int, Any]]]:
+    """The problems of duplicated keys, and the values the last ones shadow."""
+    shadowed = [(k, first_line + old - 1, _jsonable(v)) for k, _, old, v in duplicates]
+    problems = [
+        Problem(
+            "duplicate-key",
+            f"duplicate key '{key}' (first on line "
+            f"{first_line + earlier - 1}): the last value wins",
+            first_line + line - 1,
+            "warning",
+            key,
+        )
+        for key, line, earlier, _ in duplicates
+    ]
+    return problems, shadowed
 
 
 def recover_fields(yaml_text: str, first_line: int) -> tuple[dict[str, Any], list[Problem]]:
