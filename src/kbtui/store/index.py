@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,6 +61,16 @@ DOCUMENT_COLUMNS = (
     "format, priority, linked_set, description, prefix, raw_frontmatter, body, raw_bytes, "
     "encoding, has_frontmatter, fields_json, model_json, size, mtime_ns, sha256"
 )
+_ROW_LISTS = (
+    "inserts",
+    "updates",
+    "fields",
+    "links",
+    "problems",
+    "handoff",
+    "candidates",
+    "signals",
+)
 _CHILD_TABLES = ("fields", "links", "problems", "handoff_fields", "candidates", "signals")
 
 
@@ -78,6 +89,15 @@ class Rows:
     handoff: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
     candidates: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
     signals: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
+
+    def pack(self) -> bytes:
+        """The rows as bytes for another process: `marshal` (rows hold only strings, numbers,
+        bytes and None) packs and unpacks them in about two thirds of pickle's time."""
+        return marshal.dumps(tuple(getattr(self, name) for name in _ROW_LISTS))
+
+    @classmethod
+    def unpack(cls, packed: bytes) -> Rows:
+        return cls(*marshal.loads(packed))
 
     def add(
         self,
