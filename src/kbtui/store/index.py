@@ -48,8 +48,8 @@ def all_paths(db: Database) -> list[str]:
     return [row[0] for row in db.conn.execute("SELECT path FROM documents")]
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+_dump = json.JSONEncoder(ensure_ascii=False).encode
+"""`json.dumps(value, ensure_ascii=False)` without building an encoder for each value."""
 
 
 def _model_json(doc: Document) -> str | None:
