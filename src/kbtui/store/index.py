@@ -59,19 +59,19 @@ def _model_json(doc: Document) -> str | None:
 DOCUMENT_COLUMNS = (
     "path, kind, type, title, stem, folder, domain, status, confidence, date, author, "
     "format, priority, linked_set, description, prefix, raw_frontmatter, body, raw_bytes, "
-    "encoding, has_frontmatter, fields_json, model_json, size, mtime_ns, sha256"
+    "encoding, has_frontmatter, fields_json, model_json, size, mtime_ns, sha256, "
+    "field_rows_json"
 )
 _ROW_LISTS = (
     "inserts",
     "updates",
-    "fields",
     "links",
     "problems",
     "handoff",
     "candidates",
     "signals",
 )
-_CHILD_TABLES = ("fields", "links", "problems", "handoff_fields", "candidates", "signals")
+_CHILD_TABLES = ("links", "problems", "handoff_fields", "candidates", "signals")
 
 
 @dataclass(slots=True)
@@ -83,7 +83,6 @@ class Rows:
 
     inserts: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
     updates: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
-    fields: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
     links: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
     problems: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
     handoff: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
@@ -138,16 +137,19 @@ class Rows:
             doc.size,
             mtime_ns,
             sha256,
+            # The rows of the `fields` view: earlier values of duplicated keys, then the fields.
+            _dump(
+                [[key, _dump(value), line, 0] for key, line, value in doc.shadowed]
+                + [
+                    [str(key), _dump(value), doc.field_lines.get(str(key)), 1]
+                    for key, value in doc.fields.items()
+                ]
+            ),
         )
         if existing:
             self.updates.append((*row, doc_id))
         else:
             self.inserts.append((doc_id, *row))
-        self.fields += [(doc_id, key, _dump(value), line, 0) for key, line, value in doc.shadowed]
-        self.fields += [
-            (doc_id, str(key), _dump(value), doc.field_lines.get(str(key)), 1)
-            for key, value in doc.fields.items()
-        ]
         self.links += [
             (
                 doc_id,
@@ -193,7 +195,6 @@ def write_rows(db: Database, rows: Rows) -> None:
         replaced = [(row[-1],) for row in rows.updates]
         for table in _CHILD_TABLES:
             conn.executemany(f"DELETE FROM {table} WHERE doc_id = ?", replaced)
-    conn.executemany("INSERT INTO fields VALUES (?, ?, ?, ?, ?)", rows.fields)
     conn.executemany(
         "INSERT INTO links (doc_id, origin, line, raw, target, alias, heading, "
         "resolved_path, rule, ambiguous, candidates_json, non_canonical) "

@@ -1,0 +1,77 @@
+"""The index's schema: the `fields` view, and migrating an index written by an older kbtui."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+from kbtui.ops.indexer import index_kb
+from kbtui.store import schema
+from kbtui.store.db import open_db
+
+DUPLICATED = (
+    b"---\ntype: claim\nconfidence: likely\ndepends_on: [a, b]\nconfidence: proven\n---\nx\n"
+)
+
+
+def _kb(tmp_path: Path) -> Path:
+    root = tmp_path / "kb"
+    (root / "domains" / "d").mkdir(parents=True)
+    (root / "domains" / "d" / "a claim.md").write_bytes(DUPLICATED)
+    return root
+
+
+def _fields(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+    return conn.execute(
+        "SELECT f.key, f.value_json, f.line, f.effective FROM fields f "
+        "JOIN documents d ON d.id = f.doc_id WHERE d.path = 'domains/d/a claim.md'"
+    ).fetchall()
+
+
+def test_fields_view_has_a_row_per_field_with_its_line_and_the_shadowed_value(
+    tmp_path: Path,
+) -> None:
+    root = _kb(tmp_path)
+    db = open_db(tmp_path / "kb.sqlite")
+    index_kb(db, root)
+    rows = _fields(db.conn)
+    assert rows == [
+        ("confidence", '"likely"', 3, 0),  # the earlier value of the duplicated key
+        ("type", '"claim"', 2, 1),
+        ("confidence", '"proven"', 3, 1),
+        ("depends_on", '["a", "b"]', 4, 1),
+    ]
+    assert json.loads(str(rows[3][1])) == ["a", "b"]
+
+
+def test_an_index_from_schema_4_is_migrated_and_its_fields_filled_on_the_next_run(
+    tmp_path: Path,
+) -> None:
+    root = _kb(tmp_path)
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for script in schema.MIGRATIONS[:4]:
+        for statement in schema._statements(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 4")
+    # Indexed as it is now (same mtime, size and digest): only the migration can make the
+    # next run read it again.
+    info = (root / "domains" / "d" / "a claim.md").stat()
+    conn.execute(
+        "INSERT INTO documents (id, path, kind, title, stem, folder, encoding, has_frontmatter, "
+        "fields_json, size, mtime_ns, sha256) VALUES (1, 'domains/d/a claim.md', 'claim', 't', "
+        "'a claim', 'domains/d', 'utf-8', 1, '{}', ?, ?, ?)",
+        (info.st_size, info.st_mtime_ns, hashlib.sha256(DUPLICATED).hexdigest()),
+    )
+    conn.execute("INSERT INTO fields VALUES (1, 'type', '\"claim\"', 2, 1)")
+    conn.close()
+
+    db = open_db(path)
+    assert db.conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+    kind = db.conn.execute("SELECT type FROM sqlite_schema WHERE name = 'fields'").fetchone()
+    assert kind == ("view",)
+    report = index_kb(db, root)
+    assert report.updated == ["domains/d/a claim.md"]
+    assert len(_fields(db.conn)) == 4
