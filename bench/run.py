@@ -15,6 +15,7 @@ For each KB (the shared corpus, and generated KBs of 10k and 100k sources):
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import json
 import os
@@ -376,6 +377,11 @@ def main() -> None:
     options = parser.parse_args()
     work = Path(options.work)
     work.mkdir(parents=True, exist_ok=True)
+    # An installed kbtui starts from byte-compiled modules, as Textual does (pip compiles both
+    # on install); a checkout gets them on its first run, unless PYTHONDONTWRITEBYTECODE is set,
+    # when every start would compile kbtui from source. Compile it once here, so that the app
+    # and the empty app start alike.
+    compileall.compile_dir(str(ROOT / "src" / "kbtui"), quiet=1)
     results = {}
     for name in options.kbs.split(","):
         if name == "export":

@@ -113,6 +113,7 @@ class DeskScreen(Screen[None]):
         self.bucket = "unprocessed"
         self.filter = QueueFilter()
         self.sort = "date"
+        self._shown = False
 
     @property
     def kb(self) -> KbApp:
@@ -386,4 +387,9 @@ class DeskScreen(Screen[None]):
         self.kb.show_claims()
 
     def on_screen_resume(self) -> None:
+        # The first resume is the screen's first showing: on_mount has read the queues (and
+        # reads them whole just after the first paint). Later ones return from another screen.
+        if not self._shown:
+            self._shown = True
+            return
         self.refresh_queues()
