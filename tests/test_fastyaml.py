@@ -101,6 +101,22 @@ TRICKY = [
     "a: x]",
     "",
     "\n\n",
+    # Lines of no-break or other Unicode spaces are content to YAML, not blank lines.
+    "a: 1\n\xa0",
+    "a: x\n\xa0",
+    "a: 1\n\u1680",
+    "a: 1\n\u2000\nb: 2",
+    "a: x\n \u3000",
+    "a:\n- x\n\xa0",
+    "a:\n  - x\n  \u3000",
+    "a: x\xa0y",
+    # libyaml refuses simple keys longer than 1,024 characters.
+    "a" * 1024 + ": 1",
+    "a" * 1025 + ": 1",
+    "a: 1\n" + "b" * 1025 + ": 2",
+    # An integer too long for Python to write back as text keeps its text.
+    "a: 0x" + "f" * 5000,
+    "a: [0x" + "f" * 5000 + "]",
 ]
 
 

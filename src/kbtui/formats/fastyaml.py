@@ -24,6 +24,8 @@ _UNUSUAL_RE = re.compile(
 )
 """Characters outside what libyaml reads as plain text on one line (tabs, CR, NEL, the
 Unicode line and paragraph separators, a byte-order mark)."""
+MAX_KEY = 1024
+"""libyaml refuses a longer simple key."""
 _STR = "tag:yaml.org,2002:str"
 _BUILT = frozenset("tag:yaml.org,2002:" + kind for kind in ("null", "bool", "int", "float"))
 _BLOCK_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
@@ -59,6 +61,8 @@ class SimpleReader:
             return None
 
     def _read(self, lines: list[str]) -> tuple[dict[str, Any], list[Duplicate]]:
+        # Blank means spaces only, as YAML has it: a line of no-break or other Unicode spaces
+        # is content to YAML (though `str.strip` would remove it), so it is not simple.
         fields: dict[str, Any] = {}
         key_lines: dict[str, int] = {}
         duplicates: list[Duplicate] = []
@@ -66,14 +70,14 @@ class SimpleReader:
         while index < count:
             line = lines[index]
             index += 1
-            if not line.strip() or line.startswith("#"):
+            if not line.strip(" ") or line.startswith("#"):
                 continue
             match = _KEY_RE.fullmatch(line)
             if match is None:
                 raise _NotSimple
             key, rest = match.group(1), match.group(2)
             line_number = index  # 1-based: `index` already points past this line
-            if self._tag(key) != _STR:
+            if len(key) > MAX_KEY or self._tag(key) != _STR:
                 raise _NotSimple
             value: Any
             rest = (rest or "").rstrip(" ")
@@ -81,7 +85,7 @@ class SimpleReader:
                 value = self._block_scalar(rest)
                 # A value continued on indented lines (maybe after blank ones) is not simple.
                 ahead = index
-                while ahead < count and not lines[ahead].strip():
+                while ahead < count and not lines[ahead].strip(" "):
                     ahead += 1
                 if ahead < count and lines[ahead].startswith(" "):
                     raise _NotSimple
@@ -92,9 +96,9 @@ class SimpleReader:
                     item = _ITEM_RE.fullmatch(lines[index])
                     if item is None:
                         following = lines[index]
-                        if not following.strip():
+                        if not following.strip(" "):
                             ahead = index
-                            while ahead < count and not lines[ahead].strip():
+                            while ahead < count and not lines[ahead].strip(" "):
                                 ahead += 1
                             if ahead < count and lines[ahead].startswith((" ", "-")):
                                 raise _NotSimple

@@ -113,6 +113,10 @@ def split_frontmatter(text: str) -> SplitText:
     )
 
 
+MAX_INT_BITS = 4000 * 3
+"""Longer integers (past about 3,600 decimal digits) keep their text: Python refuses to turn
+an integer of more than 4,300 digits into text, so JSON could not store it."""
+
 _BaseLoader: type[yaml.SafeLoader]
 try:
     _BaseLoader = yaml.CSafeLoader  # type: ignore[assignment]
@@ -159,9 +163,12 @@ def _scalar_or_text(kind: str) -> Any:
 
     def construct(loader: _KBLoader, node: Any) -> Any:
         try:
-            return base(loader, node)
+            value = base(loader, node)
         except (ValueError, TypeError, OverflowError, yaml.YAMLError):
             return str(node.value)
+        if isinstance(value, int) and abs(value).bit_length() > MAX_INT_BITS:
+            return str(node.value)  # `0x` and 5,000 digits: Python could not write it back
+        return value
 
     return construct
 
