@@ -102,6 +102,8 @@ class LinkResolver:
         self._by_lower: dict[str, list[str]] = defaultdict(list)
         self._by_norm: dict[str, list[str]] = defaultdict(list)
         self._by_noext: dict[str, str] = {}
+        self._by_suffix: dict[str, list[str]] | None = None
+        """Paths by each tail of their folders (`b/c` for `a/b/c`): built on first use."""
         for path in paths:
             self.add(path)
 
@@ -115,6 +117,24 @@ class LinkResolver:
         self._by_lower[stem.casefold()].append(path)
         self._by_norm[normalise(stem)].append(path)
         self._by_noext[noext] = path
+        if self._by_suffix is not None:
+            self._add_suffixes(noext, path)
+
+    def _add_suffixes(self, noext: str, path: str) -> None:
+        assert self._by_suffix is not None
+        start = noext.find("/")
+        while start >= 0:
+            self._by_suffix.setdefault(noext[start + 1 :], []).append(path)
+            start = noext.find("/", start + 1)
+
+    def _suffix_matches(self, cleaned: str) -> list[str]:
+        """Paths whose extensionless form ends with `/` + `cleaned` (an index, not a scan:
+        a KB of 100k files with many path links stays linear)."""
+        if self._by_suffix is None:
+            self._by_suffix = {}
+            for noext, path in self._by_noext.items():
+                self._add_suffixes(noext, path)
+        return self._by_suffix.get(cleaned, [])
 
     def stems(self) -> list[str]:
         return list(self._by_stem)
@@ -168,8 +188,7 @@ class LinkResolver:
             cleaned = target.strip("/")
             if cleaned in self._by_noext:
                 return Resolution(self._by_noext[cleaned], "path")
-            suffix = "/" + cleaned
-            matches = [p for key, p in self._by_noext.items() if key.endswith(suffix)]
+            matches = self._suffix_matches(cleaned)
             if matches:
                 path, ambiguous, candidates = self._pick(matches, from_path)
                 return Resolution(path, "path-suffix", ambiguous, candidates)
