@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,8 @@ def read_config(path: Path | None = None) -> tuple[dict[str, Any], str | None]:
     path = path or config_path()
     if not path.exists():
         return {}, None
+    import tomllib  # only when there is a file: off the app's start-up path otherwise
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8")), None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
