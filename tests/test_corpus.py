@@ -12,6 +12,7 @@ import pytest
 import sqlite_utils
 
 from kbtui.formats.document import parse_document
+from kbtui.formats.models import model_dict
 from kbtui.ops.indexer import index_kb
 from kbtui.store.db import open_db
 
@@ -112,7 +113,7 @@ def test_body_pasted_in_frontmatter(corpus: Path, indexed: sqlite_utils.Database
 
 
 def test_claims_extracted_zero_is_an_empty_list(indexed: sqlite_utils.Database) -> None:
-    model = json.loads(str(doc_row(indexed, DUMMY)["model_json"]))
+    model = model_dict("source", json.loads(str(doc_row(indexed, DUMMY)["fields_json"])))
     assert model["claims_extracted"] == []
     messages = [p["message"] for p in problems_of(indexed, DUMMY) if p["code"] == "coerced-value"]
     assert any("claims_extracted" in m for m in messages)

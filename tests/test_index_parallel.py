@@ -11,7 +11,7 @@ from kbtui.store.db import open_db
 from gen_kb import generate_kb
 
 QUERIES = {
-    "documents": "SELECT path, kind, title, fields_json, model_json, body FROM documents",
+    "documents": "SELECT path, kind, title, fields_json, field_rows_json, body FROM documents",
     "links": "SELECT d.path, l.target, l.resolved_path, l.rule FROM links l "
     "JOIN documents d ON d.id = l.doc_id",
     "problems": "SELECT d.path, p.code, p.message, p.line FROM problems p "

@@ -190,6 +190,13 @@ def coerce_fields(kind: str, fields: dict[str, Any]) -> tuple[dict[str, Any], li
     return result, problems
 
 
+def model_dict(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The typed model of a document as plain data ({} for kinds without one): what the
+    index's readers need, built from its stored fields rather than stored a second time."""
+    model, _ = build_model(kind, fields)
+    return {} if model is None else model.model_dump(mode="json")
+
+
 def build_model(kind: str, fields: dict[str, Any]) -> tuple[_Lenient | None, list[Problem]]:
     """Coerce `fields` and build the typed model for `kind` (None for kinds without one)."""
     model = MODELS.get(kind)

@@ -20,6 +20,7 @@ from kbtui.formats.divergences import (
     question_check,
 )
 from kbtui.formats.links import LinkResolver
+from kbtui.formats.models import model_dict
 from kbtui.ops import desk
 from kbtui.ops.curation import curator_name
 from kbtui.ops.drafting import Draft, DraftError, get_draft
@@ -135,15 +136,21 @@ def _side(db: Database, path: str) -> ClaimSide:
     )
 
 
+def _claims_of(fields_json: str) -> list[str]:
+    """The claims a divergence file names (its typed model, built from its stored fields)."""
+    claims = model_dict("divergence", json.loads(fields_json or "{}")).get("claims")
+    return [str(claim) for claim in claims or []]
+
+
 def existing_divergence(
     db: Database, stems: list[str], ignore_draft: int | None = None
 ) -> str | None:
     """The divergence (file, or draft not yet exported) that already links exactly these claims."""
     wanted = {s.removesuffix(".md").casefold() for s in stems}
-    for path, model in db.conn.execute(
-        "SELECT path, model_json FROM documents WHERE kind = 'divergence'"
+    for path, fields in db.conn.execute(
+        "SELECT path, fields_json FROM documents WHERE kind = 'divergence'"
     ):
-        claims = json.loads(model or "{}").get("claims") or []
+        claims = _claims_of(fields)
         if {c.removesuffix(".md").casefold() for c in claims} == wanted:
             return str(path)
     for draft_id, claims_json in db.conn.execute(
@@ -235,8 +242,8 @@ def check_divergence(db: Database, draft: Draft) -> list[Check]:
 def divergences(db: Database) -> list[dict[str, Any]]:
     """Divergence files with their status and claims, open first."""
     rows = []
-    for path, title, status, model in db.conn.execute(
-        "SELECT d.path, d.title, coalesce(d.status, ''), d.model_json FROM documents d "
+    for path, title, status, fields in db.conn.execute(
+        "SELECT d.path, d.title, coalesce(d.status, ''), d.fields_json FROM documents d "
         "WHERE d.kind = 'divergence' ORDER BY d.status != 'open', d.title"
     ):
         pending = db.conn.execute(
@@ -249,7 +256,7 @@ def divergences(db: Database) -> list[dict[str, Any]]:
                 "path": path,
                 "title": title,
                 "status": status,
-                "claims": json.loads(model or "{}").get("claims") or [],
+                "claims": _claims_of(fields),
                 "resolution_pending": pending is not None,
             }
         )

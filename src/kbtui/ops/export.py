@@ -28,6 +28,7 @@ from kbtui.formats.claims import (
 )
 from kbtui.formats.divergences import DivergenceText, render_divergence, slug
 from kbtui.formats.edit import EditError, add_to_list, set_scalar
+from kbtui.formats.models import model_dict
 from kbtui.ops import drafting
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
@@ -412,10 +413,10 @@ def _existing_lists(db: Database, source: str) -> dict[str, Any]:
     import json
 
     row = db.conn.execute(
-        "SELECT model_json, fields_json FROM documents WHERE path = ?", (source,)
+        "SELECT kind, fields_json FROM documents WHERE path = ?", (source,)
     ).fetchone()
-    model = json.loads(row[0]) if row and row[0] else {}
     fields = json.loads(row[1]) if row and row[1] else {}
+    model = model_dict(row[0], fields) if row else {}
     return {
         "claims_extracted": _listed(model.get("claims_extracted"))
         | _listed(fields.get("claims_extracted")),

@@ -52,14 +52,10 @@ _dump = json.JSONEncoder(ensure_ascii=False).encode
 """`json.dumps(value, ensure_ascii=False)` without building an encoder for each value."""
 
 
-def _model_json(doc: Document) -> str | None:
-    return doc.model.model_dump_json() if doc.model is not None else None
-
-
 DOCUMENT_COLUMNS = (
     "path, kind, type, title, stem, folder, domain, status, confidence, date, author, "
     "format, priority, linked_set, description, prefix, raw_frontmatter, body, raw_bytes, "
-    "encoding, has_frontmatter, fields_json, model_json, size, mtime_ns, sha256, "
+    "encoding, has_frontmatter, fields_json, size, mtime_ns, sha256, "
     "field_rows_json"
 )
 _ROW_LISTS = (
@@ -133,7 +129,6 @@ class Rows:
             doc.encoding,
             int(doc.has_frontmatter),
             _dump(doc.fields),
-            _model_json(doc),
             doc.size,
             mtime_ns,
             sha256,

@@ -190,9 +190,11 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """,
     # 6: each document keeps its field rows as one JSON array, and `fields` becomes a view
     # with the same columns: writing a row per field was a quarter of a bulk build's writes.
+    # The typed model is built from the fields when needed, no longer stored beside them.
     # Every file is read again on the next run, to fill the new column.
     """
     DROP TABLE fields;
+    ALTER TABLE documents DROP COLUMN model_json;
     ALTER TABLE documents ADD COLUMN field_rows_json TEXT NOT NULL DEFAULT '[]';
     CREATE VIEW fields AS
         SELECT d.id AS doc_id,
