@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,8 @@ ROOT = HERE.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "teleo-codex"
 SIZES = {"10k": 10_000, "100k": 100_000}
 REPEATS = {"corpus": 3, "10k": 3}
-PAINT_PAIRS = 5
 """Floor and index runs per KB (the median pair is kept); one at 100k, which takes minutes."""
+PAINT_PAIRS = 5
 QUERIES = {
     "corpus": [
         "futarchy",
@@ -75,6 +76,23 @@ def child(command: list[str]) -> dict[str, Any]:
     if result.returncode != 0:
         raise SystemExit(f"bench child failed: {command}\n{result.stderr[-2000:]}")
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def median_pair(
+    runs: int,
+    base: list[str],
+    measured: list[str],
+    ratio: Callable[[dict[str, Any], dict[str, Any]], float],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run the `base` and `measured` children in turn `runs` times, so that a machine whose
+    speed drifts skews both alike; the pair with the median `ratio` is kept."""
+    pairs = []
+    for _ in range(runs):
+        first, second = child(base), child(measured)
+        pairs.append((ratio(first, second), first, second))
+    pairs.sort(key=lambda pair: pair[0])
+    _, first, second = pairs[len(pairs) // 2]
+    return first, second
 
 
 def peak_mb() -> float:
@@ -273,17 +291,12 @@ def ensure_kb(name: str, work: Path) -> Path:
 def bench_kb(name: str, work: Path, skip_ui: bool) -> dict[str, Any]:
     kb = ensure_kb(name, work)
     db = work / f"{name}.sqlite"
-    # Floor and index alternate, so that a machine whose speed drifts skews both alike; the
-    # pair with the median ratio is reported.
-    pairs = []
-    for _ in range(REPEATS.get(name, 1)):
-        pair_floor = child(["--child", "floor", str(kb)])
-        pair_index = child(["--child", "index", str(kb), str(db)])
-        pairs.append(
-            (float(pair_index["cold"]) / float(pair_floor["seconds"]), pair_floor, pair_index)
-        )
-    pairs.sort(key=lambda pair: pair[0])
-    _, floor, index = pairs[len(pairs) // 2]
+    floor, index = median_pair(
+        REPEATS.get(name, 1),
+        ["--child", "floor", str(kb)],
+        ["--child", "index", str(kb), str(db)],
+        lambda base, measured: float(measured["cold"]) / float(base["seconds"]),
+    )
     queries = QUERIES["corpus" if name == "corpus" else "generated"]
     search = child(["--child", "search", str(db), json.dumps(queries)])
     figures: dict[str, Any] = {
@@ -296,15 +309,14 @@ def bench_kb(name: str, work: Path, skip_ui: bool) -> dict[str, Any]:
         "search_median_ms": search["median_ms"],
     }
     if not skip_ui and name in ("corpus", "100k"):
-        # Empty app and kbtui alternate, so that a drifting machine skews both alike; the
-        # pair with the median ratio is reported.
-        paints = []
-        for _ in range(PAINT_PAIRS):
-            empty = float(child(["--child", "paint", "empty", str(kb), str(db)])["first_paint"])
-            app = float(child(["--child", "paint", "app", str(kb), str(db)])["first_paint"])
-            paints.append((app / empty, empty, app))
-        paints.sort()
-        _, figures["empty_app_paint_s"], figures["app_paint_s"] = paints[len(paints) // 2]
+        empty, app = median_pair(
+            PAINT_PAIRS,
+            ["--child", "paint", "empty", str(kb), str(db)],
+            ["--child", "paint", "app", str(kb), str(db)],
+            lambda base, measured: float(measured["first_paint"]) / float(base["first_paint"]),
+        )
+        figures["empty_app_paint_s"] = empty["first_paint"]
+        figures["app_paint_s"] = app["first_paint"]
         if name == "100k":
             os.environ["BENCH_PRESSES"] = "100"
             figures["per_press_ms"] = child(["--child", "paint", "app", str(kb), str(db)])[

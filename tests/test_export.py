@@ -167,16 +167,8 @@ def test_external_change_and_read_only_file(seeds_copy: Path) -> None:
 
 
 def test_hostile_title_never_writes_outside_the_kb(seeds_copy: Path, tmp_path: Path) -> None:
-    session = open_session(seeds_copy, None)
-    session.reindex()
-    draft = drafting.new_claim_draft(
-        session.db, "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak.md", hint=1
-    )
-    drafting.update_draft(session.db, draft.id, title="../../../escaped claim makes a file")
-    session.db.conn.execute("UPDATE drafts SET state = 'saved' WHERE id = ?", (draft.id,))
-    plan = export.apply_export(
-        session.db, seeds_copy, export.plan_export(session.db, seeds_copy, "tester")
-    )
+    session = saved_claim(seeds_copy, "../../../escaped claim makes a file")
+    plan = export_all(session, seeds_copy)
     assert all(not c.written for c in plan.changes)
     assert not list(tmp_path.rglob("escaped claim makes a file.md"))
 
@@ -338,6 +330,18 @@ def export_all(session: Session, root: Path) -> export.ExportPlan:
     return export.apply_export(session.db, root, export.plan_export(session.db, root, "tester"))
 
 
+def saved_claim(root: Path, title: str) -> Session:
+    """The demo KB with one claim draft named `title`, saved and ready to export."""
+    session = open_session(root, None)
+    session.reindex()
+    draft = drafting.new_claim_draft(
+        session.db, "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak.md", hint=1
+    )
+    drafting.update_draft(session.db, draft.id, title=title)
+    session.db.conn.execute("UPDATE drafts SET state = 'saved' WHERE id = ?", (draft.id,))
+    return session
+
+
 def enrich(root: Path, target: str, body: str) -> Session:
     session = open_session(root, None)
     session.reindex()
@@ -447,18 +451,10 @@ def test_status_written_in_an_odd_form_is_refused(small_kb: Path, frontmatter: s
 
 
 def test_new_files_get_the_umask_mode(seeds_copy: Path) -> None:
-    session = open_session(seeds_copy, None)
-    session.reindex()
-    draft = drafting.new_claim_draft(
-        session.db, "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak.md", hint=1
-    )
-    drafting.update_draft(session.db, draft.id, title="a brand new claim about the evening peak")
-    session.db.conn.execute("UPDATE drafts SET state = 'saved' WHERE id = ?", (draft.id,))
+    session = saved_claim(seeds_copy, "a brand new claim about the evening peak")
     old = os.umask(0o027)
     try:
-        plan = export.apply_export(
-            session.db, seeds_copy, export.plan_export(session.db, seeds_copy, "tester")
-        )
+        plan = export_all(session, seeds_copy)
     finally:
         os.umask(old)
     [new] = [c for c in plan.changes if c.action == "add"]

@@ -206,35 +206,32 @@ def _style_of(raw: str) -> str:
     return ""
 
 
+def _quoted_end(value: str) -> int | None:
+    """Where the quoted scalar opening `value` ends (just past its closing quote), or None
+    when it goes on over the next lines: `\\` escapes in double quotes, `''` in single ones."""
+    quote = value[0]
+    escape = "\\" if quote == '"' else "''"
+    index = 1
+    while index < len(value):
+        if value.startswith(escape, index):
+            index += 2
+        elif value[index] == quote:
+            return index + 1
+        else:
+            index += 1
+    return None
+
+
 def _split_comment(raw: str) -> tuple[str, str]:
     """`raw` (what follows `key:`) as (value, what follows it on the line: a comment)."""
     value = raw.lstrip()
     lead = raw[: len(raw) - len(value)]
     end = len(value)
-    if value.startswith('"'):
-        index = 1
-        while index < len(value):
-            if value[index] == "\\":
-                index += 2
-                continue
-            if value[index] == '"':
-                end = index + 1
-                break
-            index += 1
-        else:
+    if value[:1] in ("'", '"'):
+        closed = _quoted_end(value)
+        if closed is None:
             return raw, ""  # the quoted value goes on over the next lines
-    elif value.startswith("'"):
-        index = 1
-        while index < len(value):
-            if value.startswith("''", index):
-                index += 2
-                continue
-            if value[index] == "'":
-                end = index + 1
-                break
-            index += 1
-        else:
-            return raw, ""
+        end = closed
     elif value.startswith("#"):
         end = 0
     else:

@@ -4,7 +4,7 @@ Frontmatter is nearly always top-level `key: value` lines whose values are plain
 scalars, one-line flow lists (`[a, b]`) or block lists (`- item`). Reading those lines here
 costs a fraction of building YAML nodes in Python. Anything else (nested mappings, block
 scalars, anchors, tags, escapes, comments after values, continuation lines, tabs, unusual
-characters) makes `read_simple` return None, and the caller uses the full YAML loader: this
+characters) makes `SimpleReader.read` return None, and the caller uses the full YAML loader: this
 module never decides a case it is not sure of. Scalars are resolved and built by the same
 resolvers and constructors as the full loader, so `1:30`, `0x1F`, `yes` and `~` come out alike.
 """
@@ -28,8 +28,8 @@ MAX_KEY = 1024
 """libyaml refuses a longer simple key."""
 _STR = "tag:yaml.org,2002:str"
 _BUILT = frozenset("tag:yaml.org,2002:" + kind for kind in ("null", "bool", "int", "float"))
-_BLOCK_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_FLOW_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+"""Characters that cannot start a plain scalar (taken as not simple, `-5` aside)."""
 
 
 class _NotSimple(Exception):
@@ -84,10 +84,7 @@ class SimpleReader:
             if rest:
                 value = self._block_scalar(rest)
                 # A value continued on indented lines (maybe after blank ones) is not simple.
-                ahead = index
-                while ahead < count and not lines[ahead].strip(" "):
-                    ahead += 1
-                if ahead < count and lines[ahead].startswith(" "):
+                if _next_content(lines, index).startswith(" "):
                     raise _NotSimple
             else:
                 items: list[Any] = []
@@ -95,15 +92,9 @@ class SimpleReader:
                 while index < count:
                     item = _ITEM_RE.fullmatch(lines[index])
                     if item is None:
-                        following = lines[index]
-                        if not following.strip(" "):
-                            ahead = index
-                            while ahead < count and not lines[ahead].strip(" "):
-                                ahead += 1
-                            if ahead < count and lines[ahead].startswith((" ", "-")):
-                                raise _NotSimple
-                            break
-                        if following.startswith((" ", "-")):
+                        # The list ends at the next key; anything indented or a later item
+                        # (maybe after blank lines) is not simple.
+                        if _next_content(lines, index).startswith((" ", "-")):
                             raise _NotSimple
                         break
                     if indent is None:
@@ -147,7 +138,7 @@ class SimpleReader:
             return _quoted(text)
         if first == "[":
             return self._flow_list(text)
-        if first in _BLOCK_INDICATORS and not (first == "-" and text[1:2].isdigit()):
+        if first in _INDICATORS and not (first == "-" and text[1:2].isdigit()):
             raise _NotSimple
         if ": " in text or text.endswith(":") or " #" in text:
             raise _NotSimple
@@ -177,7 +168,7 @@ class SimpleReader:
                 comma = inner.find(",", position)
                 stop = end if comma < 0 else comma
                 token = inner[position:stop].rstrip(" ")
-                if not token or first in _FLOW_INDICATORS or ":" in token or "?" in token:
+                if not token or first in _INDICATORS or ":" in token or "?" in token:
                     raise _NotSimple
                 items.append(self._plain(token))
                 position = stop
@@ -189,6 +180,15 @@ class SimpleReader:
                 raise _NotSimple
             position += 1
         return items
+
+
+def _next_content(lines: list[str], index: int) -> str:
+    """The first line from `index` on that is not blank ("" when there is none)."""
+    while index < len(lines):
+        if lines[index].strip(" "):
+            return lines[index]
+        index += 1
+    return ""
 
 
 def _quoted(text: str) -> str:

@@ -29,9 +29,6 @@ _SIGNAL_RE = re.compile(
     re.IGNORECASE,
 )
 
-_OTHER_BREAKS_RE = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-"""Line breaks other than "\n" that `str.splitlines` honours."""
-
 AGENT_NOTES = "agent_notes"
 CURATOR_NOTES = "curator_notes"
 HINT_LABELS = ("extraction hints", "extraction hint")
@@ -220,23 +217,10 @@ def _signals(text: str, first_line: int) -> list[Signal]:
     signals: list[Signal] = []
     if _SIGNAL_RE.search(text) is None:
         return signals  # the usual case, in one pass
-    if _OTHER_BREAKS_RE.search(text) is None:
-        # Lines end only at "\n": one pass over the whole text, counting lines as it goes.
-        line, position = first_line, 0
-        for match in _SIGNAL_RE.finditer(text):
-            line += text.count("\n", position, match.start())
-            position = match.start()
-            begins = text.rfind("\n", 0, match.start()) + 1
-            ends = text.find("\n", match.end())
-            current = text[begins : len(text) if ends < 0 else ends]
-            start = max(0, match.start() - begins - 80)
-            excerpt = current[start : match.end() - begins + 80].strip()
-            signals.append(Signal(match.group(1).lower(), excerpt, line))
-        return signals
-    for offset, line_text in enumerate(text.splitlines()):
-        for match in _SIGNAL_RE.finditer(line_text):
+    for offset, line in enumerate(text.splitlines()):
+        for match in _SIGNAL_RE.finditer(line):
             start = max(0, match.start() - 80)
-            excerpt = line_text[start : match.end() + 80].strip()
+            excerpt = line[start : match.end() + 80].strip()
             signals.append(Signal(match.group(1).lower(), excerpt, first_line + offset))
     return signals
 

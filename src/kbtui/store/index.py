@@ -6,7 +6,7 @@ import json
 import marshal
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
@@ -58,15 +58,6 @@ DOCUMENT_COLUMNS = (
     "encoding, has_frontmatter, fields_json, size, mtime_ns, sha256, "
     "field_rows_json"
 )
-_ROW_LISTS = (
-    "inserts",
-    "updates",
-    "links",
-    "problems",
-    "handoff",
-    "candidates",
-    "signals",
-)
 _CHILD_TABLES = ("links", "problems", "handoff_fields", "candidates", "signals")
 
 
@@ -88,7 +79,7 @@ class Rows:
     def pack(self) -> bytes:
         """The rows as bytes for another process: `marshal` (rows hold only strings, numbers,
         bytes and None) packs and unpacks them in about two thirds of pickle's time."""
-        return marshal.dumps(tuple(getattr(self, name) for name in _ROW_LISTS))
+        return marshal.dumps(tuple(getattr(self, item.name) for item in fields(self)))
 
     @classmethod
     def unpack(cls, packed: bytes) -> Rows:
