@@ -120,3 +120,16 @@ async def test_ctrl_r_picks_up_new_files(small_kb: Path) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen.query_one("#queue", VirtualTable).row_count == 3
+
+
+async def test_quitting_while_a_body_mounts_is_quiet(small_kb: Path) -> None:
+    """A body still rendering when the reader goes away (the app quitting) is dropped, never
+    a traceback."""
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reader = app.screen.query_one(Reader)
+        await pilot.pause()
+        reader.show(reader_view(app))
+        await reader.remove()
+        await reader._render_body()  # what the pending timer would run
+        assert not reader.is_attached

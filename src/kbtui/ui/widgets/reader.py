@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.timer import Timer
+from textual.widget import MountError
 from textual.widgets import Static
 
 from kbtui.ops.desk import DocumentView
@@ -133,13 +134,16 @@ class Reader(VerticalScroll, can_focus=True):
         from textual.widgets import Markdown
 
         self._body_timer = None
-        markdowns = self.query(Markdown)
-        if markdowns:
-            markdown = markdowns.first()
-        else:
-            markdown = Markdown("", open_links=False)
-            await self.mount(markdown)
-        await markdown.update(self._pending_body)
+        try:
+            markdowns = self.query(Markdown)
+            if markdowns:
+                markdown = markdowns.first()
+            else:
+                markdown = Markdown("", open_links=False)
+                await self.mount(markdown)
+            await markdown.update(self._pending_body)
+        except MountError:
+            return  # the app closed (or the reader went) while the body was mounting
         if self._body_timer is None:
             self.body_rendered.set()
 
