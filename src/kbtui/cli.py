@@ -21,7 +21,7 @@ from rich.text import Text
 
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
 from kbtui.ops import curation, divergence, drafting, export, gitcommit, queries, settings
-from kbtui.ops.indexer import IndexReport
+from kbtui.ops.report import IndexReport
 from kbtui.ops.session import Session, open_session
 from kbtui.ops.workspace import WorkspaceError
 from kbtui.store.db import StoreError

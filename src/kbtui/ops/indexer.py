@@ -19,18 +19,18 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from kbtui.formats.document import Document, parse_document
 from kbtui.formats.links import LinkResolver
 from kbtui.formats.problems import Problem
+from kbtui.ops.report import IndexReport, Progress
 from kbtui.store import index as store
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
-Progress = Callable[[int, int], None]
 BATCH = 500
 PARALLEL_MIN = 3000
 """Files to parse before forkserver workers pay for their start-up (about a third of a second)."""
@@ -45,38 +45,6 @@ each commit of a big index also checkpoints, and fewer of them save a fifth of a
 REFRESH_PENDING = "kb_refresh_pending"
 """Meta key set while a run's documents are written but its links and problems are not."""
 SKIP_DIRS = frozenset({".git"})
-
-
-@dataclass(slots=True)
-class IndexReport:
-    """What an index run changed."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    renamed: list[tuple[str, str]] = field(default_factory=list)
-    unchanged: int = 0
-    documents: int = 0
-    other_files: int = 0
-    unreadable_folders: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.deleted or self.renamed)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "documents": self.documents,
-            "added": self.added,
-            "updated": self.updated,
-            "deleted": self.deleted,
-            "renamed": [list(pair) for pair in self.renamed],
-            "unchanged": self.unchanged,
-            "other_files": self.other_files,
-            "unreadable_folders": self.unreadable_folders,
-            "seconds": round(self.seconds, 3),
-        }
 
 
 @dataclass(frozen=True, slots=True)

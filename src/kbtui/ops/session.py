@@ -10,7 +10,7 @@ from kbtui.ops.workspace import Workspace, open_workspace
 from kbtui.store.db import Database, open_db
 
 if TYPE_CHECKING:
-    from kbtui.ops.indexer import IndexReport, Progress
+    from kbtui.ops.report import IndexReport, Progress
 
 
 @dataclass(slots=True)

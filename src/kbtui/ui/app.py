@@ -13,7 +13,6 @@ from textual.worker import get_current_worker
 from kbtui.ops import desk
 from kbtui.ops.desk import DocumentView
 from kbtui.ops.session import Session
-from kbtui.store.db import open_db
 from kbtui.ui.config import load_keymap
 from kbtui.ui.external import run_editor
 from kbtui.ui.messages import IndexFinished, IndexProgressed
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from textual.command import Provider
     from textual.widgets.markdown import Markdown
 
-    from kbtui.ops.indexer import IndexReport
+    from kbtui.ops.report import IndexReport
 
     LinkClicked = Markdown.LinkClicked
 
@@ -95,32 +94,28 @@ class KbApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="index")
     def run_index(self) -> None:
-        """Bring the index up to date on its own connection; the UI keeps reading meanwhile."""
-        from kbtui.ops.indexer import index_kb  # the parsing stack loads off the start path
+        """Bring the index up to date in a child process; the UI keeps reading meanwhile."""
+        # The parsing stack loads off the start path.
+        from kbtui.ops.index_runner import index_in_child
 
         worker = get_current_worker()
-        try:
-            writer = open_db(self.session.workspace.db_path)
-        except Exception as exc:
-            self.post_message(IndexFinished(None, str(exc)))
-            return
 
         def progress(done: int, total: int) -> None:
             if not worker.is_cancelled:
                 self.post_message(IndexProgressed(done, total))
 
         try:
-            report = index_kb(
-                writer,
+            report = index_in_child(
+                self.session.workspace.db_path,
                 self.session.workspace.root,
                 progress,
+                cancelled=lambda: worker.is_cancelled,
             )
         except Exception as exc:
             self.post_message(IndexFinished(None, f"indexing failed: {exc}"))
             return
-        finally:
-            writer.conn.close()
-        self.post_message(IndexFinished(report))
+        if report is not None:
+            self.post_message(IndexFinished(report))
 
     @on(IndexProgressed)
     def _index_progressed(self, message: IndexProgressed) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from kbtui.ops.indexer import IndexReport
+    from kbtui.ops.report import IndexReport
 
 
 class IndexProgressed(Message):

@@ -1,0 +1,141 @@
+"""Index in a child process, for the app: its interpreter lock stays free for the UI.
+
+Run in one of the app's threads, `index_kb` held the interpreter lock for most of its run:
+at 100k sources a key press took half a second, some over two, while the start-up refresh
+ran. A child process has its own lock, and being single-threaded it can also fork its parser
+processes. The child is a plain `python -c` (no multiprocessing machinery, which needs a real
+stderr that a running Textual app does not have); it writes one JSON line per progress step
+and one with its report. A cancelled run ends the child, whose open transaction SQLite rolls
+back: what it committed is kept, and the next run finishes the job, as after any
+interrupted run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from kbtui.ops.report import IndexReport, Progress
+
+POLL_SECONDS = 0.1
+"""How often the waiting thread looks for a cancellation while the child is quiet."""
+_CHILD = "from kbtui.ops.index_runner import child_main; child_main()"
+
+
+class IndexFailed(RuntimeError):
+    """The run could not finish; the message says why in one line."""
+
+
+def index_in_child(
+    db_path: Path,
+    root: Path,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+    full: bool = False,
+) -> IndexReport | None:
+    """`index_kb` over `root` into the index at `db_path`, run in a child process.
+
+    Returns the report, or None when `cancelled()` turned true first (the child is ended).
+    Where no child process can be started, the run happens in this process instead.
+    """
+    if os.name != "posix":
+        return _in_process(db_path, root, progress, full)
+    command = [sys.executable, "-c", _CHILD, str(db_path), str(root), "full" if full else ""]
+    with tempfile.TemporaryFile() as errors:
+        try:
+            child = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors
+            )
+        except OSError:
+            return _in_process(db_path, root, progress, full)
+        assert child.stdout is not None
+        try:
+            report = _follow(child.stdout.fileno(), progress, cancelled)
+        finally:
+            if child.poll() is None:
+                child.terminate()
+            child.wait()
+            child.stdout.close()
+        if report is None and not cancelled():
+            errors.seek(0)
+            last = errors.read()[-2000:].decode("utf-8", "replace").strip().splitlines()
+            reason = last[-1] if last else f"exit code {child.returncode}"
+            raise IndexFailed(f"the indexing process ended unexpectedly: {reason}")
+        return report
+
+
+def _follow(
+    fd: int, progress: Progress | None, cancelled: Callable[[], bool]
+) -> IndexReport | None:
+    """Read the child's lines until its report; None if cancelled or the child ended first."""
+    pending = b""
+    while not cancelled():
+        ready, _, _ = select.select([fd], [], [], POLL_SECONDS)
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return None
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            message = json.loads(line)
+            if "progress" in message:
+                if progress is not None:
+                    progress(*message["progress"])
+            elif "report" in message:
+                fields = message["report"]
+                fields["renamed"] = [tuple(pair) for pair in fields["renamed"]]
+                return IndexReport(**fields)
+            else:
+                raise IndexFailed(str(message.get("error", "unknown failure")))
+    return None
+
+
+def _in_process(db_path: Path, root: Path, progress: Progress | None, full: bool) -> IndexReport:
+    from kbtui.ops.indexer import index_kb  # the parsing stack: in the child, or as a fallback
+    from kbtui.store.db import open_db
+
+    db = open_db(db_path)
+    try:
+        return index_kb(db, root, progress, full=full)
+    finally:
+        db.close()
+
+
+def child_main() -> None:
+    """The child: index, writing progress as it goes, then the report (or what went wrong)."""
+    from kbtui.ops.indexer import _exit_with_parent
+
+    _exit_with_parent()
+    db_path, root, full = sys.argv[1:4]
+    out = sys.stdout
+
+    def send(message: dict[str, object]) -> None:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+
+    try:
+        report = _in_process(
+            Path(db_path),
+            Path(root),
+            lambda done, total: send({"progress": [done, total]}),
+            full == "full",
+        )
+        send({"report": {name: getattr(report, name) for name in IndexReport.__dataclass_fields__}})
+    except BrokenPipeError:
+        return  # the app stopped listening: nothing to tell
+    except Exception as exc:  # anything else goes to the app, in one line
+        with contextlib.suppress(OSError):
+            send({"error": _one_line(exc)})
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
