@@ -9,8 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.lazy import Lazy
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -35,6 +37,34 @@ class FooterSlot(Lazy):
     DEFAULT_CSS = """
     FooterSlot { display: block; dock: bottom; height: 1; background: $footer-background; }
     """
+
+
+class PaneSlot(Widget):
+    """Holds a pane's place until just after the first paint, then mounts the pane there.
+
+    The reader and the handoff panel are empty until a source loads: the first frame shows
+    the queue without paying for them, and nothing shifts when they arrive.
+    """
+
+    DEFAULT_CSS = "PaneSlot { display: block; }"
+
+    class Filled(Message):
+        """The slot's pane is mounted (posted to the screen)."""
+
+    def __init__(self, pane: Widget, *, id: str) -> None:
+        super().__init__(id=id)
+        self._pane = pane
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._fill)
+
+    async def _fill(self) -> None:
+        parent, screen = self.parent, self.screen
+        if not isinstance(parent, Widget):
+            return
+        await parent.mount(self._pane, after=self)
+        await self.remove()
+        screen.post_message(self.Filled())
 
 
 class DeskScreen(Screen[None]):
@@ -110,6 +140,8 @@ class DeskScreen(Screen[None]):
         super().__init__()
         self._load_timer: Timer | None = None
         self._pending_key: int | None = None
+        self._unshown: tuple[int | None, desk.DocumentView | None] | None = None
+        """A document loaded before the panes were mounted: shown when they are."""
         self.bucket = "unprocessed"
         self.filter = QueueFilter()
         self.sort = "date"
@@ -138,8 +170,8 @@ class DeskScreen(Screen[None]):
                 )
                 table.row_style = lambda key, cells: "pending" if cells[3] == "•" else None
                 yield table
-            yield Reader(id="reader")
-            yield HandoffPanel(id="handoff")
+            yield PaneSlot(Reader(id="reader"), id="reader-slot")
+            yield PaneSlot(HandoffPanel(id="handoff"), id="handoff-slot")
         # The footer's keys mount just after the first paint (its line is kept meanwhile),
         # so the queue shows sooner: Textual's own way to a faster first frame.
         yield FooterSlot(Footer())
@@ -215,11 +247,26 @@ class DeskScreen(Screen[None]):
         if not keys:
             self.show_document(None)
 
-    def show_document(self, doc_id: int | None) -> None:
+    def show_document(self, doc_id: int | None) -> desk.DocumentView | None:
+        """Load a document into the reader and the handoff panel; return what was loaded."""
         view = desk.load_document(self.kb.db, doc_id) if doc_id is not None else None
+        self._show_view(doc_id, view)
+        return view
+
+    def _show_view(self, doc_id: int | None, view: desk.DocumentView | None) -> None:
+        readers, panels = self.query(Reader), self.query(HandoffPanel)
+        if not readers or not panels:
+            self._unshown = (doc_id, view)
+            return
+        self._unshown = None
         empty = "No source selected." if doc_id is None else "This file is no longer indexed."
-        self.query_one(Reader).show(view, empty)
-        self.query_one(HandoffPanel).show(view)
+        readers.first().show(view, empty)
+        panels.first().show(view)
+
+    @on(PaneSlot.Filled)
+    def _pane_filled(self) -> None:
+        if self._unshown is not None:
+            self._show_view(*self._unshown)
 
     @on(VirtualTable.Highlighted, "#queue")
     def _source_highlighted(self, event: VirtualTable.Highlighted) -> None:
@@ -238,7 +285,8 @@ class DeskScreen(Screen[None]):
 
     @on(VirtualTable.Selected, "#queue")
     def _source_selected(self, event: VirtualTable.Selected) -> None:
-        self.query_one(Reader).focus()
+        for reader in self.query(Reader):
+            reader.focus()
 
     @on(OptionList.OptionSelected, "#buckets")
     def _bucket_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -254,13 +302,13 @@ class DeskScreen(Screen[None]):
     def current_source(self) -> desk.DocumentView | None:
         """The source under the cursor (loaded now if the reader has not caught up yet)."""
         key = self.query_one("#queue", VirtualTable).current_key
-        view = self.query_one(Reader).view
+        readers = self.query(Reader)
+        view = readers.first().view if readers else None
         if key is not None and (view is None or view.id != key):
             if self._load_timer is not None:
                 self._load_timer.stop()
                 self._load_timer = None
-            self.show_document(key)
-            view = self.query_one(Reader).view
+            view = self.show_document(key)
         return view
 
     def action_bucket(self, bucket: str) -> None:
