@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from kbtui.formats.links import LinkResolver
+import random
+import re
+import unicodedata
+
+from kbtui.formats.links import LinkResolver, normalise
 
 PATHS = [
     "domains/energy/_map.md",
@@ -54,3 +58,20 @@ def test_files_added_after_a_suffix_lookup_are_found_by_the_next() -> None:
     resolver.add("core/teams/water/plan.md")
     found = resolver.resolve("water/plan", "x.md")
     assert (found.path, found.rule) == ("core/teams/water/plan.md", "path-suffix")
+
+
+def _normalise_by_regex(text: str) -> str:
+    """`normalise` as first written, for any text: the reference for its ASCII fast path."""
+    text = unicodedata.normalize("NFC", text).casefold().replace("'", "").replace("’", "")
+    text = re.sub(r"[^\w\s]", " ", text)
+    return re.sub(r"[\s_\-]+", " ", text).strip()
+
+
+def test_normalise_ascii_fast_path_matches_the_regex_form() -> None:
+    rng = random.Random(11)
+    alphabet = [chr(i) for i in range(128)]
+    texts = [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))) for _ in range(20_000)
+    ]
+    texts += ["Don't  Panic_-now", "\x1c\x1fa\x0bB\x00c", "  ", "", "A--B__C", "it’s"]
+    assert [normalise(t) for t in texts] == [_normalise_by_regex(t) for t in texts]
