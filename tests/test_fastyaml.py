@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kbtui.formats import frontmatter
+from kbtui.formats import document, frontmatter
 from kbtui.formats.frontmatter import ParsedYaml, decode_bytes, parse_yaml, split_frontmatter
 
 # Texts near the edge of what the fast reader takes: each must either be read exactly as the
@@ -143,6 +143,8 @@ def _same(text: str) -> bool:
     assert fast.problems == full.problems, text
     assert repr(fast.shadowed) == repr(full.shadowed), text
     assert fast.ok == full.ok, text
+    # The lines the fast reader gives each key are those the document's own scan finds.
+    assert fast.field_lines == document._field_lines(text, 2), text
     return True
 
 

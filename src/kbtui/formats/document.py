@@ -304,7 +304,10 @@ def parse_document(path: str, data: bytes) -> Document:
         parsed = parse_yaml(split.yaml_text, split.yaml_first_line)
         fields, shadowed = parsed.fields, parsed.shadowed
         problems.extend(parsed.problems)
-        field_lines = _field_lines(split.yaml_text, split.yaml_first_line)
+        if parsed.field_lines is not None:
+            field_lines = parsed.field_lines
+        else:
+            field_lines = _field_lines(split.yaml_text, split.yaml_first_line)
     stem = path.rsplit("/", 1)[-1]
     stem = stem[:-3] if stem.endswith(".md") else stem
     path_kind = kind_from_path(path)

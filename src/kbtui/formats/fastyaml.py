@@ -51,8 +51,9 @@ class SimpleReader:
         self._resolvers = resolvers
         self._construct = construct
 
-    def read(self, text: str) -> tuple[dict[str, Any], list[Duplicate]] | None:
-        """The fields of `text` and its duplicated keys, or None when it is not simple."""
+    def read(self, text: str) -> tuple[dict[str, Any], list[Duplicate], dict[str, int]] | None:
+        """The fields of `text`, its duplicated keys and the line each key is first on
+        (counted in `text`, from 1), or None when it is not simple."""
         if not text or _UNUSUAL_RE.search(text) is not None:
             return None
         try:
@@ -60,11 +61,12 @@ class SimpleReader:
         except _NotSimple:
             return None
 
-    def _read(self, lines: list[str]) -> tuple[dict[str, Any], list[Duplicate]]:
+    def _read(self, lines: list[str]) -> tuple[dict[str, Any], list[Duplicate], dict[str, int]]:
         # Blank means spaces only, as YAML has it: a line of no-break or other Unicode spaces
         # is content to YAML (though `str.strip` would remove it), so it is not simple.
         fields: dict[str, Any] = {}
         key_lines: dict[str, int] = {}
+        first_lines: dict[str, int] = {}
         duplicates: list[Duplicate] = []
         index, count = 0, len(lines)
         while index < count:
@@ -109,11 +111,13 @@ class SimpleReader:
                 value = items if indent is not None else None
             if key in fields:
                 duplicates.append((key, line_number, key_lines[key], fields[key]))
+            else:
+                first_lines[key] = line_number
             fields[key] = value
             key_lines[key] = line_number
         if not fields:
             raise _NotSimple
-        return fields, duplicates
+        return fields, duplicates, first_lines
 
     def _tag(self, plain: str) -> str:
         """The tag YAML gives a plain scalar (the implicit resolvers, as PyYAML applies them)."""

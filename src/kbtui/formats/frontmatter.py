@@ -188,6 +188,8 @@ class ParsedYaml:
     problems: list[Problem] = field(default_factory=list)
     shadowed: list[tuple[str, int, Any]] = field(default_factory=list)
     recovered: bool = False
+    field_lines: dict[str, int] | None = None
+    """The line each top-level key is first on, when the reader already knows them."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -210,8 +212,13 @@ def parse_yaml(yaml_text: str, first_line: int) -> ParsedYaml:
     """Parse frontmatter YAML: dates stay strings; duplicates and errors become problems."""
     simple = _SIMPLE.read(yaml_text)
     if simple is not None:  # plain `key: value` lines, read without building YAML nodes
-        fields, duplicates = simple
-        return ParsedYaml(fields, True, *_duplicates(duplicates, first_line))
+        fields, duplicates, lines = simple
+        return ParsedYaml(
+            fields,
+            True,
+            *_duplicates(duplicates, first_line),
+            field_lines={key: first_line + line - 1 for key, line in lines.items()},
+        )
     loader = _KBLoader(yaml_text)
     loader.duplicates = []
     try:
