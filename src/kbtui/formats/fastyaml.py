@@ -50,6 +50,7 @@ class SimpleReader:
     ) -> None:
         self._resolvers = resolvers
         self._construct = construct
+        self._patterns: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
 
     def read(self, text: str) -> tuple[dict[str, Any], list[Duplicate], dict[str, int]] | None:
         """The fields of `text`, its duplicated keys and the line each key is first on
@@ -121,8 +122,12 @@ class SimpleReader:
 
     def _tag(self, plain: str) -> str:
         """The tag YAML gives a plain scalar (the implicit resolvers, as PyYAML applies them)."""
-        candidates = self._resolvers.get(plain[0] if plain else "", [])
-        for tag, pattern in [*candidates, *self._resolvers.get(None, [])]:
+        first = plain[0] if plain else ""
+        patterns = self._patterns.get(first)
+        if patterns is None:  # those for this first character, then those for any
+            patterns = [*self._resolvers.get(first, []), *self._resolvers.get(None, [])]
+            self._patterns[first] = patterns
+        for tag, pattern in patterns:
             if pattern.match(plain):
                 return tag
         return _STR

@@ -94,6 +94,8 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
     "divergence": {"status": DIVERGENCE_STATUSES},
 }
 
+_DECLARED = {kind: frozenset(model.model_fields) for kind, model in MODELS.items()}
+
 
 def _scalar_text(value: Any) -> str | None:
     if value is None:
@@ -169,8 +171,7 @@ def coerce_fields(kind: str, fields: dict[str, Any]) -> tuple[dict[str, Any], li
         else:
             result.setdefault(key, value)
     list_fields = LIST_FIELDS.get(kind, ())
-    model = MODELS.get(kind)
-    declared = set(model.model_fields) if model is not None else set()
+    declared = _DECLARED.get(kind, frozenset())
     for key, value in list(result.items()):
         if key in list_fields:
             result[key] = _as_list(key, value, problems)
