@@ -23,9 +23,11 @@ def body(text: str) -> str:
 # --- add_to_list: only shapes known to be safe are rewritten ---------------------------------
 
 REFUSED_LISTS = {
-    "list of mappings": (
-        '---\nkind: source\nenrichments:\n  - target: "a claim on tides"\n'
-        '    type: counter-argument\n    summary: "a note about tides"\ntags: [x]\n---\nbody\n'
+    "list of unnamed mappings": (
+        "---\nkind: source\nenrichments:\n  - note: a claim on tides\n    type: x\n---\nbody\n"
+    ),
+    "list of mixed entries": (
+        '---\nkind: source\nenrichments:\n  - "a claim"\n  - target: "b claim"\n---\nbody\n'
     ),
     "comment line in block list": (
         "---\nclaims_extracted:\n  # from the first pass\n  - alpha\n  - beta\n---\nbody\n"
@@ -49,7 +51,7 @@ REFUSED_LISTS = {
 @pytest.mark.parametrize("name", sorted(REFUSED_LISTS))
 def test_add_to_list_refuses_shapes_it_cannot_grow_safely(name: str) -> None:
     with pytest.raises(EditError):
-        key = "enrichments" if name == "list of mappings" else "claims_extracted"
+        key = "enrichments" if name.startswith("list of") else "claims_extracted"
         add_to_list(REFUSED_LISTS[name], key, ["new one"])
 
 
@@ -86,6 +88,34 @@ def test_add_to_list_grows_safe_shapes_keeping_every_entry(name: str) -> None:
     assert {k: v for k, v in fields(out).items() if k != "claims_extracted"} == others
     if "\r\n" in text:
         assert out.count("\n") == out.count("\r\n")
+
+
+MAPPING_LISTS = {
+    "target": (
+        '---\nkind: source\nenrichments:\n  - target: "a claim on tides"\n'
+        '    type: counter-argument\n    summary: "a note about tides"\ntags: [x]\n---\nbody\n'
+    ),
+    "claim": (
+        "---\nenrichments:\n- claim: one\n  type: corroboration\n- claim: two\n"
+        "  detail: 'more'\n\n---\nbody\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MAPPING_LISTS))
+def test_add_to_list_grows_a_list_of_named_entries_in_their_shape(name: str) -> None:
+    """Entries written as mappings (as some sources record enrichments) gain an entry
+    naming its claim by the same key, at the same indent; no other line changes."""
+    text = MAPPING_LISTS[name]
+    out = add_to_list(text, "enrichments", ["new one", "it's: tricky # yes"])
+    entries = fields(text)["enrichments"]
+    assert isinstance(entries, list)
+    assert fields(out)["enrichments"] == [*entries, {name: "new one"}, {name: "it's: tricky # yes"}]
+    lines = out.splitlines(keepends=True)
+    added = [line for line in lines if line not in text.splitlines(keepends=True)]
+    assert len(added) == 2 and all(line.lstrip().startswith(f"- {name}: ") for line in added)
+    assert "".join(line for line in lines if line not in added) == text
+    assert body(out) == body(text)
 
 
 def test_add_to_list_changes_only_added_lines_in_a_block_list() -> None:

@@ -371,15 +371,27 @@ def test_enrichment_listed_as_a_mapping_target_is_not_added_again(small_kb: Path
     assert fields["status"] == "processed"
 
 
-def test_new_enrichment_on_a_list_of_mappings_is_refused_not_rewritten(small_kb: Path) -> None:
+def test_new_enrichment_on_a_list_of_mappings_is_an_entry_of_the_same_shape(
+    small_kb: Path,
+) -> None:
     (small_kb / ESSAY).write_text(ESSAY_TEXT.format(target="some other claim on tides"))
     (small_kb / TIDE_CLAIM).write_bytes(TIDE_CLAIM_TEXT.encode())
-    before = (small_kb / ESSAY).read_bytes()
+    before = (small_kb / ESSAY).read_text()
     session = enrich(small_kb, TIDE_CLAIM, "Output shifts by six hours.")
     plan = export_all(session, small_kb)
-    by_path = {c.path: c for c in plan.changes}
-    assert "not rewritten" in str(by_path[ESSAY].skipped)
-    assert (small_kb / ESSAY).read_bytes() == before
+    assert not plan.skipped
+    after = (small_kb / ESSAY).read_text()
+    # Every line stays (but the status); the new entry follows the hand-written one, named
+    # by `target` as it is.
+    kept = [line for line in before.splitlines() if not line.startswith("status:")]
+    assert all(line in after.splitlines() for line in kept)
+    assert (
+        '    summary: "a structured note written by hand"\n'
+        '  - target: "tidal lagoons store energy between tides"\ntags: [tides]\n'
+    ) in after
+    fields = parse_document(ESSAY, after.encode()).fields
+    assert fields["enrichments"][-1] == {"target": "tidal lagoons store energy between tides"}
+    assert len(fields["enrichments"]) == 2
 
 
 def test_enrichment_block_in_a_crlf_claim_uses_crlf(small_kb: Path) -> None:

@@ -305,6 +305,21 @@ def _is_empty(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in _EMPTY_MARKERS
 
 
+ENTRY_NAME_KEYS = ("target", "claim")
+"""The keys by which a list entry written as a mapping names its claim."""
+
+
+def _entry_name_key(value: Any) -> str | None:
+    """The key every entry of a list of mappings names its claim by (as some sources record
+    their enrichments, each with its contribution), or None for any other value."""
+    if not isinstance(value, list) or not value:
+        return None
+    for name in ENTRY_NAME_KEYS:
+        if all(isinstance(entry, dict) and name in entry for entry in value):
+            return name
+    return None
+
+
 def add_to_list(text: str, key: str, items: list[str]) -> str:
     """Append `items` to a top-level list, keeping its flow or block style and quoting."""
     new = [item for item in items if item]
@@ -343,6 +358,23 @@ def add_to_list(text: str, key: str, items: list[str]) -> str:
         spacing = match.group(2)[: len(match.group(2)) - len(match.group(2).lstrip())] or " "
         block.lines[start] = f"{prefix}{spacing}[{joined}]{ending}"
         return _verify(text, _join(block), key, [*current, *new], before)
+    name_key = _entry_name_key(current) if inline == "" and filled else None
+    if name_key is not None:
+        # Entries written as mappings (`- target: "title"` and maybe more keys): a new one
+        # takes the same shape (its name only), after the last line of the last entry.
+        first = _ITEM_RE.match(block.lines[filled[0]].rstrip("\r\n"))
+        if first is None:
+            raise EditError(f"'{key}' is a list of entries kbtui does not recognise")
+        last_item = filled[-1]
+        item_ending = _line_ending(block.lines[last_item], ending)
+        if not block.lines[last_item].endswith("\n"):
+            block.lines[last_item] += item_ending
+        block.lines[last_item + 1 : last_item + 1] = [
+            f"{first.group(1)}- {name_key}: {_double_quoted(item)}{item_ending}" for item in new
+        ]
+        assert isinstance(current, list)
+        entries = [*current, *({name_key: item} for item in new)]
+        return _verify(text, _join(block), key, entries, before)
     if inline == "" and filled:
         matches = [_ITEM_RE.match(block.lines[i].rstrip("\r\n")) for i in filled]
         indents = {m.group(1) for m in matches if m}

@@ -27,7 +27,7 @@ from kbtui.formats.claims import (
     render_claim,
 )
 from kbtui.formats.divergences import DivergenceText, render_divergence, slug
-from kbtui.formats.edit import EditError, add_to_list, set_scalar
+from kbtui.formats.edit import ENTRY_NAME_KEYS, EditError, add_to_list, set_scalar
 from kbtui.formats.models import model_dict
 from kbtui.ops import drafting
 from kbtui.store.db import Database
@@ -436,12 +436,13 @@ def _title(name: str) -> str:
 
 
 def _listed(value: Any) -> set[str]:
-    """The claim titles a provenance list names; a mapping entry by its `target`."""
+    """The claim titles a provenance list names; a mapping entry by its `target` (or
+    `claim`)."""
     items = value if isinstance(value, list) else [value]
     names = set()
     for item in items:
         if isinstance(item, dict):
-            item = item.get("target")
+            item = next((item[k] for k in ENTRY_NAME_KEYS if k in item), None)
         if isinstance(item, str) and item.strip():
             names.add(_title(item))
     return names
