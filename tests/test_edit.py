@@ -224,3 +224,21 @@ def test_set_scalar_crlf_lines() -> None:
     out = set_scalar(set_scalar(text, "status", "b"), "notes", "multi\nline")
     assert out.count("\n") == out.count("\r\n")
     assert fields(out) == {"status": "b", "title": "x", "notes": "multi\nline"}
+
+
+@pytest.mark.parametrize(
+    "end", ["...\n---\nbody\n", "...\n---", "...  # end\n\n---\nbody\n", "...\r\n---\r\n"]
+)
+def test_new_keys_go_before_a_document_end_marker(end: str) -> None:
+    """YAML reads nothing after `...`: a key added at the end goes just before it."""
+    newline = "\r\n" if "\r\n" in end else "\n"
+    text = f"---{newline}title: x{newline}enrichments_applied: []{newline}{end}"
+    out = add_to_list(set_scalar(text, "status", "processing"), "claims_extracted", ["a b"])
+    assert fields(out) == {
+        "title": "x",
+        "enrichments_applied": [],
+        "status": "processing",
+        "claims_extracted": ["a b"],
+    }
+    added = f'status: processing{newline}claims_extracted:{newline}  - "a b"{newline}'
+    assert out == text.replace(f"{newline}...", f"{newline}{added}...", 1)

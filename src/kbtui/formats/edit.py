@@ -23,6 +23,7 @@ from kbtui.formats.frontmatter import parse_yaml, split_frontmatter
 
 _KEY_RE = re.compile(r"^([A-Za-z_][\w\-]*)[ \t]*:(.*)$")
 _ITEM_RE = re.compile(r"^([ ]*)- (.*)$")
+_DOCUMENT_END_RE = re.compile(r"^\.\.\.(?:[ \t]+(?:#.*)?)?\r?\n?$")
 _PLAIN_SAFE_RE = re.compile(r"^[A-Za-z0-9][\w .,()'’%+\-—–/]*$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FLOW_UNSAFE = set(",[]{}#")
@@ -249,15 +250,25 @@ def _is_note(line: str) -> bool:
     return not line.strip() or line.lstrip().startswith("#")
 
 
+def _add_lines(block: _Block, lines: list[str]) -> None:
+    """Add lines for a new key at the end of the YAML: before a closing `...` (the document
+    end marker, after which YAML reads nothing), else after the last line."""
+    content = [i for i, line in enumerate(block.lines) if line.strip()]
+    if content and _DOCUMENT_END_RE.match(block.lines[content[-1]]):
+        block.lines[content[-1] : content[-1]] = lines
+        return
+    last = block.lines[-1] if block.lines else ""
+    if last and not last.endswith("\n"):
+        block.lines[-1] = last + block.newline
+    block.lines += lines
+
+
 def set_scalar(text: str, key: str, value: str) -> str:
     """Set a top-level `key: value`, replacing only its line(s), or adding it at the end."""
     block = _block(text)
     before, span = _locate(block, key)
     if span is None:
-        last = block.lines[-1] if block.lines else ""
-        if last and not last.endswith("\n"):
-            block.lines[-1] = last + block.newline
-        block.lines.append(f"{key}: {_scalar(value, '')}{block.newline}")
+        _add_lines(block, [f"{key}: {_scalar(value, '')}{block.newline}"])
         return _verify(text, _join(block), key, value, before)
     if before.fields.get(key, _MISSING) == value:
         return text
@@ -328,11 +339,11 @@ def add_to_list(text: str, key: str, items: list[str]) -> str:
     block = _block(text)
     before, span = _locate(block, key)
     if span is None:
-        last = block.lines[-1] if block.lines else ""
-        if last and not last.endswith("\n"):
-            block.lines[-1] = last + block.newline
-        block.lines.append(f"{key}:{block.newline}")
-        block.lines += [f"  - {_double_quoted(item)}{block.newline}" for item in new]
+        _add_lines(
+            block,
+            [f"{key}:{block.newline}"]
+            + [f"  - {_double_quoted(item)}{block.newline}" for item in new],
+        )
         return _verify(text, _join(block), key, new, before)
     current = before.fields.get(key)
     start, end = span
