@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from kbtui.cli import main
 from kbtui.formats.claims import clean_candidate, file_name_check, proposition_check
+from kbtui.formats.document import parse_document
 from kbtui.ops import drafting
 from kbtui.ops.session import open_session
 
@@ -200,3 +201,35 @@ def test_cli_draft_json_and_drafts_commands(seeds_copy: Path) -> None:
     assert listed == []
     missing = runner.invoke(main, ["draft", "claim", "--source", source, "--hint", "9"])
     assert missing.exit_code == 2 and "no hint 9" in missing.output
+
+
+def test_cli_drafts_an_enrichment_and_export_writes_it(seeds_copy: Path) -> None:
+    runner = CliRunner()
+    target = (
+        "domains/energy-storage/four-hour lithium storage displaces gas peakers first "
+        "because peaker run-hours cluster in short evening windows.md"
+    )
+    result = runner.invoke(
+        main,
+        [
+            "draft", "claim", "--source", str(seeds_copy / GRID), "--hint", "1",
+            "--description", "The operator's own figures show the evening peak in two hours.",
+            "--enrich", target, "--kind", "confirm", "--save", "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["kind"] == "enrichment" and data["state"] == "saved"
+    assert data["target_path"] == target and data["enrichment_kind"] == "confirm"
+    shown = runner.invoke(main, ["drafts", "show", str(data["id"]), "--kb", str(seeds_copy)])
+    assert "enriches (confirm)" in shown.stdout
+    exported = runner.invoke(main, ["export", str(seeds_copy), "--json"])
+    assert exported.exit_code == 0, exported.output
+    claim = (seeds_copy / target).read_text(encoding="utf-8")
+    assert "The operator's own figures show the evening peak in two hours." in claim
+    source = parse_document(GRID, (seeds_copy / GRID).read_bytes())
+    assert source.model_value("enrichments_applied")[-1] == target.split("/")[-1][:-3]
+    bad = runner.invoke(
+        main, ["draft", "claim", "--source", str(seeds_copy / GRID), "--enrich", "no/such.md"]
+    )
+    assert bad.exit_code == 2 and "not in the index" in bad.output

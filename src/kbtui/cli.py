@@ -275,6 +275,21 @@ def draft_group() -> None:
 @click.option("--description", default=None)
 @click.option("--confidence", type=click.Choice(CLAIM_CONFIDENCES), default=None)
 @click.option("--domain", default=None, help="Default: the source's domain.")
+@click.option(
+    "--enrich",
+    "enrich_path",
+    default=None,
+    metavar="CLAIM",
+    help="Make it evidence for this existing claim (its path) instead of a new claim.",
+)
+@click.option(
+    "--kind",
+    "enrichment_kind",
+    type=click.Choice(drafting.ENRICHMENT_KINDS),
+    default="extend",
+    show_default=True,
+    help="With --enrich: how the evidence bears on the claim.",
+)
 @click.option("--save", is_flag=True, help="Save it for export if every check passes.")
 @click.option(
     "--kb",
@@ -292,12 +307,15 @@ def draft_claim_command(
     description: str | None,
     confidence: str | None,
     domain: str | None,
+    enrich_path: str | None,
+    enrichment_kind: str,
     save: bool,
     kb: str | None,
     db_path: str | None,
     as_json: bool,
 ) -> None:
-    """Start a claim draft from a source; print its checks and likely duplicates."""
+    """Start a claim draft from a source (or, with --enrich, evidence for an existing claim);
+    print its checks and likely duplicates."""
     kb = kb or _kb_root_of(source_path)
     with session_for(kb, db_path) as session:
         relative = _kb_relative(session, source_path)
@@ -318,6 +336,9 @@ def draft_claim_command(
                     f"# {draft.title or '<the claim, as a proposition>'}", f"# {title}", 1
                 )
             draft = drafting.update_draft(session.db, draft.id, **changes)
+            if enrich_path is not None:
+                target = _kb_relative(session, enrich_path)
+                draft = drafting.enrich_instead(session.db, draft.id, target, enrichment_kind)
             if save:
                 draft = drafting.save_draft(session.db, draft.id)
         except drafting.DraftError as exc:
@@ -409,6 +430,8 @@ def _print_draft(session: Session, draft: drafting.Draft, as_json: bool) -> None
         f"{escape(draft.source_path or '-')}"
     )
     out.print(f"  title: {escape(draft.title) or '[dim](empty)[/dim]'}")
+    if draft.kind == "enrichment":
+        out.print(f"  enriches ({draft.enrichment_kind}): {escape(draft.target_path or '-')}")
     marks = {"pass": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
     for check in checks:
         suggestion = f" → {escape(check.suggestion)}" if check.suggestion else ""
