@@ -51,7 +51,12 @@ def index_in_child(
     with tempfile.TemporaryFile() as errors:
         try:
             child = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                # The child imports kbtui from wherever this process did.
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
             )
         except OSError:
             return _in_process(db_path, root, progress, full)
