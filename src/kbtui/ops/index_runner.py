@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from kbtui.ops.lifetime import exit_with_parent
 from kbtui.ops.report import IndexReport, Progress
 
 POLL_SECONDS = 0.1
@@ -47,7 +48,15 @@ def index_in_child(
     """
     if os.name != "posix":
         return _in_process(db_path, root, progress, full)
-    command = [sys.executable, "-c", _CHILD, str(db_path), str(root), "full" if full else ""]
+    command = [
+        sys.executable,
+        "-c",
+        _CHILD,
+        str(db_path),
+        str(root),
+        "full" if full else "",
+        str(os.getpid()),
+    ]
     with tempfile.TemporaryFile() as errors:
         try:
             child = subprocess.Popen(
@@ -116,10 +125,8 @@ def _in_process(db_path: Path, root: Path, progress: Progress | None, full: bool
 
 def child_main() -> None:
     """The child: index, writing progress as it goes, then the report (or what went wrong)."""
-    from kbtui.ops.indexer import _exit_with_parent
-
-    _exit_with_parent()
-    db_path, root, full = sys.argv[1:4]
+    db_path, root, full, parent = sys.argv[1:5]
+    exit_with_parent(int(parent))  # first: the app may quit before this child gets going
     out = sys.stdout
 
     def send(message: dict[str, object]) -> None:

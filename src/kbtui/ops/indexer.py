@@ -26,6 +26,7 @@ from typing import Any
 from kbtui.formats.document import Document, parse_document
 from kbtui.formats.links import LinkResolver
 from kbtui.formats.problems import Problem
+from kbtui.ops.lifetime import exit_with_parent
 from kbtui.ops.report import IndexReport, Progress
 from kbtui.store import index as store
 from kbtui.store.db import Database
@@ -220,7 +221,7 @@ _RESOLVER: LinkResolver | None = None
 
 def _init_worker(paths: set[str]) -> None:
     global _RESOLVER
-    _exit_with_parent()
+    exit_with_parent()
     _RESOLVER = LinkResolver(paths)
     gc.freeze()
 
@@ -231,22 +232,10 @@ def _init_forked_worker(lock_fds: list[int]) -> None:
     for fd in lock_fds:
         with contextlib.suppress(OSError):
             os.close(fd)
-    _exit_with_parent()
+    exit_with_parent()
     # What the worker inherited (the walk, the resolver) lives as long as it does: keeping
     # it out of the cyclic GC saves scanning it over and over (and copying its pages).
     gc.freeze()
-
-
-def _exit_with_parent() -> None:
-    """Ask Linux to end this worker when its parent dies (a no-op elsewhere)."""
-    if sys.platform != "linux":
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-        import signal
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _prepare(tasks: list[Task], resolver: LinkResolver | None = None) -> store.Rows:
