@@ -40,7 +40,7 @@ class FooterSlot(Lazy):
 
 
 class PaneSlot(Widget):
-    """Holds a pane's place until just after the first paint, then mounts the pane there.
+    """Holds a pane's place until the screen fills it, just after the first paint.
 
     The reader and the handoff panel are empty until a source loads: the first frame shows
     the queue without paying for them, and nothing shifts when they arrive.
@@ -55,8 +55,9 @@ class PaneSlot(Widget):
         super().__init__(id=id)
         self._pane = pane
 
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._fill)
+    def fill(self) -> None:
+        """Mount the pane in this slot's place (soon: the slot goes once it is there)."""
+        self.call_later(self._fill)
 
     async def _fill(self) -> None:
         parent, screen = self.parent, self.screen
@@ -184,6 +185,8 @@ class DeskScreen(Screen[None]):
         self.call_after_refresh(self._after_first_paint)
 
     def _after_first_paint(self) -> None:
+        for slot in self.query(PaneSlot):
+            slot.fill()
         self.refresh_queues()
         self.kb.start_indexing()
 
