@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import platformdirs
-
 DB_NAME = "kb.sqlite"
 DEMO_DIRNAME = "demo-kb"
 
@@ -30,7 +28,11 @@ class Workspace:
 def data_dir() -> Path:
     """The user's kbtui data directory (`KBTUI_DATA_DIR` overrides it, for tests)."""
     override = os.environ.get("KBTUI_DATA_DIR")
-    return Path(override) if override else Path(platformdirs.user_data_dir("kbtui"))
+    if override:
+        return Path(override)
+    import platformdirs  # only the demo KB needs it: off the start-up path of any other KB
+
+    return Path(platformdirs.user_data_dir("kbtui"))
 
 
 def bundled_demo() -> Path:
