@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandPalette
+from textual.events import Key
 
 from kbtui.ops.desk import DocumentView
 from kbtui.ui.app import KbApp
@@ -133,3 +134,16 @@ async def test_quitting_while_a_body_mounts_is_quiet(small_kb: Path) -> None:
         await reader.remove()
         await reader._render_body()  # what the pending timer would run
         assert not reader.is_attached
+
+
+async def test_keys_typed_after_quit_are_dropped(small_kb: Path) -> None:
+    """Keys arriving while the app quits (`q` then `e` typed fast) open nothing: the export
+    screen used to mount on a closing app and fail with a traceback."""
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.post_message(Key("q", "q"))
+        app.post_message(Key("e", "e"))
+        app.post_message(Key("question_mark", "?"))
+        await pilot.pause()
+    assert app.return_code == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import unquote
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import get_current_worker
@@ -21,6 +21,7 @@ from kbtui.ui.screens.help import HelpScreen
 from kbtui.ui.widgets.reader import LINK_SCHEME, Reader
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
     from textual.command import Provider
     from textual.widgets.markdown import Markdown
 
@@ -62,8 +63,26 @@ class KbApp(App[None]):
         self.db = session.db
         self.index_on_start = index_on_start
         self.last_report: IndexReport | None = None
+        self.exiting = False
+        """True once the app has been asked to quit."""
         name = "demo KB" if session.workspace.is_demo else session.workspace.root.name
         self.sub_title = name
+
+    def exit(
+        self,
+        result: None = None,
+        return_code: int = 0,
+        message: RenderableType | None = None,
+    ) -> None:
+        self.exiting = True
+        super().exit(result, return_code, message)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys typed after `q` (say `e` at once) would still run their actions on a closing
+        # app: a screen pushed then fails to mount. Once quitting, input is dropped.
+        if self.exiting and isinstance(event, events.InputEvent):
+            return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         keymap, error = load_keymap()
