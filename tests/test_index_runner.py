@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kbtui.ops import index_runner
 from kbtui.ops.index_runner import IndexFailed, index_in_child
 
 
@@ -41,3 +42,33 @@ def test_failure_comes_back_as_one_line(small_kb: Path) -> None:
         index_in_child(where, small_kb)
     assert "cannot open the index" in str(failed.value)
     assert "\n" not in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("child", "said"),
+    [
+        ("print('not a json line')", "wrote something unexpected"),
+        ("print('[1, 2]')", "wrote something unexpected"),
+        ('print(\'{"progress": "x"}\')', "wrote something unexpected"),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "stopped by signal SIGKILL"),
+        ("import sys; sys.exit(3)", "exit code 3"),
+    ],
+)
+def test_a_misbehaving_child_is_one_clear_line(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch, child: str, said: str
+) -> None:
+    monkeypatch.setattr(index_runner, "_CHILD", child)
+    with pytest.raises(IndexFailed) as failed:
+        index_in_child(small_kb / "kb.sqlite", small_kb)
+    assert said in str(failed.value) and "\n" not in str(failed.value)
+
+
+def test_modules_in_the_current_folder_are_not_imported_by_the_child(
+    small_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "json.py").write_text("raise SystemExit('a json.py in the folder was imported')\n")
+    monkeypatch.chdir(folder)
+    report = index_in_child(small_kb / "kb.sqlite", small_kb)
+    assert report is not None and report.documents == 5

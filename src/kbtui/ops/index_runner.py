@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,7 @@ def index_in_child(
         return _in_process(db_path, root, progress, full)
     command = [
         sys.executable,
+        "-P",  # not the current folder first on the path: a random.py there is not imported
         "-c",
         _CHILD,
         str(db_path),
@@ -71,7 +73,7 @@ def index_in_child(
             return _in_process(db_path, root, progress, full)
         assert child.stdout is not None
         try:
-            report = _follow(child.stdout.fileno(), progress, cancelled)
+            report = _follow(child, child.stdout.fileno(), progress, cancelled)
         finally:
             if child.poll() is None:
                 child.terminate()
@@ -80,36 +82,68 @@ def index_in_child(
         if report is None and not cancelled():
             errors.seek(0)
             last = errors.read()[-2000:].decode("utf-8", "replace").strip().splitlines()
-            reason = last[-1] if last else f"exit code {child.returncode}"
+            if child.returncode < 0:
+                reason = f"stopped by signal {_signal_name(-child.returncode)}"
+            else:
+                reason = last[-1] if last else f"exit code {child.returncode}"
             raise IndexFailed(f"the indexing process ended unexpectedly: {reason}")
         return report
 
 
 def _follow(
-    fd: int, progress: Progress | None, cancelled: Callable[[], bool]
+    child: subprocess.Popen[bytes],
+    fd: int,
+    progress: Progress | None,
+    cancelled: Callable[[], bool],
 ) -> IndexReport | None:
     """Read the child's lines until its report; None if cancelled or the child ended first."""
-    pending = b""
+    pending = bytearray()
     while not cancelled():
         ready, _, _ = select.select([fd], [], [], POLL_SECONDS)
         if not ready:
+            if child.poll() is not None and not select.select([fd], [], [], 0)[0]:
+                return None  # ended without a word (its pipe may live on in a grandchild)
             continue
         chunk = os.read(fd, 65536)
         if not chunk:
             return None
-        *lines, pending = (pending + chunk).split(b"\n")
+        start = len(pending)
+        pending += chunk
+        if b"\n" not in chunk:
+            continue
+        end = pending.rindex(b"\n", start)
+        lines, pending = bytes(pending[:end]).split(b"\n"), pending[end + 1 :]
         for line in lines:
-            message = json.loads(line)
-            if "progress" in message:
-                if progress is not None:
-                    progress(*message["progress"])
-            elif "report" in message:
-                fields = message["report"]
-                fields["renamed"] = [tuple(pair) for pair in fields["renamed"]]
-                return IndexReport(**fields)
-            else:
-                raise IndexFailed(str(message.get("error", "unknown failure")))
+            report = _message(line, progress)
+            if report is not None:
+                return report
     return None
+
+
+def _message(line: bytes, progress: Progress | None) -> IndexReport | None:
+    """Act on one line from the child: progress, the report (returned), or its failure."""
+    try:
+        message = json.loads(line)
+        if "progress" in message:
+            done, total = (int(n) for n in message["progress"])
+        elif "report" in message:
+            fields = dict(message["report"])
+            fields["renamed"] = [tuple(pair) for pair in fields["renamed"]]
+            return IndexReport(**fields)
+        else:
+            raise IndexFailed(str(message.get("error", "unknown failure")))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise IndexFailed("the indexing process wrote something unexpected") from None
+    if progress is not None:
+        progress(done, total)
+    return None
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
 
 
 def _in_process(db_path: Path, root: Path, progress: Progress | None, full: bool) -> IndexReport:

@@ -419,8 +419,9 @@ def index_kb(
     `workers` parser processes are used (None: two when there are many files to parse).
     One run at a time per index: a second waits for the first (app and CLI alike).
     """
-    collecting = gc.isenabled()
     with _index_lock(db):
+        # Read under the lock: another run's preamble (another thread) has the GC off.
+        collecting = gc.isenabled()
         try:
             return _index(db, root, progress, full, workers)
         finally:

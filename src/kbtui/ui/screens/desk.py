@@ -12,7 +12,7 @@ from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widget import Widget
+from textual.widget import MountError, Widget
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -61,10 +61,13 @@ class PaneSlot(Widget):
 
     async def _fill(self) -> None:
         parent, screen = self.parent, self.screen
-        if not isinstance(parent, Widget):
+        if not isinstance(parent, Widget) or not self.is_attached:
             return
-        await parent.mount(self._pane, after=self)
-        await self.remove()
+        try:
+            await parent.mount(self._pane, after=self)
+            await self.remove()
+        except MountError:
+            return  # the app is closing
         screen.post_message(self.Filled())
 
 

@@ -84,6 +84,7 @@ class HandoffPanel(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.view: DocumentView | None = None
+        self._show_on_mount = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="curator-fields")
@@ -94,8 +95,15 @@ class HandoffPanel(VerticalScroll):
         yield OptionList(id="connections")
         yield Static("", id="agent-fields")
 
+    def on_mount(self) -> None:
+        if self._show_on_mount:
+            self.show(self.view)
+
     def show(self, view: DocumentView | None) -> None:
         self.view = view
+        self._show_on_mount = not self.is_mounted  # its own widgets may not be there yet
+        if self._show_on_mount:
+            return
         curator = self.query_one("#curator-fields", Static)
         agent = self.query_one("#agent-fields", Static)
         candidates = self.query_one("#handoff-candidates", Static)

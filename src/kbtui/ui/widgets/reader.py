@@ -62,6 +62,8 @@ class Reader(VerticalScroll, can_focus=True):
         self.view: DocumentView | None = None
         self._body_timer: Timer | None = None
         self._pending_body = ""
+        self._show_on_mount: str | None = None
+        """The empty message of a `show` made before mounting: shown again on mount."""
         self.body_rendered = asyncio.Event()
         """Set once the current document's body has been parsed and mounted."""
 
@@ -70,9 +72,17 @@ class Reader(VerticalScroll, can_focus=True):
         yield Static("", id="reader-meta")
         yield Static("", id="reader-problems")
 
+    def on_mount(self) -> None:
+        if self._show_on_mount is not None:
+            self.show(self.view, self._show_on_mount)
+
     def show(self, view: DocumentView | None, empty: str = "Select a source to read it.") -> None:
         """Show `view` (None shows the empty message); long bodies render off the UI path."""
         self.view = view
+        if not self.is_mounted:  # its own widgets may not be there yet: shown on mount
+            self._show_on_mount = empty
+            return
+        self._show_on_mount = None
         title = self.query_one("#reader-title", Static)
         meta = self.query_one("#reader-meta", Static)
         problems = self.query_one("#reader-problems", Static)
