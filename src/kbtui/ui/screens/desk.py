@@ -8,7 +8,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -29,14 +28,6 @@ if TYPE_CHECKING:
 PRIORITY_MARK = {"high": "H", "medium": "M", "low": "L"}
 FIRST_PAGE = 120
 """Queue rows read before the first paint: more than any terminal shows."""
-
-
-class FooterSlot(Lazy):
-    """A footer mounted after the first refresh, holding its line so nothing shifts."""
-
-    DEFAULT_CSS = """
-    FooterSlot { display: block; dock: bottom; height: 1; background: $footer-background; }
-    """
 
 
 class PaneSlot(Widget):
@@ -69,6 +60,14 @@ class PaneSlot(Widget):
         except MountError:
             return  # the app is closing
         screen.post_message(self.Filled())
+
+
+class FooterSlot(PaneSlot):
+    """The footer's line until its keys mount, just after the first paint."""
+
+    DEFAULT_CSS = """
+    FooterSlot { dock: bottom; height: 1; background: $footer-background; }
+    """
 
 
 class DeskScreen(Screen[None]):
@@ -178,7 +177,7 @@ class DeskScreen(Screen[None]):
             yield PaneSlot(HandoffPanel(id="handoff"), id="handoff-slot")
         # The footer's keys mount just after the first paint (its line is kept meanwhile),
         # so the queue shows sooner: Textual's own way to a faster first frame.
-        yield FooterSlot(Footer())
+        yield FooterSlot(Footer(), id="footer-slot")
 
     def on_mount(self) -> None:
         self.query_one("#queue", VirtualTable).focus()
