@@ -51,8 +51,10 @@ class PaneSlot(Widget):
         self.call_later(self._fill)
 
     async def _fill(self) -> None:
+        if not self.is_attached:
+            return
         parent, screen = self.parent, self.screen
-        if not isinstance(parent, Widget) or not self.is_attached:
+        if not isinstance(parent, Widget):
             return
         try:
             await parent.mount(self._pane, after=self)
@@ -175,8 +177,8 @@ class DeskScreen(Screen[None]):
                 yield table
             yield PaneSlot(Reader(id="reader"), id="reader-slot")
             yield PaneSlot(HandoffPanel(id="handoff"), id="handoff-slot")
-        # The footer's keys mount just after the first paint (its line is kept meanwhile),
-        # so the queue shows sooner: Textual's own way to a faster first frame.
+        # The panes and the footer's keys mount just after the first paint (their places
+        # are kept meanwhile), so the queue shows sooner.
         yield FooterSlot(Footer(), id="footer-slot")
 
     def on_mount(self) -> None:
