@@ -250,6 +250,15 @@ def _is_note(line: str) -> bool:
     return not line.strip() or line.lstrip().startswith("#")
 
 
+def _insert_after(block: _Block, index: int, ending: str, lines: list[str]) -> None:
+    """Insert `lines` after line `index`, each ending as that line does (`ending` if it has
+    no line break, which it then gets)."""
+    line_ending = _line_ending(block.lines[index], ending)
+    if not block.lines[index].endswith("\n"):
+        block.lines[index] += line_ending
+    block.lines[index + 1 : index + 1] = [line + line_ending for line in lines]
+
+
 def _add_lines(block: _Block, lines: list[str]) -> None:
     """Add lines for a new key at the end of the YAML: before a closing `...` (the document
     end marker, after which YAML reads nothing), else after the last line."""
@@ -376,13 +385,12 @@ def add_to_list(text: str, key: str, items: list[str]) -> str:
         first = _ITEM_RE.match(block.lines[filled[0]].rstrip("\r\n"))
         if first is None:
             raise EditError(f"'{key}' is a list of entries kbtui does not recognise")
-        last_item = filled[-1]
-        item_ending = _line_ending(block.lines[last_item], ending)
-        if not block.lines[last_item].endswith("\n"):
-            block.lines[last_item] += item_ending
-        block.lines[last_item + 1 : last_item + 1] = [
-            f"{first.group(1)}- {name_key}: {_double_quoted(item)}{item_ending}" for item in new
-        ]
+        _insert_after(
+            block,
+            filled[-1],
+            ending,
+            [f"{first.group(1)}- {name_key}: {_double_quoted(item)}" for item in new],
+        )
         assert isinstance(current, list)
         entries = [*current, *({name_key: item} for item in new)]
         return _verify(text, _join(block), key, entries, before)
@@ -399,13 +407,9 @@ def add_to_list(text: str, key: str, items: list[str]) -> str:
                 "a wrapped item): not rewritten"
             )
         indent, style = _items_style([block.lines[i] for i in filled])
-        last_item = filled[-1]
-        item_ending = _line_ending(block.lines[last_item], ending)
-        if not block.lines[last_item].endswith("\n"):
-            block.lines[last_item] += item_ending
-        block.lines[last_item + 1 : last_item + 1] = [
-            f"{indent}- {_scalar(item, style)}{item_ending}" for item in new
-        ]
+        _insert_after(
+            block, filled[-1], ending, [f"{indent}- {_scalar(item, style)}" for item in new]
+        )
         return _verify(text, _join(block), key, [*current, *new], before)
     if filled or inline.startswith(("#", "|", ">", "[", "{", "&", "*", "!")):
         raise EditError(f"'{key}' is written in a shape kbtui does not rewrite")

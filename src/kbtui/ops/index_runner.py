@@ -174,7 +174,7 @@ def child_main() -> None:
             lambda done, total: send({"progress": [done, total]}),
             full == "full",
         )
-        send({"report": {name: getattr(report, name) for name in IndexReport.__dataclass_fields__}})
+        send({"report": report.as_dict()})
     except BrokenPipeError:
         return  # the app stopped listening: nothing to tell
     except Exception as exc:  # anything else goes to the app, in one line

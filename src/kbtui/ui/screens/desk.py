@@ -8,7 +8,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import MountError, Widget
@@ -34,13 +33,11 @@ class PaneSlot(Widget):
     """Holds a pane's place until the screen fills it, just after the first paint.
 
     The reader and the handoff panel are empty until a source loads: the first frame shows
-    the queue without paying for them, and nothing shifts when they arrive.
+    the queue without paying for them, and nothing shifts when they arrive. (A pane shown
+    before it is mounted shows its document once it is.)
     """
 
     DEFAULT_CSS = "PaneSlot { display: block; }"
-
-    class Filled(Message):
-        """The slot's pane is mounted (posted to the screen)."""
 
     def __init__(self, pane: Widget, *, id: str) -> None:
         super().__init__(id=id)
@@ -51,17 +48,14 @@ class PaneSlot(Widget):
         self.call_later(self._fill)
 
     async def _fill(self) -> None:
-        if not self.is_attached:
-            return
-        parent, screen = self.parent, self.screen
-        if not isinstance(parent, Widget):
+        parent = self.parent
+        if not self.is_attached or not isinstance(parent, Widget):
             return
         try:
             await parent.mount(self._pane, after=self)
             await self.remove()
         except MountError:
             return  # the app is closing
-        screen.post_message(self.Filled())
 
 
 class FooterSlot(PaneSlot):
@@ -145,8 +139,8 @@ class DeskScreen(Screen[None]):
         super().__init__()
         self._load_timer: Timer | None = None
         self._pending_key: int | None = None
-        self._unshown: tuple[int | None, desk.DocumentView | None] | None = None
-        """A document loaded before the panes were mounted: shown when they are."""
+        self.reader = Reader(id="reader")
+        self.handoff = HandoffPanel(id="handoff")
         self.bucket = "unprocessed"
         self.filter = QueueFilter()
         self.sort = "date"
@@ -175,8 +169,8 @@ class DeskScreen(Screen[None]):
                 )
                 table.row_style = lambda key, cells: "pending" if cells[3] == "•" else None
                 yield table
-            yield PaneSlot(Reader(id="reader"), id="reader-slot")
-            yield PaneSlot(HandoffPanel(id="handoff"), id="handoff-slot")
+            yield PaneSlot(self.reader, id="reader-slot")
+            yield PaneSlot(self.handoff, id="handoff-slot")
         # The panes and the footer's keys mount just after the first paint (their places
         # are kept meanwhile), so the queue shows sooner.
         yield FooterSlot(Footer(), id="footer-slot")
@@ -257,23 +251,10 @@ class DeskScreen(Screen[None]):
     def show_document(self, doc_id: int | None) -> desk.DocumentView | None:
         """Load a document into the reader and the handoff panel; return what was loaded."""
         view = desk.load_document(self.kb.db, doc_id) if doc_id is not None else None
-        self._show_view(doc_id, view)
-        return view
-
-    def _show_view(self, doc_id: int | None, view: desk.DocumentView | None) -> None:
-        readers, panels = self.query(Reader), self.query(HandoffPanel)
-        if not readers or not panels:
-            self._unshown = (doc_id, view)
-            return
-        self._unshown = None
         empty = "No source selected." if doc_id is None else "This file is no longer indexed."
-        readers.first().show(view, empty)
-        panels.first().show(view)
-
-    @on(PaneSlot.Filled)
-    def _pane_filled(self) -> None:
-        if self._unshown is not None:
-            self._show_view(*self._unshown)
+        self.reader.show(view, empty)
+        self.handoff.show(view)
+        return view
 
     @on(VirtualTable.Highlighted, "#queue")
     def _source_highlighted(self, event: VirtualTable.Highlighted) -> None:
@@ -292,8 +273,8 @@ class DeskScreen(Screen[None]):
 
     @on(VirtualTable.Selected, "#queue")
     def _source_selected(self, event: VirtualTable.Selected) -> None:
-        for reader in self.query(Reader):
-            reader.focus()
+        if self.reader.is_mounted:
+            self.reader.focus()
 
     @on(OptionList.OptionSelected, "#buckets")
     def _bucket_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -302,15 +283,14 @@ class DeskScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#connections")
     def _connection_chosen(self, event: OptionList.OptionSelected) -> None:
-        view = self.query_one(HandoffPanel).view
+        view = self.handoff.view
         if view is not None and event.option.id:
             self.kb.follow_link(view, event.option.id)
 
     def current_source(self) -> desk.DocumentView | None:
         """The source under the cursor (loaded now if the reader has not caught up yet)."""
         key = self.query_one("#queue", VirtualTable).current_key
-        readers = self.query(Reader)
-        view = readers.first().view if readers else None
+        view = self.reader.view
         if key is not None and (view is None or view.id != key):
             if self._load_timer is not None:
                 self._load_timer.stop()
