@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
@@ -252,6 +252,29 @@ def _prepare(tasks: list[Task], resolver: LinkResolver | None = None) -> store.R
             found, data, digest = _read_and_digest(found)
         doc = _parse(found, data)
         resolutions = [resolver.resolve(link.target, doc.path) for link in doc.links]
+        # The links' problems, found here with the run's resolver (which knows every path),
+        # spare the run a pass over every link at its end.
+        rows.kb_problems += [
+            (
+                task.doc_id,
+                problem.code,
+                problem.severity,
+                problem.message,
+                problem.line,
+                link.target,
+            )
+            for link, res in zip(doc.links, resolutions, strict=True)
+            for problem in _link_problem(
+                link.origin,
+                link.target,
+                link.raw,
+                link.line,
+                res.path,
+                res.rule,
+                res.ambiguous,
+                res.candidates,
+            )
+        ]
         rows.add(
             task.doc_id,
             doc,
@@ -345,7 +368,9 @@ class _Parser:
         global _RESOLVER
         _RESOLVER = None
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+            # The workers end while the run goes on (its last writes, the full-text index):
+            # the pool's own thread waits for them, not the run.
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _Writer:
@@ -591,13 +616,16 @@ def _index(
         with transaction(db):
             store.delete_documents(db, (state.id for state in gone.values()))
         report.deleted.extend(sorted(gone))
-    if paths_changed or full or refresh_pending:
-        if known:
-            # After an interrupted run, every link is looked at again (none counts as fresh).
-            _reresolve(db, resolver, set() if refresh_pending else set(changed_ids))
-        _refresh_kb_problems(db, None)
+    if known and (paths_changed or full or refresh_pending):
+        # After an interrupted run, every link is looked at again (none counts as fresh).
+        _reresolve(db, resolver, set() if refresh_pending else set(changed_ids))
+        _refresh_kb_problems(db)
     elif changed_ids:
-        _refresh_kb_problems(db, changed_ids)
+        # The links of every file written were resolved against the whole KB as it is now,
+        # their problems written with them: only duplicates, which any file changes, remain.
+        with transaction(db):
+            db.conn.execute("DELETE FROM problems WHERE scope = 'kb' AND code = 'duplicate-source'")
+        _insert_kb_problems(db, _duplicate_sources(db))
     report.documents = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
     with transaction(db):
         store.delete_meta(db, REFRESH_PENDING)
@@ -664,7 +692,7 @@ def _link_problem(
     resolved: str | None,
     rule: str | None,
     ambiguous: bool,
-    candidates: list[str],
+    candidates: Sequence[str],
 ) -> list[Problem]:
     if resolved is None:
         if origin in ("claims_extracted", "enrichments_applied"):
@@ -700,26 +728,15 @@ def _link_problem(
     return found
 
 
-def _refresh_kb_problems(db: Database, doc_ids: list[int] | None) -> None:
+def _refresh_kb_problems(db: Database) -> None:
     """Recompute the problems that depend on the rest of the KB (links, duplicates)."""
-    if doc_ids is not None and not doc_ids:
-        return
     sql = (
         "SELECT links.id, links.doc_id, origin, target, raw, line, resolved_path, rule, "
         "ambiguous, candidates_json FROM links WHERE links.id > ? AND (resolved_path IS NULL "
         "OR ambiguous = 1 OR rule IN ('md-suffix', 'normalised'))"
     )
-    if doc_ids is not None:
-        sql += f" AND links.doc_id IN ({', '.join(str(int(i)) for i in doc_ids)})"
     with transaction(db):
-        if doc_ids is None:
-            db.conn.execute("DELETE FROM problems WHERE scope = 'kb'")
-        else:
-            db.conn.executemany(
-                "DELETE FROM problems WHERE scope = 'kb' AND doc_id = ?", [(i,) for i in doc_ids]
-            )
-            # A changed file can start or stop duplicating any other: recheck them all.
-            db.conn.execute("DELETE FROM problems WHERE scope = 'kb' AND code = 'duplicate-source'")
+        db.conn.execute("DELETE FROM problems WHERE scope = 'kb'")
     for rows in _batches(db, sql):
         problems: list[tuple[int, Problem, str | None]] = []
         for _, doc_id, origin, target, raw, line, resolved, rule, ambiguous, cands in rows:

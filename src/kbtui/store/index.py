@@ -75,6 +75,9 @@ class Rows:
     handoff: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
     candidates: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
     signals: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
+    kb_problems: list[tuple[Any, ...]] = dataclass_field(default_factory=list)
+    """Problems that depend on the rest of the KB (links): doc id, code, severity, message,
+    line, target."""
 
     def pack(self) -> bytes:
         """The rows as bytes for another process: `marshal` (rows hold only strings, numbers,
@@ -188,6 +191,7 @@ def write_rows(db: Database, rows: Rows) -> None:
         rows.links,
     )
     conn.executemany("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, NULL)", rows.problems)
+    conn.executemany("INSERT INTO problems VALUES (?, 'kb', ?, ?, ?, ?, ?)", rows.kb_problems)
     conn.executemany("INSERT INTO handoff_fields VALUES (?, ?, ?, ?, ?, ?)", rows.handoff)
     conn.executemany("INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?)", rows.candidates)
     conn.executemany("INSERT INTO signals VALUES (?, ?, ?, ?)", rows.signals)

@@ -1,0 +1,68 @@
+"""An index brought up to date run by run holds exactly what a build from scratch holds."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from kbtui.ops.indexer import index_kb
+from kbtui.store.db import open_db
+
+from gen_kb import generate_kb
+
+QUERIES = {
+    "documents": "SELECT path, kind, title, fields_json, body FROM documents",
+    "links": "SELECT d.path, l.target, l.resolved_path, l.rule, l.ambiguous, l.candidates_json "
+    "FROM links l JOIN documents d ON d.id = l.doc_id",
+    "problems": "SELECT d.path, p.scope, p.code, p.severity, p.message, p.line, p.target "
+    "FROM problems p JOIN documents d ON d.id = p.doc_id",
+}
+
+
+def dump(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    with sqlite3.connect(db) as conn:
+        return {
+            name: sorted(conn.execute(sql).fetchall(), key=repr) for name, sql in QUERIES.items()
+        }
+
+
+def claim(title: str, body: str) -> str:
+    return (
+        f"---\ntype: claim\ndomain: energy\ndescription: {title}\nconfidence: likely\n"
+        f"source: a test\ncreated: 2026-01-01\n---\n\n# {title}\n\n{body}\n"
+    )
+
+
+def test_changes_indexed_run_by_run_match_a_build_from_scratch(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    generate_kb(kb, 400, seed=5)
+    db = tmp_path / "kb.sqlite"
+    index_kb(open_db(db), kb, workers=2)
+    claims = kb / "domains" / "energy"
+    claims.mkdir(parents=True, exist_ok=True)
+    sources = sorted((kb / "inbox" / "archive").glob("*.md"))
+
+    # A link to a claim not yet written, then the claim itself: the link resolves.
+    (claims / "grids need slack.md").write_text(claim("grids need slack", "See [[slack pays]]."))
+    index_kb(open_db(db), kb)
+    (claims / "slack pays.md").write_text(claim("slack pays", "Back to [[grids need slack]]."))
+    # A second file with a source's name, in another folder: a duplicate, and ambiguous links.
+    elsewhere = kb / "inbox" / "queue"
+    elsewhere.mkdir(parents=True, exist_ok=True)
+    (elsewhere / sources[0].name).write_bytes(sources[0].read_bytes())
+    index_kb(open_db(db), kb)
+
+    # A rename, a deletion, and an edit that links to what was deleted.
+    os.rename(claims / "slack pays.md", claims / "slack pays off.md")
+    sources[1].unlink()
+    text = sources[2].read_text(encoding="utf-8")
+    sources[2].write_text(text + f"\n[[{sources[1].stem}]] and [[slack pays]]\n", encoding="utf-8")
+    index_kb(open_db(db), kb)
+
+    fresh = tmp_path / "fresh.sqlite"
+    index_kb(open_db(fresh), kb, workers=2)
+    incremental, scratch = dump(db), dump(fresh)
+    assert incremental == scratch
+    codes = {row[2] for row in scratch["problems"]}
+    assert {"unresolved-link", "duplicate-source"} <= codes
