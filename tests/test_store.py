@@ -75,3 +75,37 @@ def test_an_index_from_schema_4_is_migrated_and_its_fields_filled_on_the_next_ru
     report = index_kb(db, root)
     assert report.updated == ["domains/d/a claim.md"]
     assert len(_fields(db.conn)) == 4
+
+
+def _backlink_plan(db_path: Path) -> str:
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT doc_id FROM links WHERE resolved_path = 'x'"
+        ).fetchall()
+    return " ".join(str(row[-1]) for row in rows)
+
+
+def test_a_bulk_build_leaves_its_deferred_indexes_built(tmp_path: Path) -> None:
+    from gen_kb import generate_kb
+
+    kb = tmp_path / "kb"
+    generate_kb(kb, 300, seed=1)
+    db_path = tmp_path / "kb.sqlite"
+    index_kb(open_db(db_path), kb)
+    assert "links_resolved" in _backlink_plan(db_path)
+
+
+def test_indexes_dropped_by_an_interrupted_bulk_build_are_rebuilt_by_the_next_run(
+    tmp_path: Path,
+) -> None:
+    from kbtui.store.index import defer_indexes, get_meta
+
+    kb = _kb(tmp_path)
+    db_path = tmp_path / "kb.sqlite"
+    db = open_db(db_path)
+    index_kb(db, kb)
+    defer_indexes(db)  # as a bulk build does first, before it was killed
+    assert "links_resolved" not in _backlink_plan(db_path)
+    index_kb(db, kb)
+    assert "links_resolved" in _backlink_plan(db_path)
+    assert get_meta(db, "fts_deferred") is None

@@ -523,7 +523,7 @@ def _index(
     paths_changed = bool(gone) or any(f.path not in known for f in found)
     changed_ids: list[int] = []
     total = len(found)
-    store.rebuild_fts_if_deferred(db)
+    store.rebuild_deferred_indexes(db)
     to_read = sum(
         1
         for f in found
@@ -541,7 +541,7 @@ def _index(
             store.forget_status_counts(db)
             store.set_meta(db, REFRESH_PENDING, "1")
     if to_read > 200 and to_read > BULK_SHARE * max(total, 1):
-        store.defer_fts(db)
+        store.defer_indexes(db)
     pending: list[Task] = []
     method = _start_method(to_read)
     if workers is None:
@@ -611,7 +611,7 @@ def _index(
     finally:
         writer.rollback()  # only when something went wrong: the work is committed
         parser.close()
-    store.rebuild_fts_if_deferred(db)
+    store.rebuild_deferred_indexes(db)
     if gone:
         with transaction(db):
             store.delete_documents(db, (state.id for state in gone.values()))
