@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,44 @@ async def test_preview_then_write(seeds_copy: Path) -> None:
         assert isinstance(app.screen, DeskScreen)
     after = (seeds_copy / SOURCE).read_text(encoding="utf-8")
     assert after == before.replace("status: unprocessed", "status: processing", 1)
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+async def test_ctrl_g_writes_then_commits_on_an_extract_branch(seeds_copy: Path) -> None:
+    git(seeds_copy, "init", "-q")
+    git(seeds_copy, "add", "-A")
+    git(seeds_copy, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s", "e")
+        assert isinstance(app.screen, ExportPreview)
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        notes = " | ".join(note.message for note in app._notifications)
+        assert "1 file(s) written, 0 skipped" in notes
+        assert "Committed on branch extract/2026-03-08-maintainer-survey" in notes
+    branch = "extract/2026-03-08-maintainer-survey-open-source-funding"
+    assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
+    committed = git(seeds_copy, "show", "--name-only", "--format=%s", "HEAD").split("\n")
+    assert committed[0].startswith("extract: 2026-03-08-maintainer-survey")
+    assert "Exported by kbtui for tester." in git(seeds_copy, "log", "-1", "--format=%B")
+    assert [line for line in committed[1:] if line] == [SOURCE]
+    assert git(seeds_copy, "status", "--porcelain") == ""
+
+
+async def test_ctrl_g_outside_a_repository_writes_nothing_and_says_why(seeds_copy: Path) -> None:
+    before = (seeds_copy / SOURCE).read_bytes()
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s", "e", "ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        notes = " | ".join(note.message for note in app._notifications)
+        assert "This KB is not a git repository." in notes and "written" not in notes
+    assert (seeds_copy / SOURCE).read_bytes() == before

@@ -119,21 +119,36 @@ class ExportPreview(Screen[None]):
         from kbtui.store.db import open_db
 
         root = self.kb.session.workspace.root
+        who = curation.curator_name()
         writer = open_db(self.kb.session.workspace.db_path)
         try:
-            plan = export.plan_export(writer, root, curation.curator_name())
+            plan = export.plan_export(writer, root, who)
             export.apply_export(writer, root, plan)
             index_kb(writer, root)
         finally:
             writer.conn.close()
+        branch, failure = None, None
+        if commit:
+            try:
+                branch = gitcommit.commit_export(root, plan, who)
+            except gitcommit.GitError as exc:
+                failure = str(exc)
         written = sum(1 for c in plan.changes if c.written)
-        self.app.call_from_thread(self._written, written, len(plan.skipped))
+        self.app.call_from_thread(self._written, written, len(plan.skipped), branch, failure)
 
-    def _written(self, written: int, skipped: int) -> None:
+    def _written(
+        self, written: int, skipped: int, branch: str | None = None, failure: str | None = None
+    ) -> None:
+        message = f"{written} file(s) written, {skipped} skipped (their work stays pending)."
+        if branch:
+            message += f" Committed on branch {branch} (not pushed)."
+        if failure:
+            message += f" Not committed: {failure}"
         self.notify(
-            f"{written} file(s) written, {skipped} skipped (their work stays pending).",
+            message,
             title="Export",
-            severity="warning" if skipped else "information",
+            markup=False,
+            severity="error" if failure else ("warning" if skipped else "information"),
         )
         self.refresh_plan()
 
