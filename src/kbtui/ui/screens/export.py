@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from kbtui.ops import curation, export, gitcommit
 from kbtui.ui.markup import escape
+from kbtui.ui.messages import IndexFinished
 
 if TYPE_CHECKING:
     from kbtui.ui.app import KbApp
@@ -115,18 +116,24 @@ class ExportPreview(Screen[None]):
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def write_files(self, commit: bool = False) -> None:
         """Write in a worker on its own connection; the result comes back as a notification."""
-        from kbtui.ops.indexer import index_kb
+        from kbtui.ops.index_runner import index_in_child
         from kbtui.store.db import open_db
 
-        root = self.kb.session.workspace.root
+        workspace = self.kb.session.workspace
+        root = workspace.root
         who = curation.curator_name()
-        writer = open_db(self.kb.session.workspace.db_path)
+        writer = open_db(workspace.db_path)
         try:
             plan = export.plan_export(writer, root, who)
             export.apply_export(writer, root, plan)
-            index_kb(writer, root)
         finally:
             writer.conn.close()
+        # The files written are read back into the index in a child process, as the app's own
+        # indexing is: a large KB's walk would otherwise hold up the UI thread.
+        try:
+            self.app.post_message(IndexFinished(index_in_child(workspace.db_path, root)))
+        except Exception as exc:
+            self.app.post_message(IndexFinished(None, f"indexing failed: {exc}"))
         branch, failure = None, None
         if commit:
             try:
