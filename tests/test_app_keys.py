@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from textual.command import CommandPalette
 from textual.events import Key
+from textual.widgets import OptionList
 
+from kbtui.ops import desk
 from kbtui.ops.desk import DocumentView
 from kbtui.ui.app import KbApp
 from kbtui.ui.screens.desk import DeskScreen
@@ -147,3 +149,63 @@ async def test_keys_typed_after_quit_are_dropped(small_kb: Path) -> None:
         app.post_message(Key("question_mark", "?"))
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_palette_tells_unprocess_from_the_unprocessed_queue(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s", "2")
+        assert last_status(small_kb) == (BATTERY, "processing")
+        queue = app.screen.query_one("#queue", VirtualTable)
+        battery = desk.doc_id_for_path(app.db, BATTERY)
+        assert battery is not None
+        queue.cursor = queue.keys.index(battery)
+        await pilot.pause()
+        await pilot.press("ctrl+p", *"Unprocess")
+        await pilot.pause(0.3)
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        hits = palette.query_one(OptionList)
+        offered = [
+            getattr(hits.get_option_at_index(i).prompt, "plain", "").split("\n")[0]
+            for i in range(hits.option_count)
+        ]
+        assert "Unprocess" in offered and "Unprocessed queue" in offered
+        await pilot.press("enter")
+        await pilot.pause()
+        assert last_status(small_kb) == (BATTERY, "unprocessed")
+
+
+async def test_ctrl_x_clears_filters_while_typing_in_the_filter(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DeskScreen)
+        await pilot.press("slash", *"tariff", "ctrl+s")
+        assert screen.filter.text == "tariff"
+        await pilot.press("slash", "ctrl+x")
+        assert screen.filter.is_empty()
+        assert app.screen is screen
+        assert screen.query_one("#queue", VirtualTable).row_count == 2
+
+
+async def test_a_document_screen_shows_the_file_edited_from_it(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from kbtui.ui.screens.document import DocumentScreen
+
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys\nopen(sys.argv[1], 'a').write('\\nEdited by hand.\\n')\n")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("v", "enter")
+        document = app.screen
+        assert isinstance(document, DocumentScreen)
+        assert "Edited by hand." not in reader_view(app).body
+        await pilot.press("o")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is document
+        assert "Edited by hand." in reader_view(app).body

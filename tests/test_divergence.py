@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from kbtui.cli import main
 from kbtui.formats.document import parse_document
 from kbtui.ops import divergence, drafting, export
+from kbtui.ops.drafting import DraftError
 from kbtui.ops.session import open_session
 
 HOME = (
@@ -115,6 +116,22 @@ def test_resolving_writes_status_and_note(seeds_copy: Path) -> None:
     doc = parse_document(row["path"], (seeds_copy / row["path"]).read_bytes())
     assert doc.fields["status"] == "resolved"
     assert "## Resolution\n\nA year of metered data settled it." in doc.raw_body
+    assert doc.raw_body.count("## Resolution") == 1
+
+
+def test_a_divergence_is_resolved_once(seeds_copy: Path) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    [row] = divergence.divergences(session.db)
+    first = divergence.resolve_divergence(session.db, row["path"], "Metered data settled it.")
+    with pytest.raises(DraftError, match=f"draft {first.id}\\) is already pending export"):
+        divergence.resolve_divergence(session.db, row["path"], "A second note.")
+    export.apply_export(session.db, seeds_copy, export.plan_export(session.db, seeds_copy, "t"))
+    session.reindex()
+    with pytest.raises(DraftError, match="already resolved"):
+        divergence.resolve_divergence(session.db, row["path"], "A third note.")
+    body = (seeds_copy / row["path"]).read_text(encoding="utf-8")
+    assert body.count("## Resolution") == 1
 
 
 def test_cli_draft_divergence(seeds_copy: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static, TextArea
 
 from kbtui.formats.document import parse_document
 from kbtui.ops import desk, export
@@ -86,3 +87,48 @@ async def test_existing_divergence_is_opened_instead(seeds_copy: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, DocumentScreen)
         assert app.screen.view.path == row["path"]
+
+
+async def test_marks_are_gone_once_their_divergence_is_drafted(seeds_copy: Path) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("v", "space", "j", "space")
+        claims = app.screen
+        assert isinstance(claims, ClaimsScreen)
+        assert "2 marked" in str(claims.query_one("#claims-info", Static).content)
+        await pilot.press("D")
+        editor = app.screen
+        assert isinstance(editor, DivergenceEditor)
+        await pilot.press("escape")
+        assert claims.marked == set()
+        assert "marked" not in str(claims.query_one("#claims-info", Static).content)
+        table = claims.query_one("#claims", VirtualTable)
+        assert all("●" not in str(table.cells(i)) for i in range(table.row_count))
+        await pilot.press("space")
+        assert len(claims.marked) == 1
+        assert app.screen is claims
+
+
+async def test_a_divergence_takes_one_resolution_whose_note_reopens(seeds_copy: Path) -> None:
+    from kbtui.ops import drafting
+    from kbtui.ui.screens.dialogs import NoteDialog
+    from kbtui.ui.screens.drafts import DraftsScreen
+
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("V", "r", *"A year of metered data.", "ctrl+s")
+        listing = app.screen
+        assert isinstance(listing, DivergencesScreen) and listing.rows[0]["resolution_pending"]
+        await pilot.press("r")
+        assert app.screen is listing
+        assert "pending export" in list(app._notifications)[-1].message
+        await pilot.press("escape", "d")
+        assert isinstance(app.screen, DraftsScreen)
+        await pilot.press("enter")
+        dialog = app.screen
+        assert isinstance(dialog, NoteDialog)
+        assert dialog.query_one(TextArea).text == "A year of metered data."
+        await pilot.press("end", *" And a second winter.", "ctrl+s")
+        assert isinstance(app.screen, DraftsScreen)
+    [draft] = [d for d in drafting.list_drafts(app.db) if d.kind == "resolution"]
+    assert draft.body == "A year of metered data. And a second winter."

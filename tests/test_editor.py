@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, OptionList, TextArea
 
 from kbtui.ui.screens.desk import DeskScreen
 from kbtui.ui.screens.drafts import DraftFrom, DraftsScreen, LinkPicker
@@ -195,3 +195,26 @@ async def test_enrich_instead_with_a_chosen_kind_exports_the_block(small_kb: Pat
     assert "| Extractor: tester*\n" in claim
     source = (small_kb / "inbox/archive/2026-01-03-battery-trial.md").read_text()
     assert 'enrichments_applied:\n  - "home batteries flatten the evening peak"' in source
+
+
+async def test_delete_in_drafts_acts_on_the_highlighted_draft_after_a_cancel(
+    small_kb: Path,
+) -> None:
+    from kbtui.ops import drafting
+
+    app = make_app(small_kb)
+    source = "inbox/archive/2026-01-03-battery-trial.md"
+    first = drafting.new_claim_draft(app.db, source, None)
+    second = drafting.new_claim_draft(app.db, source, None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d", "down")
+        drafts = app.screen.query_one(OptionList)
+        highlighted = int(drafts.get_option_at_index(drafts.highlighted or 0).id or 0)
+        assert drafts.highlighted == 1 and highlighted in (first.id, second.id)
+        await pilot.press("x", "n")
+        assert isinstance(app.screen, DraftsScreen) and drafts.highlighted == 1
+        await pilot.press("x", "y")
+        await pilot.pause()
+    assert [row["id"] for row in draft_rows(small_kb)] == [
+        d.id for d in (first, second) if d.id != highlighted
+    ]

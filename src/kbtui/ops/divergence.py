@@ -267,9 +267,21 @@ def resolve_divergence(db: Database, path: str, note: str, who: str | None = Non
     """Record a resolution (status resolved plus the note in the body), pending export."""
     if not note.strip():
         raise DraftError("a resolution needs a note: the evidence that settled it")
-    kind = db.conn.execute("SELECT kind FROM documents WHERE path = ?", (path,)).fetchone()
-    if kind is None or kind[0] != "divergence":
+    row = db.conn.execute("SELECT kind, status FROM documents WHERE path = ?", (path,)).fetchone()
+    if row is None or row[0] != "divergence":
         raise DraftError(f"not a divergence: {path}")
+    if row[1] == "resolved":
+        raise DraftError(f"already resolved: {path}")
+    pending = db.conn.execute(
+        "SELECT id FROM drafts WHERE kind = 'resolution' AND target_path = ? AND "
+        "exported_at IS NULL",
+        (path,),
+    ).fetchone()
+    if pending is not None:
+        raise DraftError(
+            f"a resolution of this divergence (draft {pending[0]}) is already pending export; "
+            "delete that draft to record another"
+        )
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with transaction(db):
         cursor = db.conn.execute(

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from textual.command import Provider
     from textual.widgets.markdown import Markdown
 
+    from kbtui.ops.drafting import Draft
     from kbtui.ops.report import IndexReport
 
     LinkClicked = Markdown.LinkClicked
@@ -156,9 +157,11 @@ class KbApp(App[None]):
                 title="Index updated",
                 timeout=3,
             )
+        # Every screen open shows the index as it now is (a file edited with `o` included).
         for screen in self.screen_stack:
-            if isinstance(screen, DeskScreen):
-                screen.refresh_queues()
+            index_updated = getattr(screen, "index_updated", None)
+            if callable(index_updated):
+                index_updated(report is None or report.changed)
 
     # Navigation ------------------------------------------------------------------------------
 
@@ -228,8 +231,30 @@ class KbApp(App[None]):
             return
         if draft.kind == "divergence":
             self.push_screen(DivergenceEditor(draft))
+        elif draft.kind == "resolution":
+            self._edit_resolution(draft)
         else:
             self.push_screen(ClaimEditor(draft))
+
+    def _edit_resolution(self, draft: Draft) -> None:
+        """A divergence's resolution is its note: reopening it edits the note."""
+        from kbtui.ops import drafting
+        from kbtui.ui.screens.dialogs import NoteDialog
+
+        def done(note: str | None) -> None:
+            if note and note != draft.body:
+                drafting.update_draft(self.db, draft.id, body=note)
+                self.notify("Resolution note updated (pending export).", timeout=3)
+
+        self.push_screen(
+            NoteDialog(
+                "Edit resolution",
+                draft.target_path or "",
+                "What evidence settled it?",
+                draft.body,
+            ),
+            done,
+        )
 
     def show_drafts(self) -> None:
         from kbtui.ui.screens.drafts import DraftsScreen

@@ -14,19 +14,23 @@ class ScreenActions(Provider):
 
     def _actions(self) -> list[tuple[str, str, object, str]]:
         screen = self.screen
-        found: dict[str, tuple[str, str, object, str]] = {}
-        keys = {row[1]: row[0] for row in binding_rows(screen)}
+        found: dict[tuple[str, str], tuple[str, str, object, str]] = {}
+        rows = binding_rows(screen)
+        keys = {row[1]: row[0] for row in rows} | {row[2]: row[0] for row in rows if row[2]}
         for active in screen.active_bindings.values():
             binding = active.binding
             if not binding.description or binding.system or not active.enabled:
                 continue
+            key = keys.get(binding.id or "") or keys.get(binding.description, binding.key)
+            # The same action bound to two keys is offered once; two actions never hide
+            # each other, whatever their descriptions.
             found.setdefault(
-                binding.description,
+                (binding.action, binding.description),
                 (
                     binding.description,
                     binding.action,
                     active.node,
-                    binding.tooltip or f"key: {keys.get(binding.description, binding.key)}",
+                    binding.tooltip or f"key: {key}",
                 ),
             )
         return list(found.values())

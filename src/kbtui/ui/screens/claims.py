@@ -107,7 +107,8 @@ class ClaimsScreen(Screen[None]):
             self.query_one("#claims-text", Input).value,
         )
         table.set_keys(keys, table.current_key)
-        self.query_one("#claims-info", Static).update(f"{len(keys):,} claims")
+        # Marks stay through a new filter (find one claim, then another): their count shows.
+        self._show_marks()
 
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
@@ -133,10 +134,20 @@ class ClaimsScreen(Screen[None]):
         if key is None:
             return
         self.marked.symmetric_difference_update({key})
+        self._show_marks()
+
+    def index_updated(self, changed: bool) -> None:
+        """The claims as the index now has them (after `ctrl+r`, an edit or an export)."""
+        if changed:
+            self.refresh_claims()
+
+    def _show_marks(self) -> None:
+        table = self.query_one("#claims", VirtualTable)
         table.invalidate()
-        self.query_one("#claims-info", Static).update(
-            f"{table.row_count:,} claims · {len(self.marked)} marked (D drafts a divergence)"
-        )
+        info = f"{table.row_count:,} claims"
+        if self.marked:
+            info += f" · {len(self.marked)} marked (D drafts a divergence)"
+        self.query_one("#claims-info", Static).update(info)
 
     def action_divergence(self) -> None:
         if not self.marked:
@@ -149,6 +160,7 @@ class ClaimsScreen(Screen[None]):
             return
         paths = [row.path for row in desk.claim_rows(self.kb.db, sorted(self.marked)).values()]
         self.marked.clear()
+        self._show_marks()
         self.kb.draft_divergence(paths)
 
     def _divergence_from_challenges(self) -> None:

@@ -75,7 +75,7 @@ class DeskScreen(Screen[None]):
             Binding(
                 str(n),
                 f"bucket('{bucket}')",
-                BUCKET_LABELS[bucket],
+                f"{BUCKET_LABELS[bucket]} queue",
                 show=False,
                 id=f"desk.bucket_{bucket}",
             )
@@ -94,7 +94,7 @@ class DeskScreen(Screen[None]):
         Binding(
             "U",
             "unprocess",
-            "Unprocessed",
+            "Unprocess",
             id="desk.unprocessed",
             tooltip="Put the source back to unprocessed",
         ),
@@ -247,6 +247,13 @@ class DeskScreen(Screen[None]):
         self.query_one("#queue-info", Static).update(info)
         if not keys:
             self.show_document(None)
+
+    def index_updated(self, changed: bool) -> None:
+        """Counts, queue and the open source as the index now has them."""
+        self.refresh_queues()
+        view = self.reader.view
+        if changed and view is not None and self.reader.is_mounted:
+            self.show_document(view.id)
 
     def show_document(self, doc_id: int | None) -> desk.DocumentView | None:
         """Load a document into the reader and the handoff panel; return what was loaded."""

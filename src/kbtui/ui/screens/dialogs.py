@@ -22,18 +22,19 @@ class NoteDialog(ModalScreen[str | None]):
         Binding("ctrl+s", "confirm", "Confirm", id="dialog.confirm"),
     ]
 
-    def __init__(self, heading: str, subject: str, prompt: str) -> None:
+    def __init__(self, heading: str, subject: str, prompt: str, text: str = "") -> None:
         super().__init__()
         self.heading = heading
         self.subject = subject
         self.prompt = prompt
+        self.text = text
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.heading, classes="dialog-title")
             yield Static(f"[b]{escape(self.subject)}[/b]", classes="dialog-subject")
             yield Label(self.prompt)
-            yield TextArea(id="note", soft_wrap=True)
+            yield TextArea(self.text, id="note", soft_wrap=True)
             yield Static("", id="dialog-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.heading} (ctrl+s)", variant="warning", id="confirm")
@@ -76,7 +77,8 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         Binding("ctrl+s", "apply", "Apply", id="dialog.apply"),
-        Binding("ctrl+x", "clear", "Clear filters", id="dialog.clear"),
+        # A priority binding: the text box, focused first, would take ctrl+x as "cut".
+        Binding("ctrl+x", "clear", "Clear filters", id="dialog.clear", priority=True),
     ]
 
     def __init__(self, current: QueueFilter, options: dict[str, list[str]]) -> None:

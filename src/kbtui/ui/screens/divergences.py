@@ -252,10 +252,22 @@ class DivergencesScreen(Screen[None]):
             self.notify("Export the draft first; then it can be resolved.", severity="warning")
             return
         row = self.rows[int(option_id)]
+        if row["status"] == "resolved" or row["resolution_pending"]:
+            self.notify(
+                "Already resolved."
+                if row["status"] == "resolved"
+                else "Its resolution is pending export (drafts: d on the desk).",
+                severity="warning",
+            )
+            return
 
         def done(note: str | None) -> None:
             if note:
-                divergence.resolve_divergence(self.kb.db, row["path"], note)
+                try:
+                    divergence.resolve_divergence(self.kb.db, row["path"], note)
+                except drafting.DraftError as exc:
+                    self.notify(str(exc), severity="warning", markup=False)
+                    return
                 self.notify("Resolution recorded (pending export).", timeout=3)
                 self.refresh_list()
 

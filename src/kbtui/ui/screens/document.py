@@ -91,6 +91,12 @@ class DocumentScreen(Screen[None]):
         self.kb.edit_file(self.view.path)
 
     def on_screen_resume(self) -> None:
+        self.index_updated(True)
+
+    def index_updated(self, changed: bool) -> None:
+        """Show the document as the index now has it (after `o`, `ctrl+r` or an export)."""
+        if not changed:
+            return
         fresh = desk.load_document(self.kb.db, self.view.id)
         if fresh is not None:
             self.show(fresh)

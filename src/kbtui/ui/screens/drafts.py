@@ -127,13 +127,19 @@ class DraftsScreen(Screen[None]):
     def refresh_drafts(self) -> None:
         drafts = drafting.list_drafts(self.kb.db)
         options = self.query_one(OptionList)
+        previous = (
+            options.get_option_at_index(options.highlighted).id
+            if options.highlighted is not None
+            else None
+        )
         options.clear_options()
         for draft in drafts:
-            what = (
-                f"enriches {draft.target_path}"
-                if draft.kind == "enrichment"
-                else draft.title or "(untitled)"
-            )
+            if draft.kind == "enrichment":
+                what = f"enriches {draft.target_path}"
+            elif draft.kind == "resolution":
+                what = f"resolves {draft.target_path}"
+            else:
+                what = draft.title or "(untitled)"
             options.add_option(
                 Option(
                     f"[b]{draft.id:>3}[/b] {draft.kind:10} {draft.state:6} {escape(what)}\n"
@@ -142,7 +148,8 @@ class DraftsScreen(Screen[None]):
                 )
             )
         if drafts:
-            options.highlighted = 0
+            ids = [str(draft.id) for draft in drafts]
+            options.highlighted = ids.index(previous) if previous in ids else 0
         self.query_one("#drafts-info", Static).update(
             f"{len(drafts)} draft(s) · enter reopens · x deletes"
             if drafts
