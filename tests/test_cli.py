@@ -222,3 +222,58 @@ def test_demo_kb_is_the_default_and_copied_once(private_data_dir: Path) -> None:
     assert (working / "kb.sqlite").exists()
     result = CliRunner().invoke(main, ["stats"])
     assert "Copied the demo KB" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("drafts", "show", "99999999999999999999999"),
+        ("drafts", "rm", "99999999999999999999999", "--yes"),
+        ("search", "battery", "--limit", "99999999999999999999999"),
+        ("search", "battery", "--limit", "0"),
+    ],
+)
+def test_numbers_out_of_range_are_refused_in_one_line(tiny_kb: Path, args: tuple[str, ...]) -> None:
+    command = [*args[:2], str(tiny_kb), *args[2:]] if args[0] == "search" else [*args]
+    if args[0] == "drafts":
+        command += ["--kb", str(tiny_kb)]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "is not in the range" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check", "{kb}\udcff"),
+        ("status", "{kb}/inbox/archive/bad\udcff.md", "processing", "--kb", "{kb}"),
+        ("search", "{kb}", "battery", "--domain", "\udcff"),
+    ],
+)
+def test_arguments_that_are_not_utf8_are_refused_in_one_line(
+    tiny_kb: Path, args: tuple[str, ...]
+) -> None:
+    result = CliRunner().invoke(main, [arg.replace("{kb}", str(tiny_kb)) for arg in args])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "is not valid UTF-8 text: b'" in result.output
+
+
+def test_the_db_given_before_the_command_is_used(tiny_kb: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    code, output = run("--db", str(elsewhere), "index", str(tiny_kb))
+    assert code == 0 and elsewhere.exists() and not (tiny_kb / "kb.sqlite").exists()
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"not a database" * 100)
+    code, output = run("--db", str(bad), "check", str(tiny_kb))
+    assert code == 2 and "cannot open the index" in output
+
+
+def test_a_demo_copy_that_cannot_be_made_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("KBTUI_DATA_DIR", str(blocker / "data"))
+    result = CliRunner().invoke(main, ["open"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "kbtui:" in result.output and "Traceback" not in result.output

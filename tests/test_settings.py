@@ -24,3 +24,57 @@ def test_name_saved_in_the_settings_file_is_used(
     assert curation.curator_name() == "Ana"
     monkeypatch.setenv("KBTUI_CURATOR", "Bo")
     assert curation.curator_name() == "Bo"
+
+
+@pytest.mark.parametrize(
+    "existing",
+    [
+        '[user]  \ntheme = "dark"\n',
+        '[user] # me\nname = "Old"\n\n[keymap]\n"desk.start" = "b"\n',
+        '# a note about [user]\n[keymap]\n"desk.start" = "b"\n',
+        '[ user ]\nname = "Old"\n',
+        "",
+    ],
+)
+def test_the_name_goes_into_any_user_table_and_nothing_else_changes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, existing: str
+) -> None:
+    import tomllib
+
+    config = tmp_path / "config.toml"
+    config.write_text(existing, encoding="utf-8")
+    monkeypatch.setenv("KBTUI_CONFIG", str(config))
+    before = tomllib.loads(existing)
+    settings.save_curator("Ana")
+    after = tomllib.loads(config.read_text(encoding="utf-8"))
+    assert after["user"]["name"] == "Ana"
+    after["user"].pop("name")
+    before.setdefault("user", {}).pop("name", None)
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    ("existing", "reason"),
+    [
+        ("[user\nname = 1\n", "cannot record the name"),
+        ('user = { name = "x" }\n', "set [user] name there yourself"),
+        ('user.name = "x"\n', "set [user] name there yourself"),
+    ],
+)
+def test_a_settings_file_the_name_cannot_go_into_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, existing: str, reason: str
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(existing, encoding="utf-8")
+    monkeypatch.setenv("KBTUI_CONFIG", str(config))
+    with pytest.raises(settings.SettingsError, match=reason.replace("[", r"\[")):
+        settings.save_curator("Ana")
+    assert config.read_text(encoding="utf-8") == existing
+
+
+def test_a_settings_path_that_is_a_folder_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KBTUI_CONFIG", str(tmp_path))
+    with pytest.raises(settings.SettingsError, match="cannot record the name"):
+        settings.save_curator("Ana")

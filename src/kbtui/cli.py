@@ -40,6 +40,8 @@ db_option = click.option(
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 kb_argument = click.argument("kb", required=False, type=click.Path(file_okay=False))
+DRAFT_ID = click.IntRange(1, 2**63 - 1)
+"""A draft's id: what SQLite can hold (a larger number would not be one)."""
 
 
 def fail(message: str) -> NoReturn:
@@ -81,6 +83,7 @@ class _LazyProgress:
 @contextmanager
 def session_for(kb: str | None, db_path: str | None, quiet: bool = False) -> Iterator[Session]:
     """Open the KB, index it incrementally, and turn expected failures into one-line errors."""
+    db_path = db_path or _root_db()
     try:
         session = open_session(kb, db_path)
     except (WorkspaceError, StoreError, SchemaTooNew) as exc:
@@ -102,12 +105,31 @@ def session_for(kb: str | None, db_path: str | None, quiet: bool = False) -> Ite
         session.close()
 
 
+def _root_db() -> str | None:
+    """`kbtui --db PATH COMMAND …`: the database given before the command name."""
+    context = click.get_current_context(silent=True)
+    value = context.find_root().params.get("db_path") if context is not None else None
+    return value if isinstance(value, str) else None
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 class _Main(click.Group):
-    """`kbtui KB` (a folder, not a command name) means `kbtui open KB`."""
+    """`kbtui KB` (a folder, not a command name) means `kbtui open KB`.
+
+    Arguments must be text: one that is not valid UTF-8 (the shell passes bytes through)
+    stops the command with a one-line reason before anything runs.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for arg in args:
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                fail(f"an argument is not valid UTF-8 text: {os.fsencode(arg)!r}")
+        return super().parse_args(ctx, args)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -125,7 +147,7 @@ class _Main(click.Group):
     "db_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Index database for the app (default: kb.sqlite at the KB root).",
+    help="Index database (default: kb.sqlite at the KB root); also taken by every command.",
 )
 @click.version_option(package_name="kbtui")
 @click.pass_context
@@ -147,10 +169,13 @@ def open_app(kb: str | None, db_path: str | None) -> None:
         from kbtui.ui.app import KbApp
     except ImportError as exc:  # pragma: no cover - broken installation
         fail(f"the app cannot start: {exc}")
+    db_path = db_path or _root_db()
     try:
         session = open_session(kb, db_path)
     except (WorkspaceError, StoreError, SchemaTooNew) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename or 'file'}: {exc.strerror}")
     if session.note:
         err.print(session.note)
     KbApp(session).run()
@@ -270,7 +295,9 @@ def draft_group() -> None:
 
 @draft_group.command("claim")
 @click.option("--source", "source_path", required=True, help="The source file (path).")
-@click.option("--hint", type=int, default=None, help="Start from claim candidate N.")
+@click.option(
+    "--hint", type=click.IntRange(1, 10_000), default=None, help="Start from claim candidate N."
+)
 @click.option("--title", default=None)
 @click.option("--description", default=None)
 @click.option("--confidence", type=click.Choice(CLAIM_CONFIDENCES), default=None)
@@ -467,7 +494,7 @@ def drafts_list_command(kb: str | None, db_path: str | None, as_json: bool) -> N
 
 
 @drafts_group.command("show")
-@click.argument("draft_id", type=int)
+@click.argument("draft_id", type=DRAFT_ID)
 @click.option("--kb", "kb", type=click.Path(file_okay=False), default=None)
 @db_option
 @json_option
@@ -482,7 +509,7 @@ def drafts_show_command(draft_id: int, kb: str | None, db_path: str | None, as_j
 
 
 @drafts_group.command("rm")
-@click.argument("draft_id", type=int)
+@click.argument("draft_id", type=DRAFT_ID)
 @click.option("--kb", "kb", type=click.Path(file_okay=False), default=None)
 @db_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -521,7 +548,7 @@ def export_command(
     as_json: bool,
 ) -> None:
     """Write pending work (claims, enrichments, source status) back to the markdown files."""
-    who = who or _ask_curator_once()
+    who = who or (curation.curator_name() if dry_run else _ask_curator_once())
     with session_for(kb, db_path) as session:
         root = session.workspace.root
         if commit and not dry_run and not gitcommit.is_repository(root):
@@ -563,8 +590,12 @@ def _ask_curator_once() -> str:
             default=curation.curator_name(),
         ).strip()
         if name:
-            path = settings.save_curator(name)
-            err.print(f"Saved in {path}.")
+            try:
+                path = settings.save_curator(name)
+            except settings.SettingsError as exc:
+                err.print(f"[yellow]{escape(str(exc))}[/] (the name is used for this export)")
+            else:
+                err.print(f"Saved in {escape(str(path))}.")
             return name
     return curation.curator_name()
 
@@ -715,7 +746,13 @@ def _split_search_args(args: tuple[str, ...]) -> tuple[str | None, str]:
 @click.option("--kind", help="Only documents of this kind (source, claim, ...).")
 @click.option("--status", help="Only sources with this status.")
 @click.option("--domain", help="Only this domain.")
-@click.option("--limit", default=20, show_default=True, help="How many results.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="How many results (1 to 1000).",
+)
 @json_option
 def search_command(
     args: tuple[str, ...],

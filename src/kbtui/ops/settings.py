@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,23 +39,54 @@ def configured_curator() -> str | None:
     return name.strip() if isinstance(name, str) and name.strip() else None
 
 
+class SettingsError(RuntimeError):
+    """The settings file cannot be changed; the message says why in one line."""
+
+
+_USER_TABLE = re.compile(r"^[ \t]*\[[ \t]*user[ \t]*\][ \t]*(?:#.*)?$", re.MULTILINE)
+_TABLE = re.compile(r"^[ \t]*\[")
+_NAME_KEY = re.compile(r"^[ \t]*(?:name|\"name\"|'name')[ \t]*=")
+
+
 def save_curator(name: str) -> Path:
-    """Record the curator's name in the settings file, keeping everything else in it."""
+    """Record the curator's name as `[user] name`, changing nothing else in the file.
+
+    The new text is checked to parse, with this name, before it replaces the old atomically;
+    a file that does not parse, or whose `user` is not a plain table, is left alone.
+    """
+    import tomllib
+
     path = config_path()
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"cannot record the name in {path}: {exc}") from exc
     escaped = name.replace("\\", "\\\\").replace('"', '\\"')
     line = f'name = "{escaped}"'
-    if "[user]" in text:
+    header = _USER_TABLE.search(text)
+    if header is not None:
         lines = text.splitlines()
-        start = lines.index("[user]")
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines)
-        )
-        body = [entry for entry in lines[start + 1 : end] if not entry.strip().startswith("name")]
+        start = text.count("\n", 0, header.start())
+        end = next((i for i in range(start + 1, len(lines)) if _TABLE.match(lines[i])), len(lines))
+        body = [entry for entry in lines[start + 1 : end] if not _NAME_KEY.match(entry)]
         lines[start + 1 : end] = [line, *body]
-        text = "\n".join(lines) + "\n"
+        new_text = "\n".join(lines) + "\n"
+    elif "user" in data:
+        raise SettingsError(f"cannot record the name in {path}: set [user] name there yourself")
     else:
-        text = text + ("\n" if text and not text.endswith("\n") else "") + f"[user]\n{line}\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+        new_text = text + ("\n" if text and not text.endswith("\n") else "") + f"[user]\n{line}\n"
+    try:
+        saved = tomllib.loads(new_text).get("user", {}).get("name")
+    except (tomllib.TOMLDecodeError, AttributeError):
+        saved = None
+    if saved != name:
+        raise SettingsError(f"cannot record the name in {path}: set [user] name there yourself")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.kbtui-tmp")
+        temporary.write_text(new_text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise SettingsError(f"cannot record the name in {path}: {exc.strerror or exc}") from exc
     return path
