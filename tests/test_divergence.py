@@ -208,3 +208,21 @@ def test_seeds_from_challenged_by_and_linked_set(seeds_copy: Path) -> None:
     assert others and len(own) >= 2
     for (other,) in others:
         assert set(divergence.seed_claims(session.db, other)) == set(own)
+
+
+def test_cli_divergence_draft_is_carried_on_by_the_next_run(seeds_copy: Path) -> None:
+    runner = CliRunner()
+    base = ["draft", "divergence", "--kb", str(seeds_copy), "--claim", PRICING, "--claim", BUSES]
+    failed = runner.invoke(main, [*base, "--question", "", "--save"])
+    assert failed.exit_code == 2 and "(no draft kept)" in failed.output
+    started = runner.invoke(main, [*base, "--json"])
+    assert started.exit_code == 0, started.output
+    first = json.loads(started.stdout)["id"]
+    question = "Does road pricing or bus priority cut peak car trips more per dollar?"
+    why = "The city can fund one of them from the same transport budget next year."
+    saved = runner.invoke(
+        main, [*base, "--question", question, "--description", why, "--save", "--json"]
+    )
+    assert saved.exit_code == 0, saved.output
+    data = json.loads(saved.stdout)
+    assert data["id"] == first and data["state"] == "saved" and data["title"] == question

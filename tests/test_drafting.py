@@ -82,6 +82,10 @@ def test_hint_prefills_and_reopening_restores(seeds_copy: Path) -> None:
         ("     ", "empty"),
         ("home batteries \u202eflatten the evening peak for most households", "right-to-left"),
         ("..", "cannot be a file name"),
+        ("con:colon * ? < > | titles fail because tests", "file names on some systems"),
+        ("[[x]] brackets make claims fail because y", "[[links]] to the claim"),
+        (".hidden claims fail because dotfiles hide", "hidden file"),
+        ("...dots matter because reasons exist", "hidden file"),
     ],
 )
 def test_hostile_titles_get_a_message_and_no_file(
@@ -107,6 +111,12 @@ def test_hostile_titles_get_a_message_and_no_file(
     with pytest.raises(drafting.DraftError):
         drafting.save_draft(session.db, draft.id)
     assert tree(seeds_copy) == before
+
+
+def test_unsafe_characters_get_a_title_without_them() -> None:
+    check = file_name_check('Batteries: the "cheapest" fix? because of [[cost]] | speed')
+    assert check.status == "fail" and check.suggestion is not None
+    assert file_name_check(check.suggestion).status == "pass", check.suggestion
 
 
 def test_long_title_gets_a_shorter_proposal() -> None:
@@ -194,9 +204,9 @@ def test_cli_draft_json_and_drafts_commands(seeds_copy: Path) -> None:
     shown = runner.invoke(main, ["drafts", "show", str(data["id"]), "--kb", str(seeds_copy)])
     assert "Grid-scale batteries deliver" in shown.stdout
     removed = runner.invoke(
-        main, ["drafts", "rm", str(data["id"]), "--kb", str(seeds_copy), "--yes"]
+        main, ["drafts", "rm", str(data["id"]), "--kb", str(seeds_copy), "--json"]
     )
-    assert removed.exit_code == 0
+    assert removed.exit_code == 0 and json.loads(removed.stdout)["deleted"]["id"] == data["id"]
     listed = json.loads(runner.invoke(main, ["drafts", "list", str(seeds_copy), "--json"]).stdout)
     assert listed == []
     missing = runner.invoke(main, ["draft", "claim", "--source", source, "--hint", "9"])
@@ -233,3 +243,18 @@ def test_cli_drafts_an_enrichment_and_export_writes_it(seeds_copy: Path) -> None
         main, ["draft", "claim", "--source", str(seeds_copy / GRID), "--enrich", "no/such.md"]
     )
     assert bad.exit_code == 2 and "not in the index" in bad.output
+
+
+def test_a_draft_command_that_fails_keeps_no_draft(seeds_copy: Path) -> None:
+    runner = CliRunner()
+    source = str(seeds_copy / GRID)
+    for args, reason in (
+        (["--enrich", "no/such.md"], "not in the index"),
+        (["--enrich", GRID], "only a claim can be enriched; " + GRID + " is a source"),
+        (["--title", "too short", "--save"], "checks failing"),
+    ):
+        result = runner.invoke(main, ["draft", "claim", "--source", source, "--hint", "1", *args])
+        assert result.exit_code == 2 and reason in result.output, result.output
+        assert "(no draft kept)" in result.output
+    listed = runner.invoke(main, ["drafts", "list", str(seeds_copy), "--json"])
+    assert json.loads(listed.stdout) == []

@@ -348,6 +348,9 @@ def draft_claim_command(
         relative = _kb_relative(session, source_path)
         try:
             draft = drafting.new_claim_draft(session.db, relative, hint)
+        except drafting.DraftError as exc:
+            fail(str(exc))
+        try:
             changes = {
                 name: value
                 for name, value in (
@@ -369,7 +372,9 @@ def draft_claim_command(
             if save:
                 draft = drafting.save_draft(session.db, draft.id)
         except drafting.DraftError as exc:
-            fail(str(exc))
+            # A command that could not run leaves nothing behind (a retry starts clean).
+            drafting.delete_draft(session.db, draft.id)
+            fail(f"{exc} (no draft kept)")
         _print_draft(session, draft, as_json)
 
 
@@ -398,8 +403,18 @@ def draft_divergence_command(
 ) -> None:
     """Start a divergence draft on 2-5 claims, with its cascade impact prefilled."""
     with session_for(kb, db_path) as session:
+        created = True
         try:
             draft = divergence.new_divergence_draft(session.db, list(claims))
+        except divergence.DuplicateDivergence as exc:
+            if not exc.existing.startswith("draft "):
+                fail(str(exc))
+            # The same claims' unsaved draft (from an earlier run) is carried on.
+            draft = drafting.get_draft(session.db, int(exc.existing.removeprefix("draft ")))
+            created = False
+        except drafting.DraftError as exc:
+            fail(str(exc))
+        try:
             changes = {
                 name: value
                 for name, value in (("title", question), ("description", description))
@@ -409,7 +424,9 @@ def draft_divergence_command(
             if save:
                 draft = drafting.save_draft(session.db, draft.id)
         except drafting.DraftError as exc:
-            fail(str(exc))
+            if created:
+                drafting.delete_draft(session.db, draft.id)
+            fail(f"{exc}" + (" (no draft kept)" if created else f" (draft {draft.id} kept)"))
         checks = divergence.check_divergence(session.db, draft)
         if as_json:
             print_json({**draft.as_dict(), "checks": [c.as_dict() for c in checks]})
@@ -513,18 +530,26 @@ def drafts_show_command(draft_id: int, kb: str | None, db_path: str | None, as_j
 @click.option("--kb", "kb", type=click.Path(file_okay=False), default=None)
 @db_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def drafts_rm_command(draft_id: int, kb: str | None, db_path: str | None, yes: bool) -> None:
-    """Delete a draft (asks first unless --yes)."""
+@json_option
+def drafts_rm_command(
+    draft_id: int, kb: str | None, db_path: str | None, yes: bool, as_json: bool
+) -> None:
+    """Delete a draft (asks first unless --yes or --json)."""
     with session_for(kb, db_path) as session:
         try:
             draft = drafting.get_draft(session.db, draft_id)
-            if not yes and not click.confirm(f"Delete draft {draft_id} ({draft.title[:60]!r})?"):
+            if not (yes or as_json) and not click.confirm(
+                f"Delete draft {draft_id} ({draft.title[:60]!r})?"
+            ):
                 out.print("Kept.")
                 return
             drafting.delete_draft(session.db, draft_id)
         except drafting.DraftError as exc:
             fail(str(exc))
-        out.print(f"Deleted draft {draft_id}.")
+        if as_json:
+            print_json({"deleted": draft.as_dict()})
+        else:
+            out.print(f"Deleted draft {draft_id}.")
 
 
 @main.command("export")

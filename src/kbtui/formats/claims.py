@@ -87,6 +87,24 @@ def _shorter_title(title: str, limit: int) -> str:
     return title.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
+_UNSAFE = {
+    # A wiki link cannot hold these (brackets end it; | starts an alias, # a heading, ^ a block)
+    "[": "(",
+    "]": ")",
+    "|": " or ",
+    "#": "number ",
+    "^": "",
+    # and Windows cannot check out a file whose name holds these.
+    ":": " -",
+    "*": "",
+    "?": "",
+    '"': "'",
+    "<": "less than ",
+    ">": "more than ",
+}
+"""Characters a claim title cannot hold, with what the suggested title puts instead."""
+
+
 def file_name_check(title: str) -> Check:
     """Whether `title` can be the claim's file name, and if not exactly why (never a path)."""
     limit = MAX_NAME_BYTES - len(SUFFIX)
@@ -119,6 +137,23 @@ def file_name_check(title: str) -> Check:
             "The title contains invisible right-to-left or "
             "direction marks, which make file names look like something else.",
             "".join(c for c in title if c not in _BIDI),
+        )
+    unsafe = sorted({c for c in title if c in _UNSAFE})
+    if unsafe:
+        replaced = " ".join("".join(_UNSAFE.get(c, c) for c in title).split())
+        return Check(
+            "file-name",
+            "fail",
+            f"The title contains {', '.join(repr(c) for c in unsafe)}: [[links]] to the claim, "
+            "or file names on some systems, cannot hold them.",
+            replaced or None,
+        )
+    if title.strip().startswith("."):
+        return Check(
+            "file-name",
+            "fail",
+            "A title starting with '.' makes a hidden file; start with a word.",
+            title.strip().lstrip(". ").strip() or None,
         )
     if title.strip().startswith("-"):
         return Check(

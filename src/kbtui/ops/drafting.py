@@ -381,9 +381,11 @@ def enrich_instead(db: Database, draft_id: int, target_path: str, kind: str = "e
     """Turn the draft into evidence for an existing claim (an Additional Evidence block)."""
     if kind not in ENRICHMENT_KINDS:
         raise DraftError(f"enrichment must be one of {', '.join(ENRICHMENT_KINDS)}")
-    target = desk.doc_id_for_path(db, target_path)
-    if target is None:
+    row = db.conn.execute("SELECT kind FROM documents WHERE path = ?", (target_path,)).fetchone()
+    if row is None:
         raise DraftError(f"not in the index: {target_path}")
+    if row[0] != "claim":
+        raise DraftError(f"only a claim can be enriched; {target_path} is a {row[0]}")
     draft = get_draft(db, draft_id)
     evidence = draft.description or draft.title
     with transaction(db):
