@@ -209,3 +209,20 @@ async def test_a_document_screen_shows_the_file_edited_from_it(
         await pilot.pause()
         assert app.screen is document
         assert "Edited by hand." in reader_view(app).body
+
+
+async def test_j_and_k_move_in_lists_as_in_the_queue(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        buckets = app.screen.query_one("#buckets", OptionList)
+        buckets.focus()
+        await pilot.pause()
+        assert buckets.highlighted == 0
+        await pilot.press("j", "j")
+        assert buckets.highlighted == 2
+        await pilot.press("k")
+        assert buckets.highlighted == 1
+        await pilot.press("G")
+        assert buckets.highlighted == buckets.option_count - 1
+        await pilot.press("g")
+        assert buckets.highlighted == 0

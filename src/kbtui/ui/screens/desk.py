@@ -18,6 +18,7 @@ from kbtui.ops import curation, desk
 from kbtui.ops.desk import BUCKET_LABELS, BUCKETS, SORTS, QueueFilter
 from kbtui.ui.markup import escape
 from kbtui.ui.widgets.handoff import HandoffPanel
+from kbtui.ui.widgets.lists import KeyList
 from kbtui.ui.widgets.reader import Reader
 from kbtui.ui.widgets.virtual_table import Column, VirtualTable
 
@@ -154,7 +155,7 @@ class DeskScreen(Screen[None]):
         yield Header(icon="◆")
         with Horizontal(id="desk"):
             with Vertical(id="queue-pane"):
-                yield OptionList(id="buckets")
+                yield KeyList(id="buckets")
                 yield Static("", id="queue-info")
                 table = VirtualTable(
                     [

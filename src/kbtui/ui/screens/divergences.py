@@ -26,6 +26,7 @@ from kbtui.ops import divergence, drafting
 from kbtui.ui.markup import escape
 from kbtui.ui.screens.dialogs import NoteDialog
 from kbtui.ui.screens.editor import MARKS, ChoiceSuggester, split_list
+from kbtui.ui.widgets.lists import KeyList
 
 if TYPE_CHECKING:
     from kbtui.ui.app import KbApp
@@ -199,7 +200,7 @@ class DivergencesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         yield Static("", id="divergences-info")
-        yield OptionList(id="divergences")
+        yield KeyList(id="divergences")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, OptionList, Static
 from kbtui.ops import desk
 from kbtui.ops.desk import DocumentView
 from kbtui.ui.widgets.handoff import backlink_option, link_option
+from kbtui.ui.widgets.lists import KeyList
 from kbtui.ui.widgets.reader import Reader
 
 if TYPE_CHECKING:
@@ -43,9 +44,9 @@ class DocumentScreen(Screen[None]):
             yield Reader(id="reader")
             with Vertical(id="backlinks-pane"):
                 yield Static("", classes="section", id="backlinks-heading")
-                yield OptionList(id="backlinks")
+                yield KeyList(id="backlinks")
                 yield Static("Links from here", classes="section")
-                yield OptionList(id="outlinks")
+                yield KeyList(id="outlinks")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from kbtui.ops import drafting
 from kbtui.ops.desk import DocumentView
 from kbtui.ui.markup import escape
+from kbtui.ui.widgets.lists import KeyList
 
 if TYPE_CHECKING:
     from kbtui.ui.app import KbApp
@@ -50,7 +51,7 @@ class DraftFrom(ModalScreen[int | None]):
                 Option(f"[b]{c['ordinal']}[/b]  {escape(c['text'])}", id=str(c["ordinal"]))
                 for c in self.source.candidates
             ]
-            yield OptionList(*options, id="draft-from")
+            yield KeyList(*options, id="draft-from")
             yield Label(
                 "A number picks at once; enter picks the highlighted one; esc cancels.",
                 classes="dim",
@@ -117,7 +118,7 @@ class DraftsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         yield Static("", id="drafts-info")
-        yield OptionList(id="drafts")
+        yield KeyList(id="drafts")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -202,7 +203,7 @@ class LinkPicker(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label("Link a claim", classes="dialog-title")
             yield Input(placeholder="words in the title", id="link-filter")
-            yield OptionList(id="link-options")
+            yield KeyList(id="link-options")
 
     def on_mount(self) -> None:
         self._fill("")

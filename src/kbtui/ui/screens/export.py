@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from kbtui.ops import curation, export, gitcommit
 from kbtui.ui.markup import escape
 from kbtui.ui.messages import IndexFinished
+from kbtui.ui.widgets.lists import KeyList
 
 if TYPE_CHECKING:
     from kbtui.ui.app import KbApp
@@ -50,7 +51,7 @@ class ExportPreview(Screen[None]):
         yield Header(icon="◆")
         yield Static("", id="export-summary")
         with Horizontal():
-            yield OptionList(id="export-files")
+            yield KeyList(id="export-files")
             with VerticalScroll(id="export-diff-pane"):
                 yield Static("", id="export-diff")
         yield Footer()

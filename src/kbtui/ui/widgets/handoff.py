@@ -11,6 +11,7 @@ from textual.widgets.option_list import Option
 
 from kbtui.ops.desk import Backlink, DocumentView, LinkView
 from kbtui.ui.markup import escape
+from kbtui.ui.widgets.lists import KeyList
 
 _BOLD_RE = re.compile(r"\*\*([^*\n]+?)\*\*")
 
@@ -92,7 +93,7 @@ class HandoffPanel(VerticalScroll):
         yield Static("Claim candidates", classes="section", id="candidates-heading")
         yield Static("", id="handoff-candidates")
         yield Static("Connections (enter to follow)", classes="section", id="connections-heading")
-        yield OptionList(id="connections")
+        yield KeyList(id="connections")
         yield Static("", id="agent-fields")
 
     def on_mount(self) -> None:
