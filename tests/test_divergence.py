@@ -226,3 +226,7 @@ def test_cli_divergence_draft_is_carried_on_by_the_next_run(seeds_copy: Path) ->
     assert saved.exit_code == 0, saved.output
     data = json.loads(saved.stdout)
     assert data["id"] == first and data["state"] == "saved" and data["title"] == question
+    again = runner.invoke(main, [*base, "--question", "Something else entirely?", "--json"])
+    assert again.exit_code == 2 and f"already exists: draft {first}" in again.output
+    shown = runner.invoke(main, ["drafts", "show", str(first), "--kb", str(seeds_copy), "--json"])
+    assert json.loads(shown.stdout)["title"] == question

@@ -59,6 +59,8 @@ def test_the_name_goes_into_any_user_table_and_nothing_else_changes(
         ("[user\nname = 1\n", "cannot record the name"),
         ('user = { name = "x" }\n', "set [user] name there yourself"),
         ('user.name = "x"\n', "set [user] name there yourself"),
+        ('[user]\nbio = """\nname = old\n"""\n', "set [user] name there yourself"),
+        ('note = """\n[user]\n"""\n', "set [user] name there yourself"),
     ],
 )
 def test_a_settings_file_the_name_cannot_go_into_is_left_alone(
@@ -78,3 +80,17 @@ def test_a_settings_path_that_is_a_folder_is_a_one_line_error(
     monkeypatch.setenv("KBTUI_CONFIG", str(tmp_path))
     with pytest.raises(settings.SettingsError, match="cannot record the name"):
         settings.save_curator("Ana")
+
+
+def test_the_settings_file_keeps_its_permissions_and_its_symlink(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    real = tmp_path / "real.toml"
+    real.write_text('[keymap]\n"desk.start" = "b"\n', encoding="utf-8")
+    real.chmod(0o600)
+    link = tmp_path / "config.toml"
+    link.symlink_to(real)
+    monkeypatch.setenv("KBTUI_CONFIG", str(link))
+    settings.save_curator("Ana")
+    assert link.is_symlink() and (real.stat().st_mode & 0o777) == 0o600
+    assert 'name = "Ana"' in real.read_text(encoding="utf-8")

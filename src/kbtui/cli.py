@@ -346,6 +346,7 @@ def draft_claim_command(
     kb = kb or _kb_root_of(source_path)
     with session_for(kb, db_path) as session:
         relative = _kb_relative(session, source_path)
+        target = _kb_relative(session, enrich_path) if enrich_path is not None else None
         try:
             draft = drafting.new_claim_draft(session.db, relative, hint)
         except drafting.DraftError as exc:
@@ -366,8 +367,7 @@ def draft_claim_command(
                     f"# {draft.title or '<the claim, as a proposition>'}", f"# {title}", 1
                 )
             draft = drafting.update_draft(session.db, draft.id, **changes)
-            if enrich_path is not None:
-                target = _kb_relative(session, enrich_path)
+            if target is not None:
                 draft = drafting.enrich_instead(session.db, draft.id, target, enrichment_kind)
             if save:
                 draft = drafting.save_draft(session.db, draft.id)
@@ -407,11 +407,15 @@ def draft_divergence_command(
         try:
             draft = divergence.new_divergence_draft(session.db, list(claims))
         except divergence.DuplicateDivergence as exc:
-            if not exc.existing.startswith("draft "):
+            existing = (
+                drafting.get_draft(session.db, int(exc.existing.removeprefix("draft ")))
+                if exc.existing.startswith("draft ")
+                else None
+            )
+            if existing is None or existing.state != "draft":
                 fail(str(exc))
-            # The same claims' unsaved draft (from an earlier run) is carried on.
-            draft = drafting.get_draft(session.db, int(exc.existing.removeprefix("draft ")))
-            created = False
+            # The same claims' draft, not yet saved (an earlier run started it), is carried on.
+            draft, created = existing, False
         except drafting.DraftError as exc:
             fail(str(exc))
         try:

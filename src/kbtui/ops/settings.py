@@ -51,13 +51,15 @@ _NAME_KEY = re.compile(r"^[ \t]*(?:name|\"name\"|'name')[ \t]*=")
 def save_curator(name: str) -> Path:
     """Record the curator's name as `[user] name`, changing nothing else in the file.
 
-    The new text is checked to parse, with this name, before it replaces the old atomically;
-    a file that does not parse, or whose `user` is not a plain table, is left alone.
+    The new text must read back as the old settings plus this name before it replaces the
+    file (atomically, keeping its permissions); a file that does not parse, or where the name
+    cannot go without touching anything else, is left alone.
     """
     import tomllib
 
     path = config_path()
     try:
+        path = path.resolve() if path.is_symlink() else path
         text = path.read_text(encoding="utf-8") if path.exists() else ""
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -66,26 +68,32 @@ def save_curator(name: str) -> Path:
     line = f'name = "{escaped}"'
     header = _USER_TABLE.search(text)
     if header is not None:
-        lines = text.splitlines()
+        lines = text.split("\n")
         start = text.count("\n", 0, header.start())
         end = next((i for i in range(start + 1, len(lines)) if _TABLE.match(lines[i])), len(lines))
         body = [entry for entry in lines[start + 1 : end] if not _NAME_KEY.match(entry)]
         lines[start + 1 : end] = [line, *body]
-        new_text = "\n".join(lines) + "\n"
-    elif "user" in data:
-        raise SettingsError(f"cannot record the name in {path}: set [user] name there yourself")
+        new_text = "\n".join(lines)
     else:
         new_text = text + ("\n" if text and not text.endswith("\n") else "") + f"[user]\n{line}\n"
+    expected = (
+        {**data, "user": {**data.get("user", {}), "name": name}}
+        if (isinstance(data.get("user", {}), dict))
+        else None
+    )
     try:
-        saved = tomllib.loads(new_text).get("user", {}).get("name")
-    except (tomllib.TOMLDecodeError, AttributeError):
+        saved = tomllib.loads(new_text)
+    except tomllib.TOMLDecodeError:
         saved = None
-    if saved != name:
+    if expected is None or saved != expected:
         raise SettingsError(f"cannot record the name in {path}: set [user] name there yourself")
     try:
+        mode = path.stat().st_mode & 0o7777 if path.exists() else None
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.kbtui-tmp")
         temporary.write_text(new_text, encoding="utf-8")
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, path)
     except OSError as exc:
         raise SettingsError(f"cannot record the name in {path}: {exc.strerror or exc}") from exc

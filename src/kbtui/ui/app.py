@@ -158,10 +158,15 @@ class KbApp(App[None]):
                 timeout=3,
             )
         # Every screen open shows the index as it now is (a file edited with `o` included).
+        changed = (
+            None
+            if report is None
+            else {*report.added, *report.updated, *report.deleted, *(p for p, _ in report.renamed)}
+        )
         for screen in self.screen_stack:
             index_updated = getattr(screen, "index_updated", None)
             if callable(index_updated):
-                index_updated(report is None or report.changed)
+                index_updated(changed)
 
     # Navigation ------------------------------------------------------------------------------
 

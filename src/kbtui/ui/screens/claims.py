@@ -136,9 +136,9 @@ class ClaimsScreen(Screen[None]):
         self.marked.symmetric_difference_update({key})
         self._show_marks()
 
-    def index_updated(self, changed: bool) -> None:
+    def index_updated(self, changed: set[str] | None) -> None:
         """The claims as the index now has them (after `ctrl+r`, an edit or an export)."""
-        if changed:
+        if changed is None or changed:
             self.refresh_claims()
 
     def _show_marks(self) -> None:

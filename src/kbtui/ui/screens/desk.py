@@ -249,11 +249,16 @@ class DeskScreen(Screen[None]):
         if not keys:
             self.show_document(None)
 
-    def index_updated(self, changed: bool) -> None:
-        """Counts, queue and the open source as the index now has them."""
+    def index_updated(self, changed: set[str] | None) -> None:
+        """Counts, queue and the open source as the index now has them (`changed`: the paths
+        the run changed, None when not known)."""
         self.refresh_queues()
         view = self.reader.view
-        if changed and view is not None and self.reader.is_mounted:
+        if (
+            view is not None
+            and self.reader.is_mounted
+            and (changed is None or view.path in changed)
+        ):
             self.show_document(view.id)
 
     def show_document(self, doc_id: int | None) -> desk.DocumentView | None:

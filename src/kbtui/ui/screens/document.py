@@ -92,12 +92,13 @@ class DocumentScreen(Screen[None]):
         self.kb.edit_file(self.view.path)
 
     def on_screen_resume(self) -> None:
-        self.index_updated(True)
+        self.index_updated(None)
 
-    def index_updated(self, changed: bool) -> None:
-        """Show the document as the index now has it (after `o`, `ctrl+r` or an export)."""
-        if not changed:
-            return
+    def index_updated(self, changed: set[str] | None) -> None:
+        """Show the document as the index now has it (after `o`, `ctrl+r` or an export);
+        `changed` holds the paths a run changed (None: not known)."""
+        if changed is not None and self.view.path not in changed:
+            return  # a reader scrolled down stays where it is
         fresh = desk.load_document(self.kb.db, self.view.id)
         if fresh is not None:
             self.show(fresh)
