@@ -218,3 +218,20 @@ async def test_delete_in_drafts_acts_on_the_highlighted_draft_after_a_cancel(
     assert [row["id"] for row in draft_rows(small_kb)] == [
         d.id for d in (first, second) if d.id != highlighted
     ]
+
+
+async def test_after_a_delete_the_next_draft_is_highlighted(small_kb: Path) -> None:
+    from kbtui.ops import drafting
+
+    app = make_app(small_kb)
+    source = "inbox/archive/2026-01-03-battery-trial.md"
+    for _ in range(3):
+        drafting.new_claim_draft(app.db, source, None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d", "down")
+        drafts = app.screen.query_one(OptionList)
+        below = drafts.get_option_at_index(2).id
+        await pilot.press("x", "y")
+        await pilot.pause()
+        assert drafts.option_count == 2 and drafts.highlighted == 1
+        assert drafts.get_option_at_index(1).id == below

@@ -281,3 +281,7 @@ class DivergencesScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.refresh_list()
+
+    def index_updated(self, changed: set[str] | None) -> None:
+        if changed is None or changed:
+            self.refresh_list()

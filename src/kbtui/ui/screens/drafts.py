@@ -128,11 +128,8 @@ class DraftsScreen(Screen[None]):
     def refresh_drafts(self) -> None:
         drafts = drafting.list_drafts(self.kb.db)
         options = self.query_one(OptionList)
-        previous = (
-            options.get_option_at_index(options.highlighted).id
-            if options.highlighted is not None
-            else None
-        )
+        position = options.highlighted
+        previous = options.get_option_at_index(position).id if position is not None else None
         options.clear_options()
         for draft in drafts:
             if draft.kind == "enrichment":
@@ -150,7 +147,10 @@ class DraftsScreen(Screen[None]):
             )
         if drafts:
             ids = [str(draft.id) for draft in drafts]
-            options.highlighted = ids.index(previous) if previous in ids else 0
+            # The same draft stays highlighted; after a delete, the one that took its place.
+            options.highlighted = (
+                ids.index(previous) if previous in ids else min(position or 0, len(ids) - 1)
+            )
         self.query_one("#drafts-info", Static).update(
             f"{len(drafts)} draft(s) · enter reopens · x deletes"
             if drafts
@@ -182,6 +182,9 @@ class DraftsScreen(Screen[None]):
         self.app.pop_screen()
 
     def on_screen_resume(self) -> None:
+        self.refresh_drafts()
+
+    def index_updated(self, changed: set[str] | None) -> None:
         self.refresh_drafts()
 
 

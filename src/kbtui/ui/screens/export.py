@@ -158,7 +158,8 @@ class ExportPreview(Screen[None]):
             markup=False,
             severity="error" if failure else ("warning" if skipped else "information"),
         )
-        self.refresh_plan()
+        if self in self.app.screen_stack:  # the curator may have left the preview meanwhile
+            self.refresh_plan()
 
     def action_back(self) -> None:
         self.app.pop_screen()
