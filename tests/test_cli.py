@@ -277,3 +277,8 @@ def test_a_demo_copy_that_cannot_be_made_is_one_line(
     result = CliRunner().invoke(main, ["open"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert "kbtui:" in result.output and "Traceback" not in result.output
+
+
+def test_search_names_the_kinds_when_given_another(tiny_kb: Path) -> None:
+    result = CliRunner().invoke(main, ["search", str(tiny_kb), "storage", "--kind", "claims"])
+    assert result.exit_code == 2 and "'claim', 'divergence'" in result.output

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from kbtui.formats.kinds import CLAIM_CONFIDENCES
+from kbtui.formats.kinds import ALL_KINDS, CLAIM_CONFIDENCES
 from kbtui.ops import curation, divergence, drafting, export, gitcommit, queries, settings
 from kbtui.ops.report import IndexReport
 from kbtui.ops.session import Session, open_session
@@ -772,7 +772,7 @@ def _split_search_args(args: tuple[str, ...]) -> tuple[str | None, str]:
 @main.command("search")
 @click.argument("args", nargs=-1, required=True)
 @db_option
-@click.option("--kind", help="Only documents of this kind (source, claim, ...).")
+@click.option("--kind", type=click.Choice(ALL_KINDS), help="Only documents of this kind.")
 @click.option("--status", help="Only sources with this status.")
 @click.option("--domain", help="Only this domain.")
 @click.option(

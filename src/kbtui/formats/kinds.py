@@ -30,6 +30,8 @@ TYPE_KINDS: Final = {
     "sector": "sector",
     "topic-map": "map",
 }
+ALL_KINDS: Final = (*dict.fromkeys([*TYPE_KINDS.values(), *AGENT_SUBFOLDERS.values()]), "other")
+"""Every kind a document can have."""
 KINDS_WITH_FRONTMATTER: Final = frozenset(
     {"source", "claim", "divergence", "entity", "position", "musing", "conviction", "sector"}
 )
