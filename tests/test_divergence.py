@@ -230,3 +230,5 @@ def test_cli_divergence_draft_is_carried_on_by_the_next_run(seeds_copy: Path) ->
     assert again.exit_code == 2 and f"already exists: draft {first}" in again.output
     shown = runner.invoke(main, ["drafts", "show", str(first), "--kb", str(seeds_copy), "--json"])
     assert json.loads(shown.stdout)["title"] == question
+    body = json.loads(shown.stdout)["body"]
+    assert why in body and "Why this disagreement matters." not in body

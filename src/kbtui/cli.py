@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from kbtui.formats.divergences import WHY_PLACEHOLDER
 from kbtui.formats.kinds import ALL_KINDS, CLAIM_CONFIDENCES
 from kbtui.ops import curation, divergence, drafting, export, gitcommit, queries, settings
 from kbtui.ops.report import IndexReport
@@ -424,6 +425,9 @@ def draft_divergence_command(
                 for name, value in (("title", question), ("description", description))
                 if value
             }
+            if description and WHY_PLACEHOLDER in draft.body:
+                # The body says why it matters where the skeleton left a placeholder line.
+                changes["body"] = draft.body.replace(WHY_PLACEHOLDER, description.strip(), 1)
             draft = drafting.update_draft(session.db, draft.id, **changes)
             if save:
                 draft = drafting.save_draft(session.db, draft.id)

@@ -83,9 +83,13 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+WHY_PLACEHOLDER = "Why this disagreement matters."
+"""The skeleton's line for why the divergence matters, until the curator writes it."""
+
+
 def body_skeleton(question: str, sides: list[ClaimSide], domain_map: str) -> str:
     """The KB's divergence body: claims, what would resolve it, the cascade impact."""
-    parts = [f"# {question}\n", "Why this disagreement matters.\n", "## Divergent Claims\n"]
+    parts = [f"# {question}\n", f"{WHY_PLACEHOLDER}\n", "## Divergent Claims\n"]
     for side in sides:
         parts.append(
             f"### {side.stem}\n"
