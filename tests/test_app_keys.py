@@ -94,13 +94,17 @@ async def test_bad_config_is_a_notice_not_a_crash(small_kb: Path, curator: Path)
         assert any("Config not read" in (n.title or "") for n in app._notifications)
 
 
-async def test_editor_then_reindex(
-    small_kb: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+@pytest.fixture
+def appending_editor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """$EDITOR appends a line to the file it is given, then exits."""
     editor = tmp_path / "editor.py"
     editor.write_text("import sys\nopen(sys.argv[1], 'a').write('\\nEdited by hand.\\n')\n")
     monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
     monkeypatch.delenv("VISUAL", raising=False)
+
+
+@pytest.mark.usefixtures("appending_editor")
+async def test_editor_then_reindex(small_kb: Path) -> None:
     app = make_app(small_kb)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("o")
@@ -189,15 +193,10 @@ async def test_ctrl_x_clears_filters_while_typing_in_the_filter(small_kb: Path) 
         assert screen.query_one("#queue", VirtualTable).row_count == 2
 
 
-async def test_a_document_screen_shows_the_file_edited_from_it(
-    small_kb: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("appending_editor")
+async def test_a_document_screen_shows_the_file_edited_from_it(small_kb: Path) -> None:
     from kbtui.ui.screens.document import DocumentScreen
 
-    editor = tmp_path / "editor.py"
-    editor.write_text("import sys\nopen(sys.argv[1], 'a').write('\\nEdited by hand.\\n')\n")
-    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
-    monkeypatch.delenv("VISUAL", raising=False)
     app = make_app(small_kb)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("v", "enter")
