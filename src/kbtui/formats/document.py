@@ -10,8 +10,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from kbtui.formats.frontmatter import decode_bytes, parse_yaml, split_frontmatter
 from kbtui.formats.handoff import Handoff, parse_handoff
 from kbtui.formats.kinds import (
@@ -23,7 +21,7 @@ from kbtui.formats.kinds import (
     refine_kind,
 )
 from kbtui.formats.links import WikiLink, bare_title_link, find_links
-from kbtui.formats.models import build_model
+from kbtui.formats.models import model_values
 from kbtui.formats.problems import Problem
 
 LARGE_FILE_BYTES = 100_000
@@ -93,7 +91,8 @@ class Document:
     raw_body: str
     has_frontmatter: bool
     fields: dict[str, Any]
-    model: BaseModel | None
+    values: dict[str, Any] | None
+    """What the typed model (`formats.models`) of a source, claim or divergence holds."""
     field_lines: dict[str, int]
     shadowed: list[tuple[str, int, Any]]
     handoff: Handoff | None
@@ -109,7 +108,7 @@ class Document:
         return _text(self.fields.get("description")) or ""
 
     def model_value(self, name: str) -> Any:
-        return getattr(self.model, name, None) if self.model is not None else None
+        return self.values.get(name) if self.values is not None else None
 
     def raw_text(self) -> str:
         return self.prefix + self.raw_frontmatter + self.raw_body
@@ -162,7 +161,7 @@ def _frontmatter_links(fields: dict[str, Any], field_lines: dict[str, int]) -> l
 
     def walk(value: Any, key: str) -> None:
         if isinstance(value, str):
-            found = find_links(value, field_lines.get(key, 1), key)
+            found = find_links(value, field_lines.get(key, 1), key) if "[[" in value else []
             links.extend(found)
             if not found and key in (*PROVENANCE_FIELDS, *CLAIM_REF_FIELDS) and value.strip():
                 links.append(bare_title_link(value, field_lines.get(key, 1), key))
@@ -316,7 +315,7 @@ def parse_document(path: str, data: bytes) -> Document:
         problems.append(
             Problem("missing-frontmatter", f"no frontmatter (a {kind} by its path)", 1, "error")
         )
-    model, model_problems = build_model(kind, fields)
+    values, model_problems = model_values(kind, fields)
     for problem in model_problems:
         line = field_lines.get(problem.field) if problem.field else None
         problems.append(
@@ -355,7 +354,7 @@ def parse_document(path: str, data: bytes) -> Document:
         raw_body=body,
         has_frontmatter=split.has_frontmatter,
         fields=fields,
-        model=model,
+        values=values,
         field_lines=field_lines,
         shadowed=shadowed,
         handoff=handoff,

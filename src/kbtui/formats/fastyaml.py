@@ -51,6 +51,8 @@ class SimpleReader:
         self._resolvers = resolvers
         self._construct = construct
         self._patterns: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        self._keys: dict[str, bool] = {}
+        """Whether a key is a plain string (most files use the same few keys)."""
 
     def read(self, text: str) -> tuple[dict[str, Any], list[Duplicate], dict[str, int]] | None:
         """The fields of `text`, its duplicated keys and the line each key is first on
@@ -80,7 +82,10 @@ class SimpleReader:
                 raise _NotSimple
             key, rest = match.group(1), match.group(2)
             line_number = index  # 1-based: `index` already points past this line
-            if len(key) > MAX_KEY or self._tag(key) != _STR:
+            plain_key = self._keys.get(key)
+            if plain_key is None:
+                plain_key = self._keys[key] = len(key) <= MAX_KEY and self._tag(key) == _STR
+            if not plain_key:
                 raise _NotSimple
             value: Any
             rest = (rest or "").rstrip(" ")

@@ -18,6 +18,8 @@ _LINK_RE = re.compile(r"\[\[([^\[\]\n]{1,1000}?)\]\]")
 _PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE_RE = re.compile(r"[\s_\-]+")
 
+RESOLVED_CACHE = 50_000
+"""Resolutions a resolver remembers (it starts again when full: memory stays bounded)."""
 RULES = ("own-map", "exact", "case-insensitive", "path", "path-suffix", "md-suffix", "normalised")
 
 
@@ -113,6 +115,8 @@ class LinkResolver:
         self._by_noext: dict[str, str] = {}
         self._by_suffix: dict[str, list[str]] | None = None
         """Paths by each tail of their folders (`b/c` for `a/b/c`): built on first use."""
+        self._resolved: dict[tuple[str, str], Resolution] = {}
+        """Resolutions by target and linking folder: most targets are linked many times."""
         for path in paths:
             self.add(path)
 
@@ -120,6 +124,7 @@ class LinkResolver:
         if path in self.paths:
             return
         self.paths.add(path)
+        self._resolved.clear()
         noext = nfc(path[:-3] if path.endswith(".md") else path)
         stem = noext.rsplit("/", 1)[-1]
         self._by_stem[stem].append(path)
@@ -161,10 +166,19 @@ class LinkResolver:
 
     def resolve(self, target: str, from_path: str) -> Resolution:
         """Resolve `target` as linked from the document at `from_path`."""
-        target = nfc(target.strip())
-        if not target:
+        if not target.strip():
             # `[[#heading]]` points into the linking file itself.
             return Resolution(from_path, "self")
+        # Only the folder of the linking file matters (its map, and which of two files wins).
+        key = (target, from_path.rpartition("/")[0])
+        found = self._resolved.get(key)
+        if found is None:
+            if len(self._resolved) >= RESOLVED_CACHE:
+                self._resolved.clear()
+            found = self._resolved[key] = self._resolve(nfc(target.strip()), from_path)
+        return found
+
+    def _resolve(self, target: str, from_path: str) -> Resolution:
         if target == "_map":
             own = posixpath.join(posixpath.dirname(from_path), "_map.md")
             return Resolution(own, "own-map") if own in self.paths else Resolution(None, None)

@@ -9,6 +9,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import sqlite3
 import stat
 import sys
 import threading
@@ -30,6 +31,7 @@ from kbtui.ops.lifetime import exit_with_parent
 from kbtui.ops.report import IndexReport, Progress
 from kbtui.store import index as store
 from kbtui.store.db import Database
+from kbtui.store.fts import SCRATCH_SUFFIX, FtsBuilder
 from kbtui.store.index import transaction
 
 BATCH = 500
@@ -45,6 +47,7 @@ while the writer is idle, not all in a last commit. Bigger runs commit about onc
 each commit of a big index also checkpoints, and fewer of them save a fifth of a 100k build."""
 REFRESH_PENDING = "kb_refresh_pending"
 """Meta key set while a run's documents are written but its links and problems are not."""
+FTS_THREAD = True
 SKIP_DIRS = frozenset({".git"})
 
 
@@ -136,21 +139,46 @@ def _printable(path: str) -> str:
     return path
 
 
+def _db_path(db: Database) -> str:
+    """The index's file ("" for a database in memory)."""
+    return str(db.conn.execute("PRAGMA database_list").fetchone()[2] or "")
+
+
 def _index_files(db: Database, root: Path) -> set[str]:
     """KB-relative paths of the index database and its WAL files, when inside the KB."""
-    main = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    main = _db_path(db)
+    if not main:
+        return set()
     try:
         relative = Path(main).resolve().relative_to(Path(root).resolve()).as_posix()
     except ValueError:
         return set()
-    return {relative + suffix for suffix in ("", "-wal", "-shm", "-journal", ".lock")}
+    return {
+        relative + suffix
+        for suffix in (
+            "",
+            "-wal",
+            "-shm",
+            "-journal",
+            ".lock",
+            SCRATCH_SUFFIX,
+            SCRATCH_SUFFIX + "-journal",
+        )
+    }
 
 
 def _read(found: FoundFile) -> bytes:
     if found.outside_target is not None or found.error is not None:
         return b""
-    with open(found.absolute, "rb") as handle:
-        return handle.read()
+    # The OS calls directly: a buffered file object costs twice as much for a small file.
+    fd = os.open(found.absolute, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        chunks = [os.read(fd, max(os.fstat(fd).st_size, 0) + 1)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 20))
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def _read_and_digest(found: FoundFile) -> tuple[FoundFile, bytes, str]:
@@ -540,13 +568,20 @@ def _index(
         with transaction(db):
             store.forget_status_counts(db)
             store.set_meta(db, REFRESH_PENDING, "1")
-    if to_read > 200 and to_read > BULK_SHARE * max(total, 1):
+    bulk = to_read > 200 and to_read > BULK_SHARE * max(total, 1)
+    if bulk:
         store.defer_indexes(db)
     pending: list[Task] = []
     method = _start_method(to_read)
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     parser = _Parser(resolver, method, workers)
+    fts: FtsBuilder | None = None
+    if bulk and not known and _db_path(db) and FTS_THREAD:
+        # Every document is new: their text is indexed beside the index as it is written
+        # (a thread, started once the workers are: forking a process with threads is unsafe).
+        with contextlib.suppress(sqlite3.Error, OSError):  # then the text is rebuilt at the end
+            fts = FtsBuilder(db, _db_path(db))
     # Small batches at first keep the workers and the writer busy at once.
     batch_size = min(BATCH, max(50, to_read // 32)) if parser.parallel else BATCH
     next_id = store.next_document_id(db)
@@ -557,6 +592,8 @@ def _index(
     def write(keep: int) -> None:
         for _batch, rows in parser.done(keep, wait=writer.wait):
             writer.write(rows)
+            if fts is not None:
+                fts.add(store.fts_rows(rows))
 
     def flush() -> None:
         if pending:
@@ -608,9 +645,14 @@ def _index(
         flush()
         write(keep=0)
         writer.commit()
+        if fts is not None:
+            fts.install()  # when it cannot, the full-text index is rebuilt below
+            fts = None
     finally:
         writer.rollback()  # only when something went wrong: the work is committed
         parser.close()
+        if fts is not None:
+            fts.abandon()
     store.rebuild_deferred_indexes(db)
     if gone:
         with transaction(db):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import marshal
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
@@ -50,6 +50,12 @@ def all_paths(db: Database) -> list[str]:
 
 _dump = json.JSONEncoder(ensure_ascii=False).encode
 """`json.dumps(value, ensure_ascii=False)` without building an encoder for each value."""
+_dump_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+"""`_dump` for a string, called directly (most field values are strings)."""
+
+
+def _value_json(value: Any) -> str:
+    return _dump_str(value) if type(value) is str else _dump(value)
 
 
 DOCUMENT_COLUMNS = (
@@ -117,8 +123,7 @@ class Rows:
             _text(doc.model_value("linked_set")),
             doc.description,
             doc.prefix,
-            doc.raw_frontmatter,
-            doc.raw_body,
+            *_raw_parts(doc, data),
             None if doc.lossless else data,
             doc.encoding,
             int(doc.has_frontmatter),
@@ -128,9 +133,9 @@ class Rows:
             sha256,
             # The rows of the `fields` view: earlier values of duplicated keys, then the fields.
             _dump(
-                [[key, _dump(value), line, 0] for key, line, value in doc.shadowed]
+                [[key, _value_json(value), line, 0] for key, line, value in doc.shadowed]
                 + [
-                    [str(key), _dump(value), doc.field_lines.get(str(key)), 1]
+                    [str(key), _value_json(value), doc.field_lines.get(str(key)), 1]
                     for key, value in doc.fields.items()
                 ]
             ),
@@ -171,15 +176,50 @@ class Rows:
             self.signals += [(doc_id, sg.word, sg.excerpt, sg.line) for sg in doc.handoff.signals]
 
 
+def _raw_parts(doc: Document, data: bytes) -> tuple[str | bytes, str | bytes]:
+    """The frontmatter block and the body as stored: for a UTF-8 file, slices of its bytes
+    (stored as text by `write_rows`), which spares encoding them to pass them to another
+    process, decoding them there, and encoding them again for SQLite."""
+    if doc.encoding != "utf-8" or not doc.lossless:
+        return doc.raw_frontmatter, doc.raw_body
+    start = len(doc.prefix.encode("utf-8"))
+    end = start + len(doc.raw_frontmatter.encode("utf-8"))
+    return data[start:end], data[end:]
+
+
+def _marks() -> list[str]:
+    """Placeholders of `DOCUMENT_COLUMNS`; the raw parts may come as UTF-8 bytes."""
+    return [
+        "CAST(? AS TEXT)" if name.strip() in ("raw_frontmatter", "body") else "?"
+        for name in DOCUMENT_COLUMNS.split(",")
+    ]
+
+
+_FTS_COLUMNS = tuple(
+    [name.strip() for name in DOCUMENT_COLUMNS.split(",")].index(column) + 1
+    for column in ("title", "description", "body")
+)
+"""Where the full-text columns are in a row of `Rows.inserts` (after its id)."""
+
+
+def fts_rows(rows: Rows) -> list[tuple[Any, ...]]:
+    """The id, title, description and body of each new document in `rows`."""
+    title, description, body = _FTS_COLUMNS
+    return [(row[0], row[title], row[description], row[body]) for row in rows.inserts]
+
+
 def write_rows(db: Database, rows: Rows) -> None:
     """Write a batch of document rows (inside the caller's transaction)."""
     conn = db.conn
-    marks = ", ".join("?" * (DOCUMENT_COLUMNS.count(",") + 1))
+    marks = ", ".join(_marks())
     conn.executemany(
         f"INSERT INTO documents (id, {DOCUMENT_COLUMNS}) VALUES (?, {marks})", rows.inserts
     )
     if rows.updates:
-        assignments = ", ".join(f"{name.strip()} = ?" for name in DOCUMENT_COLUMNS.split(","))
+        assignments = ", ".join(
+            f"{name.strip()} = {mark}"
+            for name, mark in zip(DOCUMENT_COLUMNS.split(","), _marks(), strict=True)
+        )
         conn.executemany(f"UPDATE documents SET {assignments} WHERE id = ?", rows.updates)
         replaced = [(row[-1],) for row in rows.updates]
         for table in _CHILD_TABLES:
