@@ -109,3 +109,21 @@ def test_indexes_dropped_by_an_interrupted_bulk_build_are_rebuilt_by_the_next_ru
     index_kb(db, kb)
     assert "links_resolved" in _backlink_plan(db_path)
     assert get_meta(db, "fts_deferred") is None
+
+
+def test_a_new_index_has_large_pages_and_an_older_one_keeps_its_own(tmp_path: Path) -> None:
+    from kbtui.store.db import PAGE_SIZE
+
+    kb = _kb(tmp_path)
+    new = open_db(tmp_path / "new.sqlite")
+    index_kb(new, kb)
+    assert new.conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 8192
+    old_path = tmp_path / "old.sqlite"
+    with sqlite3.connect(old_path) as conn:  # an index made before: 4096-byte pages
+        conn.execute("PRAGMA page_size = 4096")
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    old = open_db(old_path)
+    report = index_kb(old, kb)
+    assert old.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert report.documents == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # Patterns here avoid two adjacent runs that can match the same spaces: a long run of spaces
 # in a hostile file must cost linear time, not quadratic.
@@ -34,8 +34,7 @@ CURATOR_NOTES = "curator_notes"
 HINT_LABELS = ("extraction hints", "extraction hint")
 
 
-@dataclass(frozen=True, slots=True)
-class HandoffField:
+class HandoffField(NamedTuple):
     """A labelled value from a handoff section."""
 
     section: str
@@ -44,8 +43,7 @@ class HandoffField:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A claim candidate found in extraction hints: the cleaned text and the raw text."""
 
     shape: str
@@ -55,8 +53,7 @@ class Candidate:
     origin: str
 
 
-@dataclass(frozen=True, slots=True)
-class Signal:
+class Signal(NamedTuple):
     """A word in the handoff suggesting a divergence (tension, challenge, contradiction)."""
 
     word: str

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from kbtui.store.schema import migrate
 
+PAGE_SIZE = 8192
+
 
 class Database:
     """The open index: one sqlite3 connection, in autocommit mode (transactions are explicit).
@@ -34,6 +36,10 @@ def open_db(path: Path) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 5000")
+        # For a new index only (and before WAL mode, which fixes it): pages twice the default
+        # size make half as many WAL frames and writes for the same rows, which a build of
+        # the whole KB feels. An index made with another size keeps it.
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from kbtui.store.db import Database
+from kbtui.store.db import PAGE_SIZE, Database
 
 FTS_TABLE = "documents_fts"
 SHADOW_TABLES = ("data", "idx", "docsize")
@@ -68,6 +68,7 @@ class FtsBuilder:
         try:
             conn = sqlite3.connect(self.path, isolation_level=None)
             # A scratch file: if the process dies, the next run deletes it.
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             conn.execute("PRAGMA journal_mode = OFF")
             conn.execute("PRAGMA synchronous = OFF")
             conn.execute("PRAGMA cache_size = -16384")
