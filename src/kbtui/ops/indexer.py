@@ -360,8 +360,11 @@ class _Parser:
                     initializer=_init_worker,
                     initargs=(resolver.paths,),
                 )
-            # Start every worker now, before this process starts any other thread.
-            self._pool.submit(os.getpid).result()
+            # Start every worker now, before this process starts any other thread: a fork
+            # context forks them all in this first `submit` (no need to wait for an answer).
+            started = self._pool.submit(os.getpid)
+            if method != "fork":
+                started.result()
         self._queue: deque[tuple[list[Task], Future[bytes] | store.Rows]] = deque()
 
     @property
@@ -646,6 +649,8 @@ def _index(
         write(keep=0)
         writer.commit()
         if fts is not None:
+            # The other indexes are built while the thread ends its last batches.
+            store.rebuild_deferred_indexes(db, fts=False)
             fts.install()  # when it cannot, the full-text index is rebuilt below
             fts = None
     finally:

@@ -106,6 +106,7 @@ class Rows:
         existing: bool,
     ) -> None:
         """Add the rows of one document; `existing` replaces the document with that id."""
+        fields_json, field_rows_json = _fields_json(doc)
         row = (
             doc.path,
             doc.kind,
@@ -127,18 +128,11 @@ class Rows:
             None if doc.lossless else data,
             doc.encoding,
             int(doc.has_frontmatter),
-            _dump(doc.fields),
+            fields_json,
             doc.size,
             mtime_ns,
             sha256,
-            # The rows of the `fields` view: earlier values of duplicated keys, then the fields.
-            _dump(
-                [[key, _value_json(value), line, 0] for key, line, value in doc.shadowed]
-                + [
-                    [str(key), _value_json(value), doc.field_lines.get(str(key)), 1]
-                    for key, value in doc.fields.items()
-                ]
-            ),
+            field_rows_json,
         )
         if existing:
             self.updates.append((*row, doc_id))
@@ -174,6 +168,20 @@ class Rows:
                 for n, c in enumerate(doc.handoff.candidates)
             ]
             self.signals += [(doc_id, sg.word, sg.excerpt, sg.line) for sg in doc.handoff.signals]
+
+
+def _fields_json(doc: Document) -> tuple[str, str]:
+    """The fields as a JSON object, and the rows of the `fields` view (earlier values of
+    duplicated keys, then the fields) as a JSON array: each value is encoded once, for both."""
+    values = [(key, _value_json(value)) for key, value in doc.fields.items()]
+    if all(type(key) is str for key, _ in values):
+        # What `_dump(doc.fields)` gives, from the values already encoded.
+        fields_json = "{" + ", ".join(f"{_dump_str(key)}: {value}" for key, value in values) + "}"
+    else:  # keys YAML read as numbers or booleans: JSON's own conversion of them
+        fields_json = _dump(doc.fields)
+    rows = [[key, _value_json(value), line, 0] for key, line, value in doc.shadowed]
+    rows += [[str(key), value, doc.field_lines.get(str(key)), 1] for key, value in values]
+    return fields_json, _dump(rows)
 
 
 def _raw_parts(doc: Document, data: bytes) -> tuple[str | bytes, str | bytes]:
@@ -309,10 +317,10 @@ def defer_indexes(db: Database) -> None:
             db.conn.execute(f"DROP INDEX IF EXISTS {name}")
 
 
-def rebuild_deferred_indexes(db: Database) -> None:
-    """Rebuild the full-text index in one pass if a bulk write paused it, and create any of
-    `DEFERRED_INDEXES` that is missing."""
-    if get_meta(db, "fts_deferred") is not None:
+def rebuild_deferred_indexes(db: Database, fts: bool = True) -> None:
+    """Rebuild the full-text index in one pass if a bulk write paused it (unless `fts` is
+    False), and create any of `DEFERRED_INDEXES` that is missing."""
+    if fts and get_meta(db, "fts_deferred") is not None:
         with transaction(db):
             db.conn.execute("INSERT INTO documents_fts(documents_fts) VALUES ('rebuild')")
             delete_meta(db, "fts_deferred")
