@@ -156,7 +156,15 @@ def _size_problems(text: str, size: int) -> list[Problem]:
     return problems
 
 
-def _frontmatter_links(fields: dict[str, Any], field_lines: dict[str, int]) -> list[WikiLink]:
+REF_FIELDS = frozenset((*PROVENANCE_FIELDS, *CLAIM_REF_FIELDS, "enrichments"))
+"""Fields whose values name other documents, bracketed or not."""
+
+
+def _frontmatter_links(
+    fields: dict[str, Any], field_lines: dict[str, int], bracketed: bool = True
+) -> list[WikiLink]:
+    """The links in frontmatter values; `bracketed` False says no value holds `[[` (only
+    the fields naming documents by their bare titles are then looked at)."""
     links: list[WikiLink] = []
 
     def walk(value: Any, key: str) -> None:
@@ -173,9 +181,10 @@ def _frontmatter_links(fields: dict[str, Any], field_lines: dict[str, int]) -> l
                 walk(item, key)
 
     for key, value in fields.items():
-        if key in (*PROVENANCE_FIELDS, *CLAIM_REF_FIELDS, "enrichments") and not isinstance(
-            value, list | str
-        ):
+        if key in REF_FIELDS:
+            if not isinstance(value, list | str):
+                continue
+        elif not bracketed:
             continue
         walk(value, "enrichments_applied" if key == "enrichments" else key)
     return links
@@ -325,7 +334,9 @@ def parse_document(path: str, data: bytes) -> Document:
     body_first = split.body_first_line
     handoff = parse_handoff(body, body_first, fields, field_lines) if kind == "source" else None
     links = find_links(body, body_first, "body")
-    links.extend(_frontmatter_links(fields, field_lines))
+    # `[[` can only be in a value if it is in the YAML text (or made by an escape).
+    bracketed = "[[" in split.yaml_text or "\\" in split.yaml_text
+    links.extend(_frontmatter_links(fields, field_lines, bracketed))
     if handoff is not None and handoff.primary_connection:
         connection = next(f for f in handoff.fields if f.label == "PRIMARY CONNECTION")
         found = find_links(connection.value, connection.line, "primary_connection")

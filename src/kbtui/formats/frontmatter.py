@@ -35,7 +35,7 @@ class DecodedText:
 
 def decode_bytes(data: bytes) -> DecodedText:
     """Decode file bytes: UTF-8 (BOM kept as a character), else a lossy fallback, reported."""
-    if b"\x00" in data[:BINARY_SNIFF]:
+    if data.find(b"\x00", 0, BINARY_SNIFF) >= 0:
         return DecodedText(
             text="",
             encoding="binary",

@@ -15,7 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-_LINK_RE = re.compile(r"\[\[([^\[\]\n]{1,1000}?)\]\]")
+_LINK_RE = re.compile(r"\[\[([^\[\]\n]{1,1000})\]\]")
+"""Greedy: the text cannot hold `]`, so the shortest match is the longest (and is found
+without a step per character)."""
 _PUNCT_RE = re.compile(r"[^\w\s]", re.UNICODE)
 _SPACE_RE = re.compile(r"[\s_\-]+")
 

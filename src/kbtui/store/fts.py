@@ -28,6 +28,7 @@ SHADOW_TABLES = ("data", "idx", "docsize")
 SCRATCH_SUFFIX = "-fts"
 STALE_META = "fts_deferred"
 QUEUE_BATCHES = 8
+ROWS_PER_INSERT = 100
 
 FtsRow = tuple[int, Any, Any, Any]
 """A document's id, title, description and body (text, or UTF-8 bytes)."""
@@ -83,11 +84,16 @@ class FtsBuilder:
                 )
             conn.execute("BEGIN")
             while (rows := self._queue.get()) is not None:
-                conn.executemany(
-                    f"INSERT INTO {FTS_TABLE}(rowid, title, description, body) "
-                    "VALUES (?, ?, ?, CAST(? AS TEXT))",
-                    rows,
-                )
+                # Many rows per statement: the GIL is released once for all of them, not
+                # taken back after each row (while the writer thread holds it, taking it
+                # back can wait for a whole switch interval).
+                for start in range(0, len(rows), ROWS_PER_INSERT):
+                    chunk = rows[start : start + ROWS_PER_INSERT]
+                    conn.execute(
+                        f"INSERT INTO {FTS_TABLE}(rowid, title, description, body) VALUES "
+                        + ", ".join(["(?, ?, ?, CAST(? AS TEXT))"] * len(chunk)),
+                        [value for row in chunk for value in row],
+                    )
             conn.execute("COMMIT")
         except BaseException as exc:  # reported to `install`, which falls back
             self._error = exc
