@@ -4,6 +4,7 @@ what SQLite's own rebuild gives, seen alike by every connection, with nothing le
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -91,17 +92,56 @@ def test_when_the_scratch_index_cannot_be_copied_the_text_is_rebuilt(
     assert not Path(f"{db_path}{fts.SCRATCH_SUFFIX}").exists()
 
 
-def test_a_scratch_index_left_by_a_killed_run_is_deleted_and_not_counted(
+def test_a_scratch_index_left_by_a_killed_run_is_deleted_by_the_next_run(
     kb: Path, tmp_path: Path
 ) -> None:
     root = tmp_path / "kb"
     root.symlink_to(kb, target_is_directory=True)
     db_path = tmp_path / "kb.sqlite"
+    db = open_db(db_path)
+    index_kb(db, root)
+    # A cold build killed after some batches: its documents are there, its scratch file too.
     scratch = Path(f"{db_path}{fts.SCRATCH_SUFFIX}")
     scratch.write_bytes(b"left by a run that was killed")
-    index_kb(open_db(db_path), root)
+    index_kb(db, root)
     assert not scratch.exists()
     _check(db_path)
+
+
+def test_a_failing_scratch_commit_falls_back_to_a_rebuild_without_hanging(
+    kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scratch index's last commit writes its pending terms: a full disk fails there."""
+    connect = sqlite3.connect
+
+    class FailingCommit:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self._conn = conn
+
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+            if sql.startswith("COMMIT"):
+                raise sqlite3.OperationalError("database or disk is full")
+            return self._conn.execute(sql, *args)
+
+        def close(self) -> None:
+            self._conn.close()
+
+    def fake_connect(path: str, *args: object, **kwargs: object) -> object:
+        conn = connect(path, *args, **kwargs)  # type: ignore[arg-type]
+        return FailingCommit(conn) if str(path).endswith(fts.SCRATCH_SUFFIX) else conn
+
+    monkeypatch.setattr(fts.sqlite3, "connect", fake_connect)
+    db_path = tmp_path / "kb.sqlite"
+    db = open_db(db_path)
+    run = threading.Thread(target=index_kb, args=(db, kb), daemon=True)
+    run.start()
+    run.join(timeout=120)
+    assert not run.is_alive(), "the index run hung"
+    monkeypatch.undo()
+    _check(db_path)
+    assert get_meta(db, "fts_deferred") is None
+    assert _results(db) == _rebuilt(db_path, tmp_path)
+    assert not Path(f"{db_path}{fts.SCRATCH_SUFFIX}").exists()
 
 
 def test_a_scratch_index_inside_the_kb_is_not_one_of_its_files(tmp_path: Path) -> None:

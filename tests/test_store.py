@@ -7,6 +7,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from kbtui.ops.indexer import index_kb
 from kbtui.store import schema
 from kbtui.store.db import open_db
@@ -127,3 +129,30 @@ def test_a_new_index_has_large_pages_and_an_older_one_keeps_its_own(tmp_path: Pa
     report = index_kb(old, kb)
     assert old.conn.execute("PRAGMA page_size").fetchone()[0] == 4096
     assert report.documents == 1
+
+
+def test_a_file_kbtui_fails_to_parse_is_stored_empty_and_stays_readable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kbtui.ops import indexer
+
+    root = tmp_path / "kb"
+    root.mkdir()
+    (root / "bad.md").write_bytes(b"---\ntitle: caf\xe9\n---\nbody \xff\n")
+    (root / "good.md").write_bytes(b"# good\n")
+    parse = indexer.parse_document
+
+    def failing(path: str, data: bytes) -> object:
+        if path == "bad.md" and data:
+            raise RuntimeError("a bug in kbtui")
+        return parse(path, data)
+
+    monkeypatch.setattr(indexer, "parse_document", failing)
+    db = open_db(tmp_path / "kb.sqlite")
+    index_kb(db, root)
+    rows = db.conn.execute(
+        "SELECT path, typeof(body), body, raw_frontmatter FROM documents ORDER BY path"
+    ).fetchall()
+    assert rows == [("bad.md", "text", "", ""), ("good.md", "text", "# good\n", "")]
+    codes = [row[0] for row in db.conn.execute("SELECT code FROM problems")]
+    assert "internal-error" in codes

@@ -334,8 +334,9 @@ def parse_document(path: str, data: bytes) -> Document:
     body_first = split.body_first_line
     handoff = parse_handoff(body, body_first, fields, field_lines) if kind == "source" else None
     links = find_links(body, body_first, "body")
-    # `[[` can only be in a value if it is in the YAML text (or made by an escape).
-    bracketed = "[[" in split.yaml_text or "\\" in split.yaml_text
+    # `[[` can only be in a value if it is in the YAML text (or made by an escape or a tag).
+    yaml_text = split.yaml_text
+    bracketed = "[[" in yaml_text or "\\" in yaml_text or "!" in yaml_text
     links.extend(_frontmatter_links(fields, field_lines, bracketed))
     if handoff is not None and handoff.primary_connection:
         connection = next(f for f in handoff.fields if f.label == "PRIMARY CONNECTION")

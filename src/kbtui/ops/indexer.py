@@ -31,7 +31,7 @@ from kbtui.ops.lifetime import exit_with_parent
 from kbtui.ops.report import IndexReport, Progress
 from kbtui.store import index as store
 from kbtui.store.db import Database
-from kbtui.store.fts import SCRATCH_SUFFIX, FtsBuilder
+from kbtui.store.fts import SCRATCH_SUFFIX, FtsBuilder, remove_scratch
 from kbtui.store.index import transaction
 
 BATCH = 500
@@ -451,8 +451,11 @@ class _Writer:
 
     def rollback(self) -> None:
         if self._began is not None:
-            self._db.conn.execute("ROLLBACK")
             self._began = None
+            # SQLite may have rolled back already (after a full disk, say): the error that
+            # got us here is the one to report, not this one.
+            with contextlib.suppress(sqlite3.Error):
+                self._db.conn.execute("ROLLBACK")
 
 
 def _digest(found: FoundFile, data: bytes) -> str:
@@ -534,6 +537,9 @@ def _index(
         else store.FileState(state.id, -1, state.size, state.sha256)
         for path, state in store.file_states(db).items()
     }
+    db_path = _db_path(db)
+    if db_path:
+        remove_scratch(db_path)  # left by a run that was killed: this run holds the lock
     other_files: list[str] = []
     unreadable: list[tuple[str, str]] = []
     found = list(walk_kb(root, other_files, unreadable))
@@ -578,19 +584,13 @@ def _index(
     method = _start_method(to_read)
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
-    parser = _Parser(resolver, method, workers)
-    fts: FtsBuilder | None = None
-    if bulk and not known and _db_path(db) and FTS_THREAD:
-        # Every document is new: their text is indexed beside the index as it is written
-        # (a thread, started once the workers are: forking a process with threads is unsafe).
-        with contextlib.suppress(sqlite3.Error, OSError):  # then the text is rebuilt at the end
-            fts = FtsBuilder(db, _db_path(db))
-    # Small batches at first keep the workers and the writer busy at once.
-    batch_size = min(BATCH, max(50, to_read // 32)) if parser.parallel else BATCH
     next_id = store.next_document_id(db)
     cold_read = not gone  # with no file gone, a new file is never a rename: workers read it
-
     writer = _Writer(db, eager=to_read < EAGER_COMMIT_MAX)
+    parser = _Parser(resolver, method, workers)
+    fts: FtsBuilder | None = None
+    # Small batches at first keep the workers and the writer busy at once.
+    batch_size = min(BATCH, max(50, to_read // 32)) if parser.parallel else BATCH
 
     def write(keep: int) -> None:
         for _batch, rows in parser.done(keep, wait=writer.wait):
@@ -605,6 +605,11 @@ def _index(
         write(keep=2 * workers if parser.parallel else 0)
 
     try:
+        if bulk and not known and db_path and FTS_THREAD:
+            # Every document is new: their text is indexed beside the index as it is written
+            # (by a thread, started once the workers are: forking with threads is unsafe).
+            with contextlib.suppress(sqlite3.Error, OSError):  # then it is rebuilt at the end
+                fts = FtsBuilder(db, db_path)
         for done, item in enumerate(found, start=1):
             state = known.get(item.path)
             if (
@@ -654,10 +659,14 @@ def _index(
             fts.install()  # when it cannot, the full-text index is rebuilt below
             fts = None
     finally:
-        writer.rollback()  # only when something went wrong: the work is committed
-        parser.close()
-        if fts is not None:
-            fts.abandon()
+        try:
+            writer.rollback()  # only when something went wrong: the work is committed
+        finally:
+            try:
+                parser.close()
+            finally:
+                if fts is not None:
+                    fts.abandon()
     store.rebuild_deferred_indexes(db)
     if gone:
         with transaction(db):

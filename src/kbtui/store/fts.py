@@ -66,6 +66,7 @@ class FtsBuilder:
 
     def _run(self, schema: str, settings: list[tuple[str, Any]]) -> None:
         conn: sqlite3.Connection | None = None
+        stopped = False  # the stop mark was taken from the queue
         try:
             conn = sqlite3.connect(self.path, isolation_level=None)
             # A scratch file: if the process dies, the next run deletes it.
@@ -83,7 +84,11 @@ class FtsBuilder:
                     f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES (?, ?)", (key, value)
                 )
             conn.execute("BEGIN")
-            while (rows := self._queue.get()) is not None:
+            while True:
+                rows = self._queue.get()
+                if rows is None:
+                    stopped = True
+                    break
                 # Many rows per statement: the GIL is released once for all of them, not
                 # taken back after each row (while the writer thread holds it, taking it
                 # back can wait for a whole switch interval).
@@ -94,10 +99,12 @@ class FtsBuilder:
                         + ", ".join(["(?, ?, ?, CAST(? AS TEXT))"] * len(chunk)),
                         [value for row in chunk for value in row],
                     )
-            conn.execute("COMMIT")
+            conn.execute("COMMIT")  # the pending terms are written here: a full disk fails
         except BaseException as exc:  # reported to `install`, which falls back
             self._error = exc
-            while self._queue.get() is not None:  # let `install` stop us
+            # Take what the writer still sends (it may be waiting on the full queue) until it
+            # says stop, unless it already has.
+            while not stopped and self._queue.get() is not None:
                 pass
         finally:
             if conn is not None:
@@ -139,9 +146,11 @@ class FtsBuilder:
 
     def abandon(self) -> None:
         """Stop building (the run failed) and delete the scratch file."""
-        self._queue.put(None)
-        self._thread.join()
-        remove_scratch(self._db_path)
+        try:
+            self._queue.put(None)
+            self._thread.join()
+        finally:
+            remove_scratch(self._db_path)
 
 
 def remove_scratch(db_path: str) -> None:

@@ -188,7 +188,8 @@ def _raw_parts(doc: Document, data: bytes) -> tuple[str | bytes, str | bytes]:
     """The frontmatter block and the body as stored: for a UTF-8 file, slices of its bytes
     (stored as text by `write_rows`), which spares encoding them to pass them to another
     process, decoding them there, and encoding them again for SQLite."""
-    if doc.encoding != "utf-8" or not doc.lossless:
+    if doc.encoding != "utf-8" or not doc.lossless or doc.size != len(data):
+        # (A file kbtui failed to parse has an empty document, not parts of `data`.)
         return doc.raw_frontmatter, doc.raw_body
     start = len(doc.prefix.encode("utf-8"))
     end = start + len(doc.raw_frontmatter.encode("utf-8"))
