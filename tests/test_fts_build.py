@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,7 +119,7 @@ def test_a_failing_scratch_commit_falls_back_to_a_rebuild_without_hanging(
         def __init__(self, conn: sqlite3.Connection) -> None:
             self._conn = conn
 
-        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
             if sql.startswith("COMMIT"):
                 raise sqlite3.OperationalError("database or disk is full")
             return self._conn.execute(sql, *args)
@@ -126,11 +127,11 @@ def test_a_failing_scratch_commit_falls_back_to_a_rebuild_without_hanging(
         def close(self) -> None:
             self._conn.close()
 
-    def fake_connect(path: str, *args: object, **kwargs: object) -> object:
-        conn = connect(path, *args, **kwargs)  # type: ignore[arg-type]
+    def fake_connect(path: str, *args: Any, **kwargs: Any) -> object:
+        conn = connect(path, *args, **kwargs)
         return FailingCommit(conn) if str(path).endswith(fts.SCRATCH_SUFFIX) else conn
 
-    monkeypatch.setattr(fts.sqlite3, "connect", fake_connect)
+    monkeypatch.setattr(sqlite3, "connect", fake_connect)  # the scratch index's only
     db_path = tmp_path / "kb.sqlite"
     db = open_db(db_path)
     run = threading.Thread(target=index_kb, args=(db, kb), daemon=True)
