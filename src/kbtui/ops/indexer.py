@@ -47,7 +47,6 @@ while the writer is idle, not all in a last commit. Bigger runs commit about onc
 each commit of a big index also checkpoints, and fewer of them save a fifth of a 100k build."""
 REFRESH_PENDING = "kb_refresh_pending"
 """Meta key set while a run's documents are written but its links and problems are not."""
-FTS_THREAD = True
 SKIP_DIRS = frozenset({".git"})
 
 
@@ -162,7 +161,6 @@ def _index_files(db: Database, root: Path) -> set[str]:
             "-journal",
             ".lock",
             SCRATCH_SUFFIX,
-            SCRATCH_SUFFIX + "-journal",
         )
     }
 
@@ -605,7 +603,7 @@ def _index(
         write(keep=2 * workers if parser.parallel else 0)
 
     try:
-        if bulk and not known and db_path and FTS_THREAD:
+        if bulk and not known and db_path:
             # Every document is new: their text is indexed beside the index as it is written
             # (by a thread, started once the workers are: forking with threads is unsafe).
             with contextlib.suppress(sqlite3.Error, OSError):  # then it is rebuilt at the end

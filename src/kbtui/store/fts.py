@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from kbtui.store.db import PAGE_SIZE, Database
+from kbtui.store.index import FTS_DEFERRED
 
 FTS_TABLE = "documents_fts"
 SHADOW_TABLES = ("data", "idx", "docsize")
 """The FTS5 tables that hold the index itself (`config` holds its settings, kept as they are)."""
 SCRATCH_SUFFIX = "-fts"
-STALE_META = "fts_deferred"
 QUEUE_BATCHES = 8
 ROWS_PER_INSERT = 100
 
@@ -39,8 +39,8 @@ class FtsBuilder:
 
     def __init__(self, db: Database, db_path: str) -> None:
         self._db_path = db_path
+        # (A scratch file a killed run left is gone: every run starts with `remove_scratch`.)
         self.path = db_path + SCRATCH_SUFFIX
-        remove_scratch(db_path)
         schema = [
             row[0]
             for row in db.conn.execute(
@@ -69,7 +69,7 @@ class FtsBuilder:
         stopped = False  # the stop mark was taken from the queue
         try:
             conn = sqlite3.connect(self.path, isolation_level=None)
-            # A scratch file: if the process dies, the next run deletes it.
+            # A scratch file, without a journal: if the process dies, the next run deletes it.
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             conn.execute("PRAGMA journal_mode = OFF")
             conn.execute("PRAGMA synchronous = OFF")
@@ -131,7 +131,7 @@ class FtsBuilder:
                         name = f"{FTS_TABLE}_{table}"
                         conn.execute(f"DELETE FROM main.{name}")
                         conn.execute(f"INSERT INTO main.{name} SELECT * FROM scratch.{name}")
-                    conn.execute("DELETE FROM main.meta WHERE key = ?", (STALE_META,))
+                    conn.execute("DELETE FROM main.meta WHERE key = ?", (FTS_DEFERRED,))
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
@@ -155,6 +155,5 @@ class FtsBuilder:
 
 def remove_scratch(db_path: str) -> None:
     """Delete a scratch index left beside the index (by a run that was killed)."""
-    for suffix in ("", "-journal"):
-        with contextlib.suppress(OSError):
-            os.remove(db_path + SCRATCH_SUFFIX + suffix)
+    with contextlib.suppress(OSError):
+        os.remove(db_path + SCRATCH_SUFFIX)

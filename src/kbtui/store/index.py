@@ -64,6 +64,8 @@ DOCUMENT_COLUMNS = (
     "encoding, has_frontmatter, fields_json, size, mtime_ns, sha256, "
     "field_rows_json"
 )
+FTS_DEFERRED = "fts_deferred"
+"""Meta key set while the full-text index is stale (its triggers paused for a bulk write)."""
 _CHILD_TABLES = ("links", "problems", "handoff_fields", "candidates", "signals")
 
 
@@ -196,12 +198,11 @@ def _raw_parts(doc: Document, data: bytes) -> tuple[str | bytes, str | bytes]:
     return data[start:end], data[end:]
 
 
-def _marks() -> list[str]:
-    """Placeholders of `DOCUMENT_COLUMNS`; the raw parts may come as UTF-8 bytes."""
-    return [
-        "CAST(? AS TEXT)" if name.strip() in ("raw_frontmatter", "body") else "?"
-        for name in DOCUMENT_COLUMNS.split(",")
-    ]
+_MARKS = [
+    "CAST(? AS TEXT)" if name.strip() in ("raw_frontmatter", "body") else "?"
+    for name in DOCUMENT_COLUMNS.split(",")
+]
+"""Placeholders of `DOCUMENT_COLUMNS`; the raw parts may come as UTF-8 bytes."""
 
 
 _FTS_COLUMNS = tuple(
@@ -220,14 +221,14 @@ def fts_rows(rows: Rows) -> list[tuple[Any, ...]]:
 def write_rows(db: Database, rows: Rows) -> None:
     """Write a batch of document rows (inside the caller's transaction)."""
     conn = db.conn
-    marks = ", ".join(_marks())
+    marks = ", ".join(_MARKS)
     conn.executemany(
         f"INSERT INTO documents (id, {DOCUMENT_COLUMNS}) VALUES (?, {marks})", rows.inserts
     )
     if rows.updates:
         assignments = ", ".join(
             f"{name.strip()} = {mark}"
-            for name, mark in zip(DOCUMENT_COLUMNS.split(","), _marks(), strict=True)
+            for name, mark in zip(DOCUMENT_COLUMNS.split(","), _MARKS, strict=True)
         )
         conn.executemany(f"UPDATE documents SET {assignments} WHERE id = ?", rows.updates)
         replaced = [(row[-1],) for row in rows.updates]
@@ -313,7 +314,7 @@ def defer_indexes(db: Database) -> None:
     """Pause the FTS triggers and drop `DEFERRED_INDEXES` for a bulk write;
     `rebuild_deferred_indexes` must follow (and does, on the next run, after a crash)."""
     with transaction(db):
-        set_meta(db, "fts_deferred", "1")
+        set_meta(db, FTS_DEFERRED, "1")
         for name in DEFERRED_INDEXES:
             db.conn.execute(f"DROP INDEX IF EXISTS {name}")
 
@@ -321,10 +322,10 @@ def defer_indexes(db: Database) -> None:
 def rebuild_deferred_indexes(db: Database, fts: bool = True) -> None:
     """Rebuild the full-text index in one pass if a bulk write paused it (unless `fts` is
     False), and create any of `DEFERRED_INDEXES` that is missing."""
-    if fts and get_meta(db, "fts_deferred") is not None:
+    if fts and get_meta(db, FTS_DEFERRED) is not None:
         with transaction(db):
             db.conn.execute("INSERT INTO documents_fts(documents_fts) VALUES ('rebuild')")
-            delete_meta(db, "fts_deferred")
+            delete_meta(db, FTS_DEFERRED)
     present = {row[0] for row in db.conn.execute("SELECT name FROM sqlite_schema")}
     for name, columns in DEFERRED_INDEXES.items():
         if name not in present:
