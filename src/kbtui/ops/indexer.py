@@ -592,9 +592,10 @@ def _index(
 
     def write(keep: int) -> None:
         for _batch, rows in parser.done(keep, wait=writer.wait):
-            writer.write(rows)
             if fts is not None:
+                # The text is indexed while the rows are written, not after.
                 fts.add(store.fts_rows(rows))
+            writer.write(rows)
 
     def flush() -> None:
         if pending:
