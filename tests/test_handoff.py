@@ -1,0 +1,138 @@
+"""The handoff parser on small, original texts: what a curator reads in the handoff panel."""
+
+from __future__ import annotations
+
+from kbtui.formats.handoff import AGENT_NOTES, CURATOR_NOTES, parse_handoff
+
+BODY = """\
+## Content
+
+Ring-road widening studies keep finding the same decay curve.
+
+```text
+## Agent Notes
+**Why this matters:** a fenced example, not a section
+```
+
+## Agent Notes
+
+**Why this matters:** The capacity half of the pricing comparison.
+It continues on a second line.
+
+**KB connections:**
+- [[pricing beats capacity for urban congestion]] — the claim it feeds
+
+**Extraction hints:**
+- CLAIM: Widening a ring road returns peak delay to nine-tenths of its former level in six years
+2. CLAIM 2 — Most of the travel-time benefit disappears within three years of opening
+Two readings (1) "lane additions fill within a decade" (2) "pricing holds its gains for years"
+Claim candidates: "dedicated bus lanes raise ridership more than fare cuts do"
+The report says "commuters notice reliability long before they notice fares" plainly.
+- Household batteries shift evening peaks by about two hours on average
+
+## Curator Notes (structured handoff for extractor) ##
+
+- **PRIMARY CONNECTION:** [[pricing beats capacity for urban congestion]]
+WHY ARCHIVED: Before-and-after counts for the induced-demand half
+EXTRACTION HINT: Enrich the pricing claim; a new claim only if a second project agrees
+
+## Sources
+
+PRIMARY CONNECTION: not a handoff field outside the curator section
+"""
+
+
+def test_labels_of_both_sections_with_their_lines() -> None:
+    handoff = parse_handoff(BODY, 10, {})
+    assert handoff.has_agent_notes and handoff.has_curator_notes
+    agent = {f.label: f for f in handoff.fields if f.section == AGENT_NOTES}
+    assert list(agent) == ["Why this matters", "KB connections", "Extraction hints"]
+    # A label's value runs on to the next label, and keeps its line in the file.
+    assert agent["Why this matters"].value == (
+        "The capacity half of the pricing comparison.\nIt continues on a second line."
+    )
+    assert agent["Why this matters"].line == 10 + BODY.splitlines().index(
+        "**Why this matters:** The capacity half of the pricing comparison."
+    )
+    curator = [(f.label, f.value) for f in handoff.fields if f.section == CURATOR_NOTES]
+    assert curator == [
+        ("PRIMARY CONNECTION", "[[pricing beats capacity for urban congestion]]"),
+        ("WHY ARCHIVED", "Before-and-after counts for the induced-demand half"),
+        (
+            "EXTRACTION HINT",
+            "Enrich the pricing claim; a new claim only if a second project agrees",
+        ),
+    ]
+    assert handoff.primary_connection == "[[pricing beats capacity for urban congestion]]"
+
+
+def test_candidates_in_every_shape_the_kb_uses() -> None:
+    handoff = parse_handoff(BODY, 1, {})
+    found = [(c.shape, c.text) for c in handoff.candidates]
+    assert found == [
+        (
+            "claim-line",
+            "Widening a ring road returns peak delay to nine-tenths of its former level in six "
+            "years",
+        ),
+        ("claim-line", "Most of the travel-time benefit disappears within three years of opening"),
+        ("inline-numbered", "lane additions fill within a decade"),
+        ("inline-numbered", "pricing holds its gains for years"),
+        ("phrase", "dedicated bus lanes raise ridership more than fare cuts do"),
+        ("quoted", "commuters notice reliability long before they notice fares"),
+        ("bullet", "Household batteries shift evening peaks by about two hours on average"),
+    ]
+    # The raw line is kept beside the cleaned text.
+    assert handoff.candidates[0].raw.startswith("- CLAIM: Widening")
+    assert {c.origin for c in handoff.candidates} == {"agent_notes"}
+
+
+def test_frontmatter_handoff_and_hints() -> None:
+    fields = {
+        "curator_notes": "PRIMARY CONNECTION: [[a claim]]\nWHY ARCHIVED: new figures",
+        "extraction_hints": "a single hint naming a possible claim",
+    }
+    handoff = parse_handoff("no sections here\n", 20, fields, {"curator_notes": 5})
+    assert handoff.curator_in_frontmatter and not handoff.has_agent_notes
+    assert [(f.label, f.value, f.line) for f in handoff.fields] == [
+        ("PRIMARY CONNECTION", "[[a claim]]", 6),
+        ("WHY ARCHIVED", "new figures", 7),
+        ("Extraction hint", "a single hint naming a possible claim", 2),
+    ]
+    assert [(c.shape, c.text) for c in handoff.candidates] == [
+        ("frontmatter", "a single hint naming a possible claim")
+    ]
+
+
+def test_no_handoff_is_plainly_empty() -> None:
+    handoff = parse_handoff("## Content\n\nJust an article.\n", 1, {})
+    assert not handoff.has_agent_notes and not handoff.has_curator_notes
+    assert handoff.fields == [] and handoff.candidates == [] and handoff.signals == []
+
+
+def test_divergence_signals_any_case_with_line_and_excerpt() -> None:
+    body = (
+        "## Agent Notes\n\n"
+        "**Why this matters:** plain line\n"
+        "**What surprised me:** It CONTRADICTS the pricing claim and is in Tension with it.\n"
+        "An encounter, a countertop and a counterpart are not signals.\n"
+        "Counter-evidence from the bus pilot; the results diverged.\n"
+    )
+    handoff = parse_handoff(body, 7, {})
+    assert [(s.word, s.line) for s in handoff.signals] == [
+        ("contradicts", 10),
+        ("tension", 10),
+        ("counter-evidence", 12),
+        ("diverged", 12),
+    ]
+    assert handoff.signals[0].excerpt.startswith("**What surprised me:** It CONTRADICTS")
+
+
+def test_signal_words_spelt_with_letters_that_fold_to_i_or_s() -> None:
+    # Ignoring case, the pattern takes the dotless ı for an i and the long ſ for an s, which
+    # `str.lower` leaves as they are: the quick test before the pattern must not miss them.
+    body = "## Agent Notes\n\n**Note:** a tenſion here\n**Other:** a contradıction there\n"
+    assert [(s.word, s.line) for s in parse_handoff(body, 1, {}).signals] == [
+        ("tenſion", 3),
+        ("contradıction", 4),
+    ]
