@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from kbtui.formats.handoff import AGENT_NOTES, CURATOR_NOTES, parse_handoff
+import re
+
+from kbtui.formats.handoff import (
+    _SIGNAL_RE,
+    AGENT_NOTES,
+    CURATOR_NOTES,
+    _may_signal,
+    _signals,
+    parse_handoff,
+)
 
 BODY = """\
 ## Content
@@ -129,10 +138,33 @@ def test_divergence_signals_any_case_with_line_and_excerpt() -> None:
 
 
 def test_signal_words_spelt_with_letters_that_fold_to_i_or_s() -> None:
-    # Ignoring case, the pattern takes the dotless ı for an i and the long ſ for an s, which
-    # `str.lower` leaves as they are: the quick test before the pattern must not miss them.
-    body = "## Agent Notes\n\n**Note:** a tenſion here\n**Other:** a contradıction there\n"
+    # Ignoring case, the pattern takes the dotless ı and the dotted İ for an i, and the long ſ
+    # for an s, which `str.lower` does not turn into them: the quick test must not miss them.
+    body = (
+        "## Agent Notes\n\n**Note:** a tenſion here\n**Other:** a contradıction there\n"
+        "**Last:** a TENSİON too\n"
+    )
     assert [(s.word, s.line) for s in parse_handoff(body, 1, {}).signals] == [
         ("tenſion", 3),
         ("contradıction", 4),
+        ("tensi̇on", 5),
     ]
+
+
+def test_the_quick_signal_test_never_misses_a_word_the_pattern_finds() -> None:
+    # Every way the pattern, ignoring case, can match each letter of each signal word: the
+    # quick test before the pattern must let every such spelling through.
+    words = ["tensions", "challenged", "contradictory", "divergences", "counter-evidence"]
+    letters = set("".join(words).replace("-", ""))
+    spellings: dict[str, list[str]] = {letter: [] for letter in letters}
+    for letter in letters:
+        pattern = re.compile(letter, re.IGNORECASE)
+        spellings[letter] = [chr(c) for c in range(0x10000) if pattern.fullmatch(chr(c))]
+    assert "İ" in spellings["i"] and "ſ" in spellings["s"]  # the odd ones are among them
+    for word in words:
+        for position, letter in enumerate(word):
+            for spelling in spellings.get(letter, []):
+                text = f"a note: {word[:position]}{spelling}{word[position + 1 :]} here"
+                assert _SIGNAL_RE.search(text), text
+                assert _may_signal(text), text
+                assert [s.line for s in _signals(f"first\n{text}", 4)] == [5], text

@@ -212,11 +212,16 @@ def _labelled(
     return fields
 
 
+_CASE_ODDITIES = ("ı", "ſ", "İ")
+"""Letters the pattern (ignoring case) takes for an `i` or an `s` but that `str.lower` does
+not turn into one: the dotless i and the long s stay as they are, and the dotted capital I
+becomes an i followed by a combining dot."""
+
+
 def _may_signal(text: str) -> bool:
     """False when `_SIGNAL_RE` cannot match in `text`: a test several times faster than the
-    pattern, which looks at every word boundary. Every word it finds contains one of these
-    stems in lower case, or one of the two letters that the pattern (ignoring case) takes for
-    an `i` or an `s` but that `lower` leaves as they are; for those, the pattern decides."""
+    pattern, which looks at every word boundary. Every word it finds holds one of these stems
+    in lower case, unless it is spelt with one of `_CASE_ODDITIES`: then the pattern decides."""
     lowered = text.lower()
     return (
         "tension" in lowered
@@ -224,7 +229,11 @@ def _may_signal(text: str) -> bool:
         or "contradict" in lowered
         or "diverg" in lowered
         or "counter" in lowered
-        or (("ı" in lowered or "ſ" in lowered) and _SIGNAL_RE.search(text) is not None)
+        or (
+            not text.isascii()
+            and any(letter in text for letter in _CASE_ODDITIES)
+            and _SIGNAL_RE.search(text) is not None
+        )
     )
 
 
