@@ -34,6 +34,7 @@ CASES = {
     "recursive-alias": b"---\na: &x [*x]\n---\n",
     "complex-key": b"---\n? [a, b]\n: c\n---\nbody\n",
     "python-tag": b"---\n!!python/object:os.system x\n---\n",
+    "tagged-odd-scalars": b'---\na: !!int ""\nb: !!float ""\nc: !!bool maybe\nd: !!int "-"\n---\n',
 }
 
 
@@ -126,3 +127,22 @@ def test_recursive_alias_is_a_clear_problem() -> None:
     doc = parse_document("domains/x/a.md", CASES["recursive-alias"])
     assert [p.code for p in doc.problems if p.severity == "error"] == ["malformed-frontmatter"]
     assert "recursive alias" in doc.problems[0].message
+
+
+def test_explicitly_tagged_scalars_that_cannot_be_built_keep_their_text() -> None:
+    # PyYAML's own constructors raise IndexError or KeyError on these: the text stays.
+    doc = parse_document("domains/x/a.md", CASES["tagged-odd-scalars"])
+    assert doc.fields == {"a": "", "b": "", "c": "maybe", "d": "-"}
+    assert "malformed-frontmatter" not in [p.code for p in doc.problems]
+
+
+def test_links_in_a_legacy_enrichments_field_are_on_its_line() -> None:
+    doc = parse_document(
+        "inbox/archive/2024-01-01-a.md",
+        b'---\ntype: source\ntitle: x\nenrichments: "[[first claim]]"\n'
+        b'enrichments_applied: ["[[second claim]]"]\n---\nbody\n',
+    )
+    assert [(link.target, link.origin, link.line) for link in doc.links] == [
+        ("first claim", "enrichments_applied", 4),
+        ("second claim", "enrichments_applied", 5),
+    ]

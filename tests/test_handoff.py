@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from kbtui.formats.document import parse_document
 from kbtui.formats.handoff import (
     _SIGNAL_RE,
     AGENT_NOTES,
@@ -168,3 +169,32 @@ def test_the_quick_signal_test_never_misses_a_word_the_pattern_finds() -> None:
                 assert _SIGNAL_RE.search(text), text
                 assert _may_signal(text), text
                 assert [s.line for s in _signals(f"first\n{text}", 4)] == [5], text
+
+
+def test_the_primary_connection_is_the_curators_not_a_like_label_elsewhere() -> None:
+    body = (
+        "## Agent Notes\n\n**PRIMARY CONNECTION:** (left for the curator)\n\n"
+        "## Curator Notes\n\nPRIMARY CONNECTION: [[pricing beats capacity]]\n"
+    )
+    doc = parse_document(
+        "inbox/archive/2025-01-01-a.md", b"---\ntype: source\n---\n" + body.encode()
+    )
+    assert doc.handoff is not None
+    assert doc.handoff.primary_connection == "[[pricing beats capacity]]"
+    assert [
+        (link.target, link.line) for link in doc.links if link.origin == "primary_connection"
+    ] == [("pricing beats capacity", 10)]
+
+
+def test_handoff_lines_count_only_newlines_as_links_and_problems_do() -> None:
+    # A form feed (or a lone carriage return) is not a line break for the rest of kbtui: the
+    # handoff field, its signal and its link are all on the same line.
+    body = "see\x0cthis\r\n## Agent Notes\r\n**Why:** a tension here [[bar]]\r\n"
+    doc = parse_document(
+        "inbox/archive/2025-01-01-a.md", b"---\ntype: source\n---\n" + body.encode()
+    )
+    assert doc.handoff is not None
+    field = doc.handoff.fields[0]
+    assert (field.label, field.value, field.line) == ("Why", "a tension here [[bar]]", 6)
+    assert [s.line for s in doc.handoff.signals] == [6]
+    assert [link.line for link in doc.links if link.origin == "body"] == [6]

@@ -66,3 +66,20 @@ def test_changes_indexed_run_by_run_match_a_build_from_scratch(tmp_path: Path) -
     assert incremental == scratch
     codes = {row[2] for row in scratch["problems"]}
     assert {"unresolved-link", "duplicate-source"} <= codes
+
+
+def test_an_index_read_by_another_parser_version_reads_every_file_again(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    generate_kb(kb, 40, seed=9)
+    db = tmp_path / "kb.sqlite"
+    first = index_kb(open_db(db), kb)
+    assert first.added and not index_kb(open_db(db), kb).changed
+    # As an index made by an older kbtui (whose parser gave other line numbers, say) would be.
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'parser_version'")
+        conn.execute("UPDATE links SET line = -1")
+    again = index_kb(open_db(db), kb)
+    assert sorted(again.updated) == sorted(first.added)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM links WHERE line = -1").fetchone() == (0,)
+    assert not index_kb(open_db(db), kb).changed

@@ -24,6 +24,9 @@ from kbtui.formats.links import WikiLink, bare_title_link, find_links
 from kbtui.formats.models import model_values
 from kbtui.formats.problems import Problem
 
+PARSER_VERSION = "2"
+"""Changes whenever parsing the same bytes gives a different document (a fixed bug, a new
+field): an index made by another version reads every file again on its next run."""
 LARGE_FILE_BYTES = 100_000
 LONG_LINE_CHARS = 10_000
 _DATE_PREFIX_RE = re.compile(r"^\d{4}-\d{2}-\d{2}-")
@@ -167,18 +170,18 @@ def _frontmatter_links(
     the fields naming documents by their bare titles are then looked at)."""
     links: list[WikiLink] = []
 
-    def walk(value: Any, key: str) -> None:
+    def walk(value: Any, origin: str, line: int) -> None:
         if isinstance(value, str):
-            found = find_links(value, field_lines.get(key, 1), key) if "[[" in value else []
+            found = find_links(value, line, origin) if "[[" in value else []
             links.extend(found)
-            if not found and key in (*PROVENANCE_FIELDS, *CLAIM_REF_FIELDS) and value.strip():
-                links.append(bare_title_link(value, field_lines.get(key, 1), key))
+            if not found and origin in (*PROVENANCE_FIELDS, *CLAIM_REF_FIELDS) and value.strip():
+                links.append(bare_title_link(value, line, origin))
         elif isinstance(value, list):
             for item in value:
-                walk(item, key)
+                walk(item, origin, line)
         elif isinstance(value, dict):
             for item in value.values():
-                walk(item, key)
+                walk(item, origin, line)
 
     for key, value in fields.items():
         if key in REF_FIELDS:
@@ -186,7 +189,9 @@ def _frontmatter_links(
                 continue
         elif not bracketed:
             continue
-        walk(value, "enrichments_applied" if key == "enrichments" else key)
+        # A legacy `enrichments` field counts as `enrichments_applied`, on its own line.
+        origin = "enrichments_applied" if key == "enrichments" else key
+        walk(value, origin, field_lines.get(key, 1))
     return links
 
 
@@ -338,8 +343,8 @@ def parse_document(path: str, data: bytes) -> Document:
     yaml_text = split.yaml_text
     bracketed = "[[" in yaml_text or "\\" in yaml_text or "!" in yaml_text
     links.extend(_frontmatter_links(fields, field_lines, bracketed))
-    if handoff is not None and handoff.primary_connection:
-        connection = next(f for f in handoff.fields if f.label == "PRIMARY CONNECTION")
+    connection = None if handoff is None else handoff.primary_connection_field
+    if connection is not None and connection.value:
         found = find_links(connection.value, connection.line, "primary_connection")
         if not found:
             value = connection.value.strip().strip("\"“”'").strip()

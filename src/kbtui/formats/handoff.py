@@ -76,17 +76,40 @@ class Handoff:
     has_curator_notes: bool = False
     curator_in_frontmatter: bool = False
 
-    def get(self, section: str, label: str) -> str | None:
-        """The first value with this label (case-insensitive) in `section`."""
+    def find_field(self, section: str, label: str) -> HandoffField | None:
+        """The first field with this label (case-insensitive) in `section`."""
         wanted = label.lower()
         for item in self.fields:
             if item.section == section and item.label.lower() == wanted:
-                return item.value
+                return item
         return None
+
+    def get(self, section: str, label: str) -> str | None:
+        """The first value with this label (case-insensitive) in `section`."""
+        item = self.find_field(section, label)
+        return None if item is None else item.value
+
+    @property
+    def primary_connection_field(self) -> HandoffField | None:
+        """The curator's PRIMARY CONNECTION (the same label elsewhere is not it)."""
+        return self.find_field(CURATOR_NOTES, "PRIMARY CONNECTION")
 
     @property
     def primary_connection(self) -> str | None:
-        return self.get(CURATOR_NOTES, "PRIMARY CONNECTION")
+        item = self.primary_connection_field
+        return None if item is None else item.value
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of `text` as the rest of kbtui counts them (links, problems): broken at `\n`
+    only, a `\r` before it dropped, so that line numbers agree. `str.splitlines` would also
+    break at form feeds, lone `\r`s and other separators some files hold."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if "\r" in text:
+        return [line.removesuffix("\r") for line in lines]
+    return lines
 
 
 def _sections(lines: list[str]) -> list[tuple[str, int, int]]:
@@ -140,7 +163,7 @@ def _clean_candidate(text: str) -> str:
 def extract_candidates(text: str, first_line: int, origin: str) -> list[Candidate]:
     """Claim candidates in a hints text, in all five shapes the KB uses."""
     found: list[Candidate] = []
-    for offset, line in enumerate(text.splitlines()):
+    for offset, line in enumerate(_lines(text)):
         line_no = first_line + offset
         if not line.strip():
             continue
@@ -241,7 +264,7 @@ def _signals(text: str, first_line: int) -> list[Signal]:
     signals: list[Signal] = []
     if not _may_signal(text):
         return signals  # the usual case
-    for offset, line in enumerate(text.splitlines()):
+    for offset, line in enumerate(_lines(text)):
         if not _may_signal(line):
             continue
         for match in _SIGNAL_RE.finditer(line):
@@ -259,7 +282,7 @@ def parse_handoff(
 ) -> Handoff:
     """Parse the handoff sections of a source body (and the frontmatter variant)."""
     handoff = Handoff()
-    lines = body.splitlines()
+    lines = _lines(body)
     for heading, start, end in _sections(lines):
         lowered = heading.lower()
         if lowered.startswith("agent notes"):
@@ -279,7 +302,7 @@ def parse_handoff(
     if isinstance(notes, str) and notes.strip():
         handoff.curator_in_frontmatter = True
         first = line_of.get("curator_notes", 1)
-        note_lines = notes.splitlines()
+        note_lines = _lines(notes)
         parsed = _labelled(note_lines, 0, len(note_lines), CURATOR_NOTES, _CURATOR_RE, first + 1)
         if parsed:
             handoff.fields.extend(parsed)

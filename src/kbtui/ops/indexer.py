@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kbtui.formats.document import Document, parse_document
+from kbtui.formats.document import PARSER_VERSION, Document, parse_document
 from kbtui.formats.links import LinkResolver
 from kbtui.formats.problems import Problem
 from kbtui.ops.lifetime import exit_with_parent
@@ -45,6 +45,8 @@ EAGER_COMMIT_MAX = 5000
 """Runs reading fewer files commit whenever they wait for a worker: their pages reach the WAL
 while the writer is idle, not all in a last commit. Bigger runs commit about once a second:
 each commit of a big index also checkpoints, and fewer of them save a fifth of a 100k build."""
+PARSED_BY = "parser_version"
+"""Meta key: the `PARSER_VERSION` that read the indexed files."""
 REFRESH_PENDING = "kb_refresh_pending"
 """Meta key set while a run's documents are written but its links and problems are not."""
 SKIP_DIRS = frozenset({".git"})
@@ -558,6 +560,8 @@ def _index(
     paths_changed = bool(gone) or any(f.path not in known for f in found)
     changed_ids: list[int] = []
     total = len(found)
+    if known and store.get_meta(db, PARSED_BY) != PARSER_VERSION:
+        full = True  # read by a kbtui that parsed some files differently: read them again
     store.rebuild_deferred_indexes(db)
     to_read = sum(
         1
@@ -686,6 +690,7 @@ def _index(
         store.delete_meta(db, REFRESH_PENDING)
         store.store_status_counts(db)
         store.set_meta(db, "other_files", str(report.other_files))
+        store.set_meta(db, PARSED_BY, PARSER_VERSION)
         store.set_meta(db, "unreadable_folders", json.dumps(unreadable, ensure_ascii=False))
     report.seconds = time.perf_counter() - started
     return report
