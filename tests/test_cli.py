@@ -282,3 +282,26 @@ def test_a_demo_copy_that_cannot_be_made_is_one_line(
 def test_search_names_the_kinds_when_given_another(tiny_kb: Path) -> None:
     result = CliRunner().invoke(main, ["search", str(tiny_kb), "storage", "--kind", "claims"])
     assert result.exit_code == 2 and "'claim', 'divergence'" in result.output
+
+
+def test_search_puts_title_matches_first_and_ranks_within_a_filter(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    # Eight notes, the i-th saying "kiwi" i + 1 times in its body; one note with "kiwi" in
+    # its title only, whose long body never says it.
+    for i in range(8):
+        write(kb, f"notes/n{i}.md", f"---\ntitle: note {i}\n---\n{'kiwi ' * (i + 1)}filler\n")
+    write(kb, "notes/titled.md", "---\ntitle: Kiwi\n---\n" + "other words " * 150 + "\n")
+    _, data = run_json("search", str(kb), "kiwi", "--limit", "4")
+    assert [hit["path"] for hit in data["hits"]] == [
+        "notes/titled.md",
+        "notes/n7.md",
+        "notes/n6.md",
+        "notes/n5.md",
+    ]
+    # A filter keeps the ranking (it was lost when the filtered query was flattened).
+    _, data = run_json("search", str(kb), "kiwi", "--kind", "other", "--limit", "3")
+    assert [hit["path"] for hit in data["hits"]] == [
+        "notes/titled.md",
+        "notes/n7.md",
+        "notes/n6.md",
+    ]

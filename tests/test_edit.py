@@ -242,3 +242,14 @@ def test_new_keys_go_before_a_document_end_marker(end: str) -> None:
     }
     added = f'status: processing{newline}claims_extracted:{newline}  - "a b"{newline}'
     assert out == text.replace(f"{newline}...", f"{newline}{added}...", 1)
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\r", "\x85"])
+def test_a_line_break_yaml_knows_but_kbtui_does_not_split_at_is_refused_not_changed(
+    separator: str,
+) -> None:
+    # YAML breaks lines at these too; an edit of the line would carry the next field with it
+    # or change the break: refused, the file left as it is.
+    text = f"---\nstatus: unprocessed{separator}title: x\n---\nbody\n"
+    with pytest.raises(EditError):
+        set_scalar(text, "status", "processed")

@@ -472,3 +472,86 @@ def test_new_files_get_the_umask_mode(seeds_copy: Path) -> None:
     [new] = [c for c in plan.changes if c.action == "add"]
     assert new.written
     assert (seeds_copy / new.path).stat().st_mode & 0o777 == 0o640
+
+
+PEAK = "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak.md"
+
+
+def claim_drafts(root: Path, titles: list[str]) -> Session:
+    """The demo KB with saved claim drafts of these titles, all from one source."""
+    session = open_session(root, None)
+    session.reindex()
+    for title in titles:
+        draft = drafting.new_claim_draft(session.db, PEAK, hint=1)
+        drafting.update_draft(session.db, draft.id, title=title)
+        session.db.conn.execute("UPDATE drafts SET state = 'saved' WHERE id = ?", (draft.id,))
+    return session
+
+
+def test_a_claim_held_back_holds_back_its_source_and_the_sources_other_claims(
+    seeds_copy: Path,
+) -> None:
+    existing = (
+        "four-hour lithium storage displaces gas peakers first because peaker run-hours "
+        "cluster in short evening windows"
+    )
+    fresh = "evening peaks arrive an hour later each decade as air conditioning spreads north"
+    before = hashes(seeds_copy)
+    session = claim_drafts(seeds_copy, [existing, fresh])
+    plan = export_all(session, seeds_copy)
+    by_path = {c.path: c for c in plan.changes}
+    assert "already exists" in str(by_path[f"domains/energy-storage/{existing}.md"].skipped)
+    assert by_path[PEAK].skipped and by_path[f"domains/energy-storage/{fresh}.md"].skipped
+    # Nothing written: a claim never lands without its source's provenance.
+    assert hashes(seeds_copy) == before
+
+
+def test_two_drafts_of_one_title_are_both_refused_with_a_clear_reason(seeds_copy: Path) -> None:
+    title = "evening peaks arrive an hour later each decade as air conditioning spreads north"
+    before = hashes(seeds_copy)
+    session = claim_drafts(seeds_copy, [title, title.replace("evening", "Evening", 1)])
+    plan = export_all(session, seeds_copy)
+    new = [c for c in plan.changes if c.action == "add"]
+    assert len(new) == 2
+    assert all("would write the same file" in str(c.skipped) for c in new)
+    assert "would write the same file" not in str(next(c for c in plan.changes if c.path == PEAK))
+    assert hashes(seeds_copy) == before
+
+
+def test_a_source_turned_into_a_symlink_out_of_the_kb_is_skipped_not_fatal(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    first, second = PEAK, "inbox/archive/2025-11-05-housing-policy-desk-parking-reform.md"
+    for path in (first, second):
+        curation.set_status(session.db, path, "processing")
+    outside = tmp_path / "elsewhere.md"
+    original = (seeds_copy / first).read_bytes()
+    outside.write_bytes(original)
+    (seeds_copy / first).unlink()
+    (seeds_copy / first).symlink_to(outside)
+    plan = export_all(session, seeds_copy)
+    by_path = {c.path: c for c in plan.changes}
+    assert "outside the KB" in str(by_path[first].skipped)
+    assert by_path[second].written
+    assert outside.read_bytes() == original
+
+
+def test_commit_takes_file_names_literally(seeds_copy: Path) -> None:
+    # `a[1].md` as a git pathspec also matches `a1.md`: an unrelated edit there must stay
+    # out of the export's commit.
+    bracketed = "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak[1].md"
+    lookalike = "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak1.md"
+    (seeds_copy / bracketed).write_bytes((seeds_copy / PEAK).read_bytes())
+    (seeds_copy / lookalike).write_bytes((seeds_copy / PEAK).read_bytes())
+    commit_all(seeds_copy)
+    with (seeds_copy / lookalike).open("a") as handle:
+        handle.write("\nA local edit, not for this commit.\n")
+    runner = CliRunner()
+    runner.invoke(main, ["status", bracketed, "processing", "--kb", str(seeds_copy)])
+    result = runner.invoke(main, ["export", str(seeds_copy), "--commit", "--json"])
+    assert result.exit_code == 0, result.output
+    committed = git(seeds_copy, "show", "--name-only", "--format=", "HEAD").split()
+    assert committed == [bracketed]
+    assert f" M {lookalike}" in git(seeds_copy, "status", "--porcelain")

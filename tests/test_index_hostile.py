@@ -54,6 +54,19 @@ def test_a_name_that_is_not_utf8_is_indexed_and_flagged(small_kb: Path) -> None:
     assert [hit.path for hit in hits] == ["inbox/archive/caf\\xe9-notes.md"]
 
 
+def test_an_escaped_name_equal_to_a_real_name_gets_a_path_of_its_own(small_kb: Path) -> None:
+    folder = small_kb / "inbox" / "archive"
+    with open(os.fsencode(folder) + b"/caf\xe9.md", "wb") as handle:
+        handle.write(SOURCE.format(title="Byte name", body="zebra one").encode())
+    (folder / "caf\\xe9.md").write_text(SOURCE.format(title="Backslash name", body="zebra two"))
+    db_path = small_kb / "kb.sqlite"
+    report = index_kb(open_db(db_path), small_kb)
+    assert {"inbox/archive/caf\\xe9.md", "inbox/archive/caf\\xe9 (2).md"} <= set(report.added)
+    assert "unencodable-name" in problems(db_path, "inbox/archive/caf\\xe9 (2).md")
+    assert "unencodable-name" not in problems(db_path, "inbox/archive/caf\\xe9.md")
+    assert not index_kb(open_db(db_path), small_kb).changed
+
+
 def test_a_pipe_named_md_is_reported_not_read(small_kb: Path) -> None:
     os.mkfifo(small_kb / "domains" / "energy" / "pipe.md")
     db_path = small_kb / "kb.sqlite"

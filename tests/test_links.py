@@ -75,3 +75,11 @@ def test_normalise_ascii_fast_path_matches_the_regex_form() -> None:
     ]
     texts += ["Don't  Panic_-now", "\x1c\x1fa\x0bB\x00c", "  ", "", "A--B__C", "it’s"]
     assert [normalise(t) for t in texts] == [_normalise_by_regex(t) for t in texts]
+
+
+def test_two_names_of_one_form_resolve_the_same_whatever_the_order() -> None:
+    # The same name in NFC and in NFD: two files, one extensionless form.
+    composed, decomposed = "x/\u00e9.md", "x/e\u0301.md"
+    first = LinkResolver([composed, decomposed]).resolve("x/\u00e9", "y/a.md")
+    second = LinkResolver([decomposed, composed]).resolve("x/\u00e9", "y/a.md")
+    assert first == second

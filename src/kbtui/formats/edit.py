@@ -82,10 +82,19 @@ def _block(text: str) -> _Block:
     newline = "\r\n" if block[:first_end].endswith("\r\n") else "\n"
     return _Block(
         head=split.prefix + block[:first_end],
-        lines=inner.splitlines(keepends=True),
+        lines=_lines_kept(inner),
         tail=block[closing_start:] + split.body,
         newline=newline,
     )
+
+
+def _lines_kept(text: str) -> list[str]:
+    """The lines of `text` with their endings, broken at `\n` only: the line an edit replaces
+    ends as it did. (YAML also breaks lines at a lone `\r`, U+2028 and the like; a file using
+    them is refused by the read-back check rather than changed beside the edit.)"""
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
 
 
 def _join(block: _Block) -> str:

@@ -135,7 +135,11 @@ class LinkResolver:
         self._by_stem[stem].append(path)
         self._by_lower[stem.casefold()].append(path)
         self._by_norm[normalise(stem)].append(path)
-        self._by_noext[noext] = path
+        # Two files can share an extensionless form (one name in NFC, one in NFD): the same
+        # one is chosen whatever order the paths come in.
+        current = self._by_noext.get(noext)
+        if current is None or path < current:
+            self._by_noext[noext] = path
         if self._by_suffix is not None:
             self._add_suffixes(noext, path)
 

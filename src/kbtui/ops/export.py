@@ -13,6 +13,7 @@ import hashlib
 import os
 import stat
 import tempfile
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -155,6 +156,9 @@ def _read_current(root: Path, db: Database, path: str, change: FileChange) -> st
         return None
     try:
         data = _inside(root, path).read_bytes()
+    except ExportError as exc:  # a symlink leading out of the KB since it was indexed
+        change.skipped = str(exc)
+        return None
     except OSError as exc:
         change.skipped = f"cannot read it: {exc.strerror}"
         return None
@@ -229,14 +233,36 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
                 day,
             )
         )
-    # A claim draft is written only with its source's provenance, and the other way round.
-    blocked_drafts = {i for c in plan.changes if c.skipped for i in c.draft_ids}
-    for change in plan.changes:
-        if change.skipped is None and set(change.draft_ids) & blocked_drafts:
-            change.skipped = "waits for a related file that cannot be written now"
+    _skip_same_names(plan.changes)
+    # A claim draft is written only with its source's provenance, and the other way round:
+    # a file skipped holds back every file sharing a draft with it, and so on, transitively
+    # (a skipped claim holds back its source, which holds back the source's other claims).
+    blocked: set[int] = set()
+    while True:
+        now = {i for c in plan.changes if c.skipped for i in c.draft_ids}
+        if now == blocked:
+            break
+        blocked = now
+        for change in plan.changes:
+            if change.skipped is None and set(change.draft_ids) & blocked:
+                change.skipped = "waits for a related file that cannot be written now"
     plan.unchanged = [c for c in plan.changes if not c.skipped and c.before == c.after]
     plan.changes = [c for c in plan.changes if c.skipped or c.before != c.after]
     return plan
+
+
+def _skip_same_names(changes: list[FileChange]) -> None:
+    """New files that would take the same name (or names a case-insensitive file system
+    takes for the same) are all skipped: which draft to keep is the curator's call."""
+    by_name: dict[str, list[FileChange]] = defaultdict(list)
+    for change in changes:
+        if change.action == "add" and change.skipped is None:
+            by_name[unicodedata.normalize("NFC", change.path).casefold()].append(change)
+    for same in by_name.values():
+        if len(same) > 1:
+            drafts = ", ".join(str(i) for c in same for i in c.draft_ids)
+            for change in same:
+                change.skipped = f"drafts {drafts} would write the same file: rename or delete one"
 
 
 def _guard_new_file(root: Path, change: FileChange) -> FileChange:

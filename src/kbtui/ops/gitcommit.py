@@ -6,6 +6,7 @@ changes in the working tree stay as they were, and nothing is ever pushed.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -19,7 +20,11 @@ class GitError(RuntimeError):
 def _git(root: Path, *args: str) -> str:
     try:
         result = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
+            # Paths are file names, never patterns: `a[1].md` must not also match `a1.md`.
+            ["git", "--literal-pathspecs", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            check=False,
         )
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}") from exc
@@ -40,6 +45,21 @@ def _stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].removesuffix(".md")
 
 
+_REF_UNSAFE = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]+|\.{2,}|@\{")
+
+
+def _branch_name(root: Path, stem: str) -> str:
+    """`extract/<stem>`, with what git refuses in a branch name (spaces, `[`, `..`, …) made
+    dashes; `extract/kbtui-export` when even that is not a valid name."""
+    part = _REF_UNSAFE.sub("-", stem).strip("-.").removesuffix(".lock")
+    name = f"extract/{part or 'kbtui-export'}"
+    try:
+        _git(root, "check-ref-format", "--branch", name)
+    except GitError:
+        return "extract/kbtui-export"
+    return name
+
+
 def commit_export(root: Path, plan: ExportPlan, who: str) -> str | None:
     """Commit the files `plan` wrote on a new `extract/...` branch; returns the branch name."""
     written = [c for c in plan.changes if c.written]
@@ -50,7 +70,7 @@ def commit_export(root: Path, plan: ExportPlan, who: str) -> str | None:
     sources = sorted({c.path for c in written if c.path.startswith("inbox/")})
     claims = [c.path for c in written if c.action == "add"]
     enriched = [c.path for c in written if c.action == "modify" and c.path not in sources]
-    base = f"extract/{_stem(sources[0]) if sources else 'kbtui-export'}"
+    base = _branch_name(root, _stem(sources[0]) if sources else "kbtui-export")
     existing = set(_git(root, "branch", "--list", "--format=%(refname:short)").splitlines())
     branch, number = base, 2
     while branch in existing:

@@ -131,6 +131,25 @@ def walk_kb(
             )
 
 
+def _unique_paths(found: list[FoundFile]) -> list[FoundFile]:
+    """Every file with a path of its own: a name shown with `\\x` escapes can equal another
+    file's real name (the byte 0xff shown as `\\xff.md`, beside a file named `\\xff.md`).
+    The escaped one then takes a numbered path (its problem already says to rename it)."""
+    if len({f.path for f in found}) == len(found):
+        return found
+    taken = {f.path for f in found if not f.escaped_name}
+    unique = []
+    for item in found:
+        if item.escaped_name and item.path in taken:
+            stem, number = item.path.removesuffix(".md"), 2
+            while f"{stem} ({number}).md" in taken:
+                number += 1
+            item = replace(item, path=f"{stem} ({number}).md")
+        taken.add(item.path)
+        unique.append(item)
+    return unique
+
+
 def _printable(path: str) -> str:
     """`path` as valid text: bytes that are not UTF-8 (kept by the OS as surrogates) escaped."""
     try:
@@ -542,7 +561,7 @@ def _index(
         remove_scratch(db_path)  # left by a run that was killed: this run holds the lock
     other_files: list[str] = []
     unreadable: list[tuple[str, str]] = []
-    found = list(walk_kb(root, other_files, unreadable))
+    found = _unique_paths(list(walk_kb(root, other_files, unreadable)))
     index_files = _index_files(db, root)
     report.other_files = sum(1 for path in other_files if path not in index_files)
     report.unreadable_folders = [folder for folder, _ in unreadable]

@@ -177,7 +177,8 @@ def search(
     domain: str | None = None,
     limit: int = 20,
 ) -> list[SearchHit]:
-    """Ranked full-text search over titles, descriptions and bodies.
+    """Ranked full-text search over titles, descriptions and bodies: documents matching in
+    their title or description first, then the others, each group by bm25.
 
     Ranks inside FTS5 first (no join per match), then fetches rows and snippets for the
     top hits only: fast even when a common word matches most of 100,000 documents.
@@ -195,21 +196,24 @@ def search(
         "WHERE documents_fts MATCH ? ORDER BY score"
     )
 
-    def top(match: str) -> list[tuple[int, float]]:
+    def top(match: str, count: int) -> list[tuple[int, float]]:
         if filters:
             where = " AND ".join(f"d.{column} = ?" for column, _ in filters)
+            # The order is said again outside: SQLite flattens the subquery and drops its own.
             return db.conn.execute(
                 f"SELECT r.rowid, r.score FROM ({ranked}) r JOIN documents d ON d.id = r.rowid "
-                f"WHERE {where} LIMIT ?",
-                [match, *(value for _, value in filters), limit],
+                f"WHERE {where} ORDER BY r.score LIMIT ?",
+                [match, *(value for _, value in filters), count],
             ).fetchall()
-        return db.conn.execute(f"{ranked} LIMIT ?", (match, limit)).fetchall()
+        return db.conn.execute(f"{ranked} LIMIT ?", (match, count)).fetchall()
 
-    # Title and description hits outrank body hits (weights 10 and 4 against 1), so when they
-    # fill the page the costly ranking of every body match is skipped.
-    rows = top(f"{{title description}} : ({query})")
+    # Documents matching in their title or description come first, each group ranked by
+    # bm25: when they fill the page, the costly ranking of every body match is skipped.
+    rows = top(f"{{title description}} : ({query})", limit)
     if len(rows) < limit:
-        rows = top(query)
+        first = {row[0] for row in rows}
+        rest = [row for row in top(query, limit + len(rows)) if row[0] not in first]
+        rows += rest[: limit - len(rows)]
     if not rows:
         return []
     scores = {row[0]: row[1] for row in rows}
