@@ -232,3 +232,42 @@ def test_cli_divergence_draft_is_carried_on_by_the_next_run(seeds_copy: Path) ->
     assert json.loads(shown.stdout)["title"] == question
     body = json.loads(shown.stdout)["body"]
     assert why in body and "Why this disagreement matters." not in body
+
+
+def test_a_claim_named_twice_in_two_forms_or_an_empty_domain_fails_the_checks(
+    seeds_copy: Path,
+) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    draft = divergence.new_divergence_draft(session.db, [PEAKERS, PRICING])
+    draft = drafting.update_draft(
+        session.db,
+        draft.id,
+        title="Should evening peak money go to batteries or to road pricing?",
+        description="Both claim the cheapest peak relief; budgets are shared.",
+        claims=[PEAKERS, f"domains/energy-storage/{PEAKERS}.md"],
+        domain="",
+    )
+    failing = {c.id for c in divergence.check_divergence(session.db, draft) if c.status == "fail"}
+    assert {"claims-distinct", "domain"} <= failing
+    with pytest.raises(DraftError):
+        drafting.save_draft(session.db, draft.id)
+
+
+def test_a_divergence_edited_after_saving_is_checked_again_at_export(seeds_copy: Path) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    draft = divergence.new_divergence_draft(session.db, [PEAKERS, PRICING])
+    drafting.update_draft(
+        session.db,
+        draft.id,
+        title="Should evening peak money go to batteries or to road pricing?",
+        description="Both claim the cheapest peak relief; budgets are shared.",
+    )
+    drafting.save_draft(session.db, draft.id)
+    drafting.update_draft(session.db, draft.id, claims=["no such claim in this KB"])
+    plan = export.apply_export(
+        session.db, seeds_copy, export.plan_export(session.db, seeds_copy, "tester")
+    )
+    [change] = [c for c in plan.changes if c.action == "add"]
+    assert "Not claims of this KB" in str(change.skipped) and not change.written

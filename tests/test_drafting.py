@@ -258,3 +258,13 @@ def test_a_draft_command_that_fails_keeps_no_draft(seeds_copy: Path) -> None:
         assert result.exit_code == 2 and reason in result.output, result.output
     listed = runner.invoke(main, ["drafts", "list", str(seeds_copy), "--json"])
     assert json.loads(listed.stdout) == []
+
+
+def test_a_title_with_a_dash_word_is_searched_for_duplicates_without_error(
+    seeds_copy: Path,
+) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    title = "Home batteries cut evening peaks -40% more cheaply than grid-scale batteries"
+    found = drafting.find_duplicates(session.db, title)
+    assert all(isinstance(d.score, int) for d in found)

@@ -330,6 +330,13 @@ def export_all(session: Session, root: Path) -> export.ExportPlan:
     return export.apply_export(session.db, root, export.plan_export(session.db, root, "tester"))
 
 
+VALID = {
+    "description": "Operators report the shift in their quarterly data",
+    "confidence": "experimental",
+}
+"""What a claim draft needs besides its title to make a valid claim file."""
+
+
 def saved_claim(root: Path, title: str) -> Session:
     """The demo KB with one claim draft named `title`, saved and ready to export."""
     session = open_session(root, None)
@@ -337,7 +344,7 @@ def saved_claim(root: Path, title: str) -> Session:
     draft = drafting.new_claim_draft(
         session.db, "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak.md", hint=1
     )
-    drafting.update_draft(session.db, draft.id, title=title)
+    drafting.update_draft(session.db, draft.id, **VALID, title=title)
     session.db.conn.execute("UPDATE drafts SET state = 'saved' WHERE id = ?", (draft.id,))
     return session
 
@@ -483,7 +490,7 @@ def claim_drafts(root: Path, titles: list[str]) -> Session:
     session.reindex()
     for title in titles:
         draft = drafting.new_claim_draft(session.db, PEAK, hint=1)
-        drafting.update_draft(session.db, draft.id, title=title)
+        drafting.update_draft(session.db, draft.id, **VALID, title=title)
         session.db.conn.execute("UPDATE drafts SET state = 'saved' WHERE id = ?", (draft.id,))
     return session
 
@@ -555,3 +562,58 @@ def test_commit_takes_file_names_literally(seeds_copy: Path) -> None:
     committed = git(seeds_copy, "show", "--name-only", "--format=", "HEAD").split()
     assert committed == [bracketed]
     assert f" M {lookalike}" in git(seeds_copy, "status", "--porcelain")
+
+
+def test_a_claim_draft_edited_after_saving_into_an_invalid_claim_is_not_written(
+    seeds_copy: Path,
+) -> None:
+    title = "evening peaks arrive an hour later each decade as air conditioning spreads north"
+    session = claim_drafts(seeds_copy, [title])
+    [draft] = drafting.list_drafts(session.db)
+    drafting.update_draft(session.db, draft.id, domain="", confidence="", description="")
+    before = hashes(seeds_copy)
+    plan = export_all(session, seeds_copy)
+    [claim] = [c for c in plan.changes if c.action == "add"]
+    assert "not a valid claim" in str(claim.skipped)
+    assert "confidence" in str(claim.skipped) and "description is empty" in str(claim.skipped)
+    assert hashes(seeds_copy) == before
+
+
+def test_control_characters_in_a_description_are_escaped_and_read_back(seeds_copy: Path) -> None:
+    title = "evening peaks arrive an hour later each decade as air conditioning spreads north"
+    session = claim_drafts(seeds_copy, [title])
+    [draft] = drafting.list_drafts(session.db)
+    description = "Per megawatt,\x1b[31m red\x1b[0m and a\ttab, a bell \x07 and a \u2028 break"
+    drafting.update_draft(session.db, draft.id, description=description)
+    plan = export_all(session, seeds_copy)
+    [claim] = [c for c in plan.changes if c.action == "add"]
+    assert claim.written, claim.skipped
+    doc = parse_document(claim.path, (seeds_copy / claim.path).read_bytes())
+    assert doc.fields["description"] == description
+    assert not [p for p in doc.problems if p.severity == "error"]
+
+
+def test_a_source_being_processed_becomes_processed_when_its_claims_are_exported(
+    seeds_copy: Path,
+) -> None:
+    title = "evening peaks arrive an hour later each decade as air conditioning spreads north"
+    session = claim_drafts(seeds_copy, [title])
+    curation.set_status(session.db, PEAK, "processing")
+    plan = export_all(session, seeds_copy)
+    assert all(c.written for c in plan.changes), [c.skipped for c in plan.changes]
+    fields = parse_document(PEAK, (seeds_copy / PEAK).read_bytes()).fields
+    assert fields["status"] == "processed" and fields["processed_by"] == "tester"
+    assert title in fields["claims_extracted"]
+
+
+def test_a_null_result_with_claims_drafted_from_the_source_writes_nothing(
+    seeds_copy: Path,
+) -> None:
+    title = "evening peaks arrive an hour later each decade as air conditioning spreads north"
+    session = claim_drafts(seeds_copy, [title])
+    curation.set_status(session.db, PEAK, "null-result", "nothing new")
+    before = hashes(seeds_copy)
+    plan = export_all(session, seeds_copy)
+    source = next(c for c in plan.changes if c.path == PEAK)
+    assert "set to null-result, yet claims" in str(source.skipped)
+    assert hashes(seeds_copy) == before

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kbtui.formats.edit import double_quoted
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
 
 MAX_NAME_BYTES = 255
@@ -271,7 +272,7 @@ class ClaimText:
 
 
 def _quoted(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return double_quoted(value)
 
 
 def render_claim(claim: ClaimText) -> str:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from kbtui.formats.claims import Check
+from kbtui.formats.edit import double_quoted
 
 MIN_CLAIMS, MAX_CLAIMS = 2, 5
 _QUESTION_START = re.compile(
@@ -80,7 +81,7 @@ class ClaimSide:
 
 
 def _quoted(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return double_quoted(value)
 
 
 WHY_PLACEHOLDER = "Why this disagreement matters."

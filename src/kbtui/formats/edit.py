@@ -180,7 +180,9 @@ def _escape(char: str) -> str:
     return f"\\U{code:08X}"
 
 
-def _double_quoted(value: str) -> str:
+def double_quoted(value: str) -> str:
+    """`value` as a YAML double-quoted scalar that reads back identical: quotes, backslashes,
+    line breaks and characters YAML cannot hold raw (controls, for one) escaped."""
     return '"' + "".join(_escape(char) for char in value) + '"'
 
 
@@ -204,7 +206,7 @@ def _scalar(value: str, style: str) -> str:
         return "'" + value.replace("'", "''") + "'"
     if style == "" and _plain_ok(value):
         return value
-    return _double_quoted(value)
+    return double_quoted(value)
 
 
 def _style_of(raw: str) -> str:
@@ -360,7 +362,7 @@ def add_to_list(text: str, key: str, items: list[str]) -> str:
         _add_lines(
             block,
             [f"{key}:{block.newline}"]
-            + [f"  - {_double_quoted(item)}{block.newline}" for item in new],
+            + [f"  - {double_quoted(item)}{block.newline}" for item in new],
         )
         return _verify(text, _join(block), key, new, before)
     current = before.fields.get(key)
@@ -378,7 +380,7 @@ def add_to_list(text: str, key: str, items: list[str]) -> str:
         body = inline[1:-1].strip()
         style = _style_of(body) if body else '"'
         rendered = [
-            _double_quoted(item)
+            double_quoted(item)
             if style == "" and (_FLOW_UNSAFE & set(item))
             else _scalar(item, style)
             for item in new
@@ -398,7 +400,7 @@ def add_to_list(text: str, key: str, items: list[str]) -> str:
             block,
             filled[-1],
             ending,
-            [f"{first.group(1)}- {name_key}: {_double_quoted(item)}" for item in new],
+            [f"{first.group(1)}- {name_key}: {double_quoted(item)}" for item in new],
         )
         assert isinstance(current, list)
         entries = [*current, *({name_key: item} for item in new)]
@@ -426,7 +428,7 @@ def add_to_list(text: str, key: str, items: list[str]) -> str:
     if comment.strip():
         raise EditError(f"'{key}' has a comment kbtui would lose")
     if inline == "":
-        block.lines[start + 1 : start + 1] = [f"  - {_double_quoted(item)}{ending}" for item in new]
+        block.lines[start + 1 : start + 1] = [f"  - {double_quoted(item)}{ending}" for item in new]
         return _verify(text, _join(block), key, new, before)
     # A scalar (`0`, `none`, a single title): the list replaces it, a kept title first.
     if _is_empty(current):
@@ -437,6 +439,6 @@ def add_to_list(text: str, key: str, items: list[str]) -> str:
         raise EditError(f"'{key}' holds a value kbtui cannot turn into a list")
     block.lines[start] = f"{prefix}{ending}"
     block.lines[start + 1 : start + 1] = [
-        f"  - {_double_quoted(item)}{ending}" for item in [*kept, *new]
+        f"  - {double_quoted(item)}{ending}" for item in [*kept, *new]
     ]
     return _verify(text, _join(block), key, [*kept, *new], before)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from kbtui.formats.claims import Check
+from kbtui.formats.claims import Check, domain_check
 from kbtui.formats.divergences import (
     ClaimSide,
     body_skeleton,
@@ -23,7 +23,7 @@ from kbtui.formats.links import LinkResolver
 from kbtui.formats.models import model_dict
 from kbtui.ops import desk
 from kbtui.ops.curation import curator_name
-from kbtui.ops.drafting import Draft, DraftError, get_draft
+from kbtui.ops.drafting import Draft, DraftError, claim_domains, get_draft
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
@@ -54,22 +54,35 @@ def _stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].removesuffix(".md")
 
 
-def resolve_claims(db: Database, refs: list[str]) -> list[str]:
-    """Claim paths for references given as paths, file stems or titles."""
-    paths = [row[0] for row in db.conn.execute("SELECT path FROM documents")]
-    known = set(paths)
-    resolver = LinkResolver(paths)
-    found = []
-    for ref in refs:
+class _Claims:
+    """Claim paths for references given as paths, file stems or titles (one resolver)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        paths = [row[0] for row in db.conn.execute("SELECT path FROM documents")]
+        self._known = set(paths)
+        self._resolver = LinkResolver(paths)
+
+    def path(self, ref: str) -> str:
         ref = ref.strip()
-        path = ref if ref in known else resolver.resolve(ref.removesuffix(".md"), "x.md").path
-        kind = db.conn.execute("SELECT kind FROM documents WHERE path = ?", (path,)).fetchone()
+        if ref in self._known:
+            path: str | None = ref
+        else:
+            path = self._resolver.resolve(ref.removesuffix(".md"), "x.md").path
+        kind = self._db.conn.execute(
+            "SELECT kind FROM documents WHERE path = ?", (path,)
+        ).fetchone()
         if path is None or kind is None:
             raise DraftError(f"no claim matches {ref!r}")
         if kind[0] != "claim":
             raise DraftError(f"not a claim ({kind[0]}): {path}")
-        found.append(path)
-    return found
+        return path
+
+
+def resolve_claims(db: Database, refs: list[str]) -> list[str]:
+    """Claim paths for references given as paths, file stems or titles."""
+    claims = _Claims(db)
+    return [claims.path(ref) for ref in refs]
 
 
 def cascade(db: Database, claim_path: str) -> list[Dependent]:
@@ -215,17 +228,22 @@ def new_divergence_draft(
 def check_divergence(db: Database, draft: Draft) -> list[Check]:
     """The divergence's checks: a question, 2-5 distinct existing claims, not a duplicate."""
     checks = [question_check(draft.title), count_check(len(draft.claims))]
+    checks.append(domain_check(draft.domain, claim_domains(db)))
     missing = []
+    resolved = []
+    resolver = _Claims(db)
     for stem in draft.claims:
         try:
-            resolve_claims(db, [stem])
+            resolved.append(resolver.path(stem))
         except DraftError:
             missing.append(stem)
     if missing:
         checks.append(Check("claims-exist", "fail", "Not claims of this KB: " + "; ".join(missing)))
     else:
         checks.append(Check("claims-exist", "pass", "Every claim exists."))
-    if len({c.casefold() for c in draft.claims}) < len(draft.claims):
+    # Named twice, however written (a title, a stem, a path): the same file.
+    names = {c.casefold() for c in draft.claims}
+    if len(names) < len(draft.claims) or len(set(resolved)) < len(resolved):
         checks.append(Check("claims-distinct", "fail", "The same claim is named twice."))
     if not draft.description.strip():
         checks.append(Check("description", "fail", "Say why this disagreement matters."))

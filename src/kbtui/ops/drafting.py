@@ -256,8 +256,9 @@ def claim_domains(db: Database) -> list[str]:
     return [row[0] for row in rows]
 
 
-def check_draft(db: Database, draft: Draft) -> list[Check]:
-    """The KB's quality rules for a claim, on the draft as it stands."""
+def check_draft(db: Database, draft: Draft, links: bool = True) -> list[Check]:
+    """The KB's quality rules for a claim, on the draft as it stands (`links` False leaves
+    out the links check, which reads every path and only ever warns)."""
     stem = draft.source_path.rsplit("/", 1)[-1].removesuffix(".md") if draft.source_path else None
     checks = [
         proposition_check(draft.title),
@@ -267,7 +268,8 @@ def check_draft(db: Database, draft: Draft) -> list[Check]:
         domain_check(draft.domain, claim_domains(db)),
         evidence_check(draft.body, stem),
     ]
-    checks.append(_links_check(db, draft))
+    if links:
+        checks.append(_links_check(db, draft))
     return checks
 
 
@@ -306,7 +308,9 @@ def find_duplicates(
     """Existing claims most like this title: FTS5 candidates re-ranked by rapidfuzz."""
     from rapidfuzz import fuzz
 
-    words = [w for w in title.split() if len(w) > 3][:24]
+    # Title words are words, never search operators (`-40%` is not "not 40").
+    words = [w.lstrip("-") for w in title.split()]
+    words = [w for w in words if len(w) > 3][:24]
     query = fts_query(" ".join(words))
     if not query:
         return []

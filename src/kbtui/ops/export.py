@@ -303,6 +303,18 @@ def _new_claim(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
     if file_name_check(claim.title).status == "fail":
         change.skipped = "the title cannot be a file name: " + file_name_check(claim.title).message
         return change
+    # A saved draft edited since must still make a valid claim file: the checks guarding
+    # that (not those of its quality, the curator's call at saving) are run again here.
+    failing = [
+        check.message
+        for check in drafting.check_draft(db, draft, links=False)
+        if check.status == "fail" and check.id in ("file-name", "confidence", "domain")
+    ]
+    if not claim.description:
+        failing.append("The description is empty.")
+    if failing:
+        change.skipped = "not a valid claim (edited since it was saved?): " + " ".join(failing)
+        return change
     return _guard_new_file(root, change)
 
 
@@ -327,6 +339,12 @@ def _new_divergence(db: Database, root: Path, draft: drafting.Draft) -> FileChan
     change = FileChange(
         path, "add", None, text.encode("utf-8"), [f"new divergence (draft {draft.id})"], [draft.id]
     )
+    from kbtui.ops.divergence import check_divergence  # divergences build on drafts
+
+    failing = [c.message for c in check_divergence(db, draft) if c.status == "fail"]
+    if failing:
+        change.skipped = "its checks fail (edited since it was saved?): " + " ".join(failing)
+        return change
     return _guard_new_file(root, change)
 
 
@@ -399,7 +417,15 @@ def _source_update(
     text = _read_current(root, db, source, change)
     if text is None:
         return change
-    new_status = status[0] if status else ("processed" if claims or enrichments else None)
+    extracted = bool(claims or enrichments)
+    if extracted and status and status[0] == "null-result":
+        change.skipped = (
+            "set to null-result, yet claims or enrichments drafted from it are saved: "
+            "undo the null-result or delete those drafts"
+        )
+        return change
+    # Work extracted from a source makes it processed, whatever step it was pending at.
+    new_status = "processed" if extracted else (status[0] if status else None)
     try:
         if new_status:
             text = set_scalar(text, "status", new_status)
