@@ -114,6 +114,19 @@ async def test_editor_then_reindex(small_kb: Path) -> None:
         assert "Edited by hand." in reader_view(app).body
 
 
+async def test_an_editor_setting_with_an_unbalanced_quote_is_a_warning(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDITOR", '"unterminated')
+    monkeypatch.delenv("VISUAL", raising=False)
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("o")
+        await pilot.pause()
+        assert app.is_running
+        assert any("cannot run" in str(n.message) for n in app._notifications)
+
+
 async def test_ctrl_r_picks_up_new_files(small_kb: Path) -> None:
     app = make_app(small_kb)
     async with app.run_test(size=(120, 40)) as pilot:

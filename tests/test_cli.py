@@ -305,3 +305,30 @@ def test_search_puts_title_matches_first_and_ranks_within_a_filter(tmp_path: Pat
         "notes/n7.md",
         "notes/n6.md",
     ]
+
+
+def test_the_app_without_a_terminal_says_so(tiny_kb: Path) -> None:
+    result = CliRunner().invoke(main, ["open", str(tiny_kb)])
+    assert result.exit_code == 2 and "needs a terminal" in result.output
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [("read-only", "is read-only"), ("locked", "is busy in another program")],
+)
+def test_an_index_that_cannot_be_written_is_one_line(
+    tiny_kb: Path, monkeypatch: pytest.MonkeyPatch, damage: str, reason: str
+) -> None:
+    run("index", str(tiny_kb))
+    write(tiny_kb, "domains/d/one more claim.md", CLAIM.format(title="t", body="x"))
+    error = (
+        "attempt to write a readonly database" if damage == "read-only" else "database is locked"
+    )
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError(error)
+
+    monkeypatch.setattr("kbtui.ops.session.Session.reindex", refuse)
+    result = CliRunner().invoke(main, ["check", str(tiny_kb), "--json"])
+    assert result.exit_code == 2 and reason in result.output
+    assert "Traceback" not in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -98,12 +99,29 @@ def session_for(kb: str | None, db_path: str | None, quiet: bool = False) -> Ite
         session.reindex(progress)
     except OSError as exc:
         fail(f"indexing failed: {exc.filename or ''} {exc.strerror}")
+    except sqlite3.Error as exc:
+        fail(_index_failure(session, exc))
     finally:
         progress.stop()
     try:
         yield session
+    except sqlite3.Error as exc:
+        fail(_index_failure(session, exc))
     finally:
         session.close()
+
+
+def _index_failure(session: Session, exc: sqlite3.Error) -> str:
+    """One line saying why the index could not be used, and what to do."""
+    where = session.workspace.db_path
+    reason = str(exc)
+    if "readonly" in reason:
+        return f"the index {where} is read-only: make it writable, or give --db another place"
+    if "locked" in reason or "busy" in reason:
+        return f"the index {where} is busy in another program; try again when it is done"
+    if "malformed" in reason or "not a database" in reason:
+        return f"the index {where} is damaged: delete it, and the next command rebuilds it"
+    return f"the index {where} could not be used: {reason}"
 
 
 def _root_db() -> str | None:
@@ -179,6 +197,9 @@ def open_app(kb: str | None, db_path: str | None) -> None:
         fail(f"{exc.filename or 'file'}: {exc.strerror}")
     if session.note:
         err.print(session.note)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        session.close()
+        fail("the app needs a terminal (for scripts, see the commands: kbtui --help)")
     KbApp(session).run()
     session.close()
 

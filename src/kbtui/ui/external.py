@@ -21,8 +21,8 @@ def run_editor(app: App[Any], path: Path) -> str | None:
     Where the terminal cannot be handed over (tests, headless), the editor runs detached.
     """
     editor = editor_command()
-    command = [*shlex.split(editor), str(path)]
     try:
+        command = [*shlex.split(editor), str(path)]  # an unbalanced quote: ValueError
         try:
             with app.suspend():
                 code = subprocess.call(command)
