@@ -8,6 +8,7 @@ from urllib.parse import unquote
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.worker import get_current_worker
 
 from kbtui.ops import desk
@@ -77,6 +78,19 @@ class KbApp(App[None]):
     ) -> None:
         self.exiting = True
         super().exit(result, return_code, message)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification shows its text as written: they carry paths, titles and field
+        values, which may hold `[` (a name like `report [draft].md`), never markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     async def on_event(self, event: events.Event) -> None:
         # Keys typed after `q` (say `e` at once) would still run their actions on a closing
@@ -290,7 +304,12 @@ class KbApp(App[None]):
         from kbtui.ops import drafting
         from kbtui.ui.screens.divergences import DivergenceEditor
 
-        self.push_screen(DivergenceEditor(drafting.get_draft(self.db, draft_id)))
+        try:
+            draft = drafting.get_draft(self.db, draft_id)
+        except drafting.DraftError as exc:  # deleted meanwhile (by `kbtui drafts rm`, say)
+            self.notify(str(exc), severity="warning")
+            return
+        self.push_screen(DivergenceEditor(draft))
 
     def show_divergences(self) -> None:
         from kbtui.ui.screens.divergences import DivergencesScreen

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header, Input, Select, Static
 
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
 from kbtui.ops import desk, divergence
+from kbtui.ui.markup import escape
 from kbtui.ui.screens.divergences import PickClaims
 from kbtui.ui.widgets.reader import Reader
 from kbtui.ui.widgets.virtual_table import Column, VirtualTable
@@ -58,7 +59,7 @@ class ClaimsScreen(Screen[None]):
             with Vertical(id="claims-pane"):
                 with Horizontal(id="claims-filters"):
                     yield Select(
-                        [(d, d) for d in desk.claim_domains(self.kb.db)],
+                        [(escape(d), d) for d in desk.claim_domains(self.kb.db)],
                         prompt="Domain: any",
                         id="claims-domain",
                     )

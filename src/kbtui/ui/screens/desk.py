@@ -332,8 +332,11 @@ class DeskScreen(Screen[None]):
         self.refresh_queues()
         self.notify(f"Sorted by {self.sort}", timeout=2)
 
-    def _transition(self, to_status: str, note: str | None = None) -> None:
-        view = self.current_source()
+    def _transition(
+        self, to_status: str, note: str | None = None, view: desk.DocumentView | None = None
+    ) -> None:
+        """Move the source under the cursor (or `view`, the one a dialog was opened on)."""
+        view = view or self.current_source()
         if view is None or view.kind != "source":
             self.notify("Select a source first.", severity="warning")
             return
@@ -364,8 +367,10 @@ class DeskScreen(Screen[None]):
             return
 
         def done(note: str | None) -> None:
+            # The source the dialog named, even if the cursor moved meanwhile (a re-index
+            # finishing while the note is typed can change what is under it).
             if note:
-                self._transition("null-result", note)
+                self._transition("null-result", note, view)
 
         self.app.push_screen(NullResultDialog(view.title), done)
 

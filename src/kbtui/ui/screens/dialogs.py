@@ -100,11 +100,16 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
                 ("format", "Format"),
                 ("linked_set", "Linked set"),
             ):
-                values = self.options.get(column, [])
+                values = list(self.options.get(column, []))
+                current = getattr(self.current, column)
+                if current and current not in values:
+                    # The filter's value, no longer on any source (edited meanwhile), stays
+                    # offered so that it shows and can be changed.
+                    values.append(current)
                 yield Select(
-                    [(v, v) for v in values],
+                    [(escape(v), v) for v in values],
                     prompt=f"{label}: any",
-                    value=getattr(self.current, column) or Select.NULL,
+                    value=current or Select.NULL,
                     id=f"filter-{column}",
                 )
             with Horizontal(classes="dialog-buttons"):

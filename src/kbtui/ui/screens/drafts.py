@@ -95,6 +95,10 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button("Yes (y)", variant="error", id="yes")
                 yield Button("No (n)", id="no")
 
+    def on_mount(self) -> None:
+        # Enter on the focused button answers: it must never be the destructive one.
+        self.query_one("#no", Button).focus()
+
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
 

@@ -1,0 +1,129 @@
+"""Crashes and wrong targets a review found in the app, each driven by keys as a curator would."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from textual.widgets import Select
+
+from kbtui.ops import curation, desk, divergence, drafting
+from kbtui.ui.app import KbApp
+from kbtui.ui.screens.desk import DeskScreen
+from kbtui.ui.screens.dialogs import FilterDialog, NullResultDialog
+from kbtui.ui.screens.drafts import ConfirmDialog
+from kbtui.ui.widgets.virtual_table import VirtualTable
+
+from app_helpers import make_app
+
+BATTERY = "inbox/archive/2026-01-03-battery-trial.md"
+TARIFF = "inbox/archive/2025-11-20-tariff-study.md"
+
+
+@pytest.fixture(autouse=True)
+def curator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KBTUI_CURATOR", "tester")
+    monkeypatch.setenv("KBTUI_CONFIG", str(tmp_path / "config.toml"))
+
+
+def statuses(kb: Path) -> list[tuple[str, str, str | None]]:
+    with sqlite3.connect(kb / "kb.sqlite") as conn:
+        return conn.execute(
+            "SELECT path, to_status, note FROM actions WHERE undone_at IS NULL ORDER BY id"
+        ).fetchall()
+
+
+def select(app: KbApp, path: str) -> None:
+    queue = app.screen.query_one("#queue", VirtualTable)
+    doc_id = desk.doc_id_for_path(app.db, path)
+    assert doc_id is not None
+    queue.cursor = queue.keys.index(doc_id)
+
+
+async def test_names_that_look_like_markup_show_in_notifications(small_kb: Path) -> None:
+    # Notifications carry paths and titles: `[/b]` in a file name used to end the app with a
+    # MarkupError (tests run with notifications off unless asked, so they never saw it).
+    odd = "inbox/archive/batch[/b] notes [draft].md"  # a folder `batch[` holds the file
+    (small_kb / odd).parent.mkdir()
+    (small_kb / odd).write_text((small_kb / BATTERY).read_text().replace("Battery", "[/b]Odd"))
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        select(app, odd)
+        await pilot.press("s", "u")
+        await pilot.pause()
+        assert app.is_running
+        shown = [n.message for n in app._notifications]
+        assert f"Undid unprocessed → processing on {odd}" in shown
+    assert statuses(small_kb) == []
+
+
+async def test_the_filter_dialog_opens_on_a_value_no_source_has_any_more(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DeskScreen)
+        screen.filter = desk.QueueFilter(format="article")
+        for path in small_kb.glob("inbox/archive/*.md"):
+            path.write_text(path.read_text().replace("format: article", "format: essay"))
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("slash")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, FilterDialog)
+        assert dialog.query_one("#filter-format", Select).value == "article"
+
+
+async def test_a_null_result_goes_to_the_source_its_dialog_named(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        select(app, BATTERY)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, NullResultDialog)
+        # The cursor moves under the dialog (a re-index finishing, say).
+        desk_screen = app.screen_stack[-2]
+        queue = desk_screen.query_one("#queue", VirtualTable)
+        tariff = desk.doc_id_for_path(app.db, TARIFF)
+        assert tariff is not None
+        queue.cursor = queue.keys.index(tariff)
+        await pilot.press(*"nothing here", "ctrl+s")
+        await pilot.pause()
+    assert statuses(small_kb) == [(BATTERY, "null-result", "nothing here")]
+
+
+async def test_enter_in_a_delete_confirmation_keeps_the_draft(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    draft = drafting.new_claim_draft(app.db, BATTERY, hint=1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("enter")
+        await pilot.pause()
+    assert drafting.get_draft(app.db, draft.id).id == draft.id
+
+
+async def test_a_divergence_draft_deleted_elsewhere_is_a_warning(seeds_copy: Path) -> None:
+    app = make_app(seeds_copy)
+    claims = [
+        row[0]
+        for row in app.db.conn.execute(
+            "SELECT path FROM documents WHERE kind = 'claim' ORDER BY path LIMIT 2"
+        )
+    ]
+    draft = divergence.new_divergence_draft(app.db, claims)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        drafting.delete_draft(app.db, draft.id)
+        app.open_divergence_draft(draft.id)
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, DeskScreen)
+        assert any(f"no draft {draft.id}" in n.message for n in app._notifications)
+    assert curation.undo_last(app.db) is None
