@@ -86,6 +86,43 @@ async def test_keymap_file_rebinds_keys(small_kb: Path, curator: Path) -> None:
         assert last_status(small_kb) == (BATTERY, "processing")
 
 
+async def test_keymap_entries_that_cannot_work_are_named_and_not_used(
+    small_kb: Path, curator: Path
+) -> None:
+    curator.write_text(
+        "[keymap]\n"
+        '"desk.start" = "q"\n'  # the app's quit key: q must still quit
+        '"desk.strat" = "b"\n'  # no such binding id
+        '"desk.sort" = "%% not a key !!"\n'
+        '"desk.filter" = 5\n'  # not a quoted key
+        '"desk.undo" = "ctrl+z"\n',  # fine
+        encoding="utf-8",
+    )
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        shown = "\n".join(str(n.message) for n in app._notifications)
+        for name in ("desk.start", "desk.strat", "desk.sort", "desk.filter"):
+            assert name in shown
+        assert "desk.undo" not in shown
+        await pilot.press("s")  # still what starts a source
+        assert last_status(small_kb) == (BATTERY, "processing")
+        await pilot.press("ctrl+z")  # the one rebinding used: undo
+        assert last_status(small_kb) is None
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0 and not app.is_running
+
+
+def test_every_default_key_is_one_the_keymap_check_accepts() -> None:
+    from kbtui.ui.config import _app_classes, _bindings, valid_key
+
+    app, classes = _app_classes()
+    assert len(classes) > 10
+    keys = [key for cls in (app, *classes) for b in _bindings(cls) for key in b.key.split(",")]
+    assert [key for key in keys if not valid_key(key.strip())] == []
+
+
 async def test_bad_config_is_a_notice_not_a_crash(small_kb: Path, curator: Path) -> None:
     curator.write_text("[keymap\n", encoding="utf-8")
     app = make_app(small_kb)

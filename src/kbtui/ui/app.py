@@ -102,7 +102,14 @@ class KbApp(App[None]):
     def on_mount(self) -> None:
         keymap, error = load_keymap()
         if keymap:
+            from kbtui.ui.config import check_keymap  # reads every screen: only with a keymap
+
+            keymap, problems = check_keymap(keymap)
             self.set_keymap(keymap)
+            if problems:
+                self.notify(
+                    "\n".join(problems), title="Keymap entries not used", severity="warning"
+                )
         if error:
             self.notify(error, title="Config not read", severity="warning")
         self.push_screen(DeskScreen())

@@ -1,10 +1,20 @@
-"""The app's settings from the user's config file: keymap overrides."""
+"""The app's settings from the user's config file: keymap overrides, checked before use."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
 from pathlib import Path
 
+from textual.binding import Binding
+from textual.keys import KEY_NAME_REPLACEMENTS, Keys, _normalize_key_list, key_to_character
+
 from kbtui.ops.settings import read_config
+
+MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+_FUNCTION_KEY = re.compile(r"f([1-9]|1[0-9]|2[0-4])")
+_KEY_NAMES = frozenset(key.value for key in Keys) | frozenset(KEY_NAME_REPLACEMENTS.values())
 
 
 def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
@@ -15,4 +25,89 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     keymap = data.get("keymap", {})
     if not isinstance(keymap, dict):
         return {}, '[keymap] must be a table of binding id = "keys"'
-    return {str(k): str(v) for k, v in keymap.items() if isinstance(v, str)}, None
+    wrong = sorted(str(k) for k, v in keymap.items() if not isinstance(v, str))
+    keys = {str(k): v for k, v in keymap.items() if isinstance(v, str)}
+    if wrong:
+        return keys, '[keymap] values must be quoted keys, as in "b"; not used: ' + ", ".join(wrong)
+    return keys, None
+
+
+def valid_key(key: str) -> bool:
+    """Whether Textual can bind `key` (`b`, `ctrl+b`, `f5`, `question_mark`, `pageup`, …)."""
+    *modifiers, name = key.split("+")
+    if not name or any(modifier not in MODIFIERS for modifier in modifiers):
+        return False
+    return (
+        len(name) == 1
+        or name in _KEY_NAMES
+        or bool(_FUNCTION_KEY.fullmatch(name))
+        or key_to_character(name) is not None
+    )
+
+
+def _split(keys: str) -> list[str]:
+    return [key for key in _normalize_key_list(keys).split(",") if key]
+
+
+def _bindings(cls: type) -> list[Binding]:
+    """The bindings `cls` declares, its base classes' included."""
+    found = []
+    for klass in cls.__mro__:
+        for item in vars(klass).get("BINDINGS", []):
+            found.append(item if isinstance(item, Binding) else Binding(*item))
+    return found
+
+
+def _app_classes() -> tuple[type, list[type]]:
+    """The app class, and every screen and widget class of kbtui with bindings."""
+    from kbtui.ui import screens, widgets
+    from kbtui.ui.app import KbApp
+
+    classes = []
+    for package in (screens, widgets):
+        for module_info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+            classes += [
+                value
+                for value in vars(module).values()
+                if isinstance(value, type)
+                and value.__module__ == module.__name__
+                and "BINDINGS" in vars(value)
+            ]
+    return KbApp, classes
+
+
+def check_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The rebindings that can be used, and a line for each one that cannot: an unknown
+    binding id, a key Textual does not know, or a key that another binding of the same
+    screen (or of the app, such as `q`) already has."""
+    app, classes = _app_classes()
+    app_bindings = _bindings(app)
+    owners: dict[str, list[Binding]] = {b.id: app_bindings for b in app_bindings if b.id}
+    for cls in classes:
+        own = _bindings(cls)
+        owners.update({b.id: own + app_bindings for b in own if b.id})
+    usable: dict[str, str] = {}
+    problems: list[str] = []
+    for binding_id, keys in keymap.items():
+        scope = owners.get(binding_id)
+        if scope is None:
+            problems.append(f"{binding_id}: no binding has this id (the help screen lists them)")
+            continue
+        wanted = [key.strip() for key in keys.split(",") if key.strip()]
+        unknown = [key for key in wanted if not valid_key(key)]
+        if not wanted or unknown:
+            problems.append(f"{binding_id} = {keys!r}: not a key ({', '.join(unknown) or 'empty'})")
+            continue
+        taken = {
+            key: binding.id or binding.description or binding.action
+            for binding in scope
+            if binding.id != binding_id
+            for key in _split(keymap.get(binding.id or "", binding.key))
+        }
+        clashes = [key for key in _split(keys) if key in taken]
+        if clashes:
+            problems.append(f"{binding_id} = {keys!r}: {clashes[0]} is already {taken[clashes[0]]}")
+            continue
+        usable[binding_id] = keys
+    return usable, problems
