@@ -11,7 +11,7 @@ import pytest
 
 from kbtui.ops.indexer import index_kb
 from kbtui.store import schema
-from kbtui.store.db import open_db
+from kbtui.store.db import StoreError, open_db
 
 DUPLICATED = (
     b"---\ntype: claim\nconfidence: likely\ndepends_on: [a, b]\nconfidence: proven\n---\nx\n"
@@ -156,3 +156,16 @@ def test_a_file_kbtui_fails_to_parse_is_stored_empty_and_stays_readable(
     assert rows == [("bad.md", "text", "", ""), ("good.md", "text", "# good\n", "")]
     codes = [row[0] for row in db.conn.execute("SELECT code FROM problems")]
     assert "internal-error" in codes
+
+
+def test_a_database_of_another_program_is_refused_untouched(tmp_path: Path) -> None:
+    other = tmp_path / "notes.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        conn.execute("INSERT INTO notes (text) VALUES ('mine')")
+    conn.close()
+    before = other.read_bytes()
+    with pytest.raises(StoreError, match="database of another program"):
+        open_db(other)
+    assert other.read_bytes() == before
+    assert not Path(f"{other}-wal").exists()

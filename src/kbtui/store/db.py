@@ -30,12 +30,27 @@ class StoreError(RuntimeError):
     """The index cannot be opened or used; the message says why in one line."""
 
 
+def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
+    """Stop before touching a database another program made (tables, but no kbtui schema
+    version): opening it as an index would add tables to it and switch it to WAL."""
+    if int(conn.execute("PRAGMA user_version").fetchone()[0]) != 0:
+        return
+    tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_schema LIMIT 4")]
+    if tables:
+        conn.close()
+        raise StoreError(
+            f"{path} is a database of another program (it holds {', '.join(tables[:3])}…), "
+            "not a kbtui index: give --db a new file"
+        )
+
+
 def open_db(path: Path) -> Database:
     """Open (creating and migrating as needed) the index database at `path`."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 5000")
+        _refuse_foreign(conn, path)
         # For a new index only (and before WAL mode, which fixes it): pages twice the default
         # size make half as many WAL frames and writes for the same rows, which a build of
         # the whole KB feels. An index made with another size keeps it.
