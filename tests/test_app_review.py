@@ -10,12 +10,13 @@ from textual.widgets import Select
 
 from kbtui.ops import curation, desk, divergence, drafting
 from kbtui.ui.app import KbApp
+from kbtui.ui.screens.claims import ClaimsScreen
 from kbtui.ui.screens.desk import DeskScreen
 from kbtui.ui.screens.dialogs import FilterDialog, NullResultDialog
 from kbtui.ui.screens.drafts import ConfirmDialog
 from kbtui.ui.widgets.virtual_table import VirtualTable
 
-from app_helpers import make_app
+from app_helpers import make_app, static_text
 
 BATTERY = "inbox/archive/2026-01-03-battery-trial.md"
 TARIFF = "inbox/archive/2025-11-20-tariff-study.md"
@@ -127,3 +128,25 @@ async def test_a_divergence_draft_deleted_elsewhere_is_a_warning(seeds_copy: Pat
         assert app.is_running and isinstance(app.screen, DeskScreen)
         assert any(f"no draft {draft.id}" in n.message for n in app._notifications)
     assert curation.undo_last(app.db) is None
+
+
+async def test_a_marked_claim_deleted_then_reindexed_is_unmarked(seeds_copy: Path) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("v")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ClaimsScreen)
+        await pilot.press("space", "j", "space")
+        assert len(screen.marked) == 2
+        first = min(screen.marked)
+        [row] = desk.claim_rows(app.db, [first]).values()
+        (seeds_copy / row.path).unlink()
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(screen.marked) == 1
+        assert "1 marked" in static_text(app, "#claims-info")
+        await pilot.press("D")  # one claim: no divergence, and the mark stays
+        await pilot.pause()
+        assert len(screen.marked) == 1

@@ -287,7 +287,9 @@ class KbApp(App[None]):
 
         self.push_screen(DraftsScreen())
 
-    def draft_divergence(self, claim_paths: list[str], source: str | None = None) -> None:
+    def draft_divergence(self, claim_paths: list[str], source: str | None = None) -> bool:
+        """Open a new divergence draft on these claims (or the one they already have);
+        False, with a warning, when there can be none."""
         from kbtui.ops import divergence, drafting
         from kbtui.ui.screens.divergences import DivergenceEditor
 
@@ -301,11 +303,12 @@ class KbApp(App[None]):
                 self.open_divergence_draft(int(exc.existing.removeprefix("draft ")))
             else:
                 self.open_path(exc.existing)
-            return
+            return True
         except drafting.DraftError as exc:
             self.notify(str(exc), severity="warning", title="No divergence")
-            return
+            return False
         self.push_screen(DivergenceEditor(draft))
+        return True
 
     def open_divergence_draft(self, draft_id: int) -> None:
         from kbtui.ops import drafting

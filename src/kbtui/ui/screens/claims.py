@@ -109,6 +109,9 @@ class ClaimsScreen(Screen[None]):
         )
         table.set_keys(keys, table.current_key)
         # Marks stay through a new filter (find one claim, then another): their count shows.
+        # A marked claim no longer in the index (deleted, then re-indexed) is unmarked.
+        if self.marked:
+            self.marked &= set(desk.claim_rows(self.kb.db, sorted(self.marked)))
         self._show_marks()
 
     @on(Select.Changed)
@@ -160,9 +163,9 @@ class ClaimsScreen(Screen[None]):
             )
             return
         paths = [row.path for row in desk.claim_rows(self.kb.db, sorted(self.marked)).values()]
-        self.marked.clear()
-        self._show_marks()
-        self.kb.draft_divergence(paths)
+        if self.kb.draft_divergence(paths):  # the marks stay when there can be no divergence
+            self.marked.clear()
+            self._show_marks()
 
     def _divergence_from_challenges(self) -> None:
         """No claim marked: offer the highlighted claim with its `challenged_by` entries."""
