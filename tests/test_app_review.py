@@ -150,3 +150,12 @@ async def test_a_marked_claim_deleted_then_reindexed_is_unmarked(seeds_copy: Pat
         await pilot.press("D")  # one claim: no divergence, and the mark stays
         await pilot.pause()
         assert len(screen.marked) == 1
+
+
+async def test_edit_on_an_empty_queue_says_why_nothing_opens(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("4")  # the null-result queue: empty in this KB
+        await pilot.press("o")
+        await pilot.pause()
+        assert "Select a source first." in [str(n.message) for n in app._notifications]

@@ -82,3 +82,15 @@ async def test_ctrl_g_outside_a_repository_writes_nothing_and_says_why(seeds_cop
         notes = " | ".join(note.message for note in app._notifications)
         assert "This KB is not a git repository." in notes and "written" not in notes
     assert (seeds_copy / SOURCE).read_bytes() == before
+
+
+async def test_a_second_ctrl_s_while_writing_writes_nothing_more(seeds_copy: Path) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("s", "e")
+        await pilot.press("ctrl+s", "ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = [str(n.message) for n in app._notifications]
+        assert len([m for m in shown if "file(s) written" in m]) == 1, shown
+        assert shown.count("Nothing to write.") == 1

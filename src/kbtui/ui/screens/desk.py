@@ -387,8 +387,10 @@ class DeskScreen(Screen[None]):
 
     def action_edit(self) -> None:
         view = self.current_source()
-        if view is not None:
-            self.kb.edit_file(view.path)
+        if view is None:
+            self.notify("Select a source first.", severity="warning")
+            return
+        self.kb.edit_file(view.path)
 
     def action_draft(self) -> None:
         view = self.current_source()

@@ -42,6 +42,8 @@ class ExportPreview(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.plan = export.ExportPlan()
+        self.written = False
+        """Set while the files are written: the preview is out of date until read again."""
 
     @property
     def kb(self) -> KbApp:
@@ -63,6 +65,7 @@ class ExportPreview(Screen[None]):
     def refresh_plan(self) -> None:
         root = self.kb.session.workspace.root
         self.plan = export.plan_export(self.kb.db, root, curation.curator_name())
+        self.written = False
         files = self.query_one(OptionList)
         files.clear_options()
         for index, change in enumerate(self.plan.changes):
@@ -106,12 +109,14 @@ class ExportPreview(Screen[None]):
         self._show(event.option_index)
 
     def action_write(self, commit: bool = False) -> None:
-        if not self.plan.writable:
+        if not self.plan.writable or self.written:
+            # Once written, the preview is out of date: a second press writes nothing.
             self.notify("Nothing to write.", timeout=3)
             return
         if commit and not gitcommit.is_repository(self.kb.session.workspace.root):
             self.notify("This KB is not a git repository.", severity="warning")
             return
+        self.written = True
         self.write_files(commit)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
