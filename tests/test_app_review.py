@@ -13,6 +13,7 @@ from kbtui.ui.app import KbApp
 from kbtui.ui.screens.claims import ClaimsScreen
 from kbtui.ui.screens.desk import DeskScreen
 from kbtui.ui.screens.dialogs import FilterDialog, NullResultDialog
+from kbtui.ui.screens.document import DocumentScreen
 from kbtui.ui.screens.drafts import ConfirmDialog
 from kbtui.ui.widgets.virtual_table import VirtualTable
 
@@ -159,3 +160,34 @@ async def test_edit_on_an_empty_queue_says_why_nothing_opens(small_kb: Path) -> 
         await pilot.press("o")
         await pilot.pause()
         assert "Select a source first." in [str(n.message) for n in app._notifications]
+
+
+async def test_a_claim_deleted_while_open_says_it_is_no_longer_indexed(seeds_copy: Path) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DocumentScreen)
+        (seeds_copy / screen.view.path).unlink()
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert static_text(app, "#reader-title") == "This file is no longer indexed."
+        assert static_text(app, "#backlinks-heading") == "Backlinks: none"
+
+
+async def test_a_tiny_terminal_keeps_queue_and_reader_readable(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        reader = app.screen.query_one("#reader")
+        queue = app.screen.query_one("#queue-pane")
+        assert reader.region.width >= 15 and queue.region.width >= 15
+        assert reader.region.right <= 40
+        assert not app.screen.query_one("#handoff").display
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert app.screen.query_one("#handoff").display

@@ -169,3 +169,10 @@ def test_a_database_of_another_program_is_refused_untouched(tmp_path: Path) -> N
         open_db(other)
     assert other.read_bytes() == before
     assert not Path(f"{other}-wal").exists()
+
+
+def test_an_index_path_under_a_file_names_the_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match=f"{blocker} is a file, not a folder"):
+        open_db(blocker / "kb.sqlite")

@@ -64,5 +64,7 @@ def open_db(path: Path) -> Database:
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open the index {path}: {exc}") from exc
     except OSError as exc:
-        raise StoreError(f"cannot create the index {path}: {exc.strerror}") from exc
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        reason = f"{blocker} is a file, not a folder" if blocker else exc.strerror
+        raise StoreError(f"cannot create the index {path}: {reason}") from exc
     return Database(conn)

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     LinkClicked = Markdown.LinkClicked
 
 NARROW_WIDTH = 100
+TINY_WIDTH = 60
+"""Below this the handoff panel is hidden: queue, reader and handoff cannot all fit."""
 
 
 def _screen_actions() -> type[Provider]:
@@ -121,11 +123,12 @@ class KbApp(App[None]):
             self.index_on_start = False
             self.action_reindex()
 
-    def on_resize(self) -> None:
-        self._apply_width(self.size.width)
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
         self.screen.set_class(width < NARROW_WIDTH, "-narrow")
+        self.screen.set_class(width < TINY_WIDTH, "-tiny")
 
     # Indexing --------------------------------------------------------------------------------
 

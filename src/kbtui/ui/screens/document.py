@@ -102,3 +102,9 @@ class DocumentScreen(Screen[None]):
         fresh = desk.load_document(self.kb.db, self.view.id)
         if fresh is not None:
             self.show(fresh)
+            return
+        # Deleted (or renamed away) since it was opened: said, as the desk says it.
+        self.query_one(Reader).show(None, "This file is no longer indexed.")
+        for lines in ("#backlinks", "#outlinks"):
+            self.query_one(lines, OptionList).clear_options()
+        self.query_one("#backlinks-heading", Static).update("Backlinks: none")
