@@ -12,7 +12,7 @@ from kbtui.cli import main
 from kbtui.formats.document import parse_document
 from kbtui.ops import divergence, drafting, export
 from kbtui.ops.drafting import DraftError
-from kbtui.ops.session import open_session
+from kbtui.ops.session import Session, open_session
 
 HOME = (
     "home batteries flatten the evening demand peak only under time-of-use tariffs because "
@@ -70,8 +70,9 @@ def test_existing_divergence_is_found(seeds_copy: Path) -> None:
         divergence.new_divergence_draft(session.db, claims)
 
 
-def test_draft_export_and_cascade_lists_the_position(seeds_copy: Path) -> None:
-    session = open_session(seeds_copy, None)
+def saved_divergence(root: Path) -> tuple[Session, drafting.Draft]:
+    """The demo KB with a saved divergence draft on the peakers and pricing claims."""
+    session = open_session(root, None)
     session.reindex()
     draft = divergence.new_divergence_draft(session.db, [PEAKERS, PRICING])
     drafting.update_draft(
@@ -80,7 +81,11 @@ def test_draft_export_and_cascade_lists_the_position(seeds_copy: Path) -> None:
         title="Should evening peak money go to batteries or to road pricing?",
         description="Both claim the cheapest peak relief; budgets are shared.",
     )
-    drafting.save_draft(session.db, draft.id)
+    return session, drafting.save_draft(session.db, draft.id)
+
+
+def test_draft_export_and_cascade_lists_the_position(seeds_copy: Path) -> None:
+    session, _ = saved_divergence(seeds_copy)
     plan = export.apply_export(
         session.db, seeds_copy, export.plan_export(session.db, seeds_copy, "tester")
     )
@@ -255,16 +260,7 @@ def test_a_claim_named_twice_in_two_forms_or_an_empty_domain_fails_the_checks(
 
 
 def test_a_divergence_edited_after_saving_is_checked_again_at_export(seeds_copy: Path) -> None:
-    session = open_session(seeds_copy, None)
-    session.reindex()
-    draft = divergence.new_divergence_draft(session.db, [PEAKERS, PRICING])
-    drafting.update_draft(
-        session.db,
-        draft.id,
-        title="Should evening peak money go to batteries or to road pricing?",
-        description="Both claim the cheapest peak relief; budgets are shared.",
-    )
-    drafting.save_draft(session.db, draft.id)
+    session, draft = saved_divergence(seeds_copy)
     drafting.update_draft(session.db, draft.id, claims=["no such claim in this KB"])
     plan = export.apply_export(
         session.db, seeds_copy, export.plan_export(session.db, seeds_copy, "tester")

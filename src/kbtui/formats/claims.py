@@ -271,19 +271,15 @@ class ClaimText:
     body: str = ""
 
 
-def _quoted(value: str) -> str:
-    return double_quoted(value)
-
-
 def render_claim(claim: ClaimText) -> str:
     """The claim file as the KB's own files write it: key order, quoting, trailing newline."""
     lines = [
         "---",
         "type: claim",
         f"domain: {claim.domain}",
-        f"description: {_quoted(claim.description)}",
+        f"description: {double_quoted(claim.description)}",
         f"confidence: {claim.confidence}",
-        f"source: {_quoted(claim.source)}",
+        f"source: {double_quoted(claim.source)}",
         f"created: {claim.created}",
     ]
     if claim.secondary_domains:
@@ -291,7 +287,7 @@ def render_claim(claim: ClaimText) -> str:
     for key, values in (("depends_on", claim.depends_on), ("challenged_by", claim.challenged_by)):
         if values:
             lines.append(f"{key}:")
-            lines += [f"  - {_quoted(value)}" for value in values]
+            lines += [f"  - {double_quoted(value)}" for value in values]
     lines.append("---")
     body = claim.body.strip("\n")
     return "\n".join(lines) + "\n\n" + body + "\n"

@@ -80,10 +80,6 @@ class ClaimSide:
     cascade: list[str] = field(default_factory=list)
 
 
-def _quoted(value: str) -> str:
-    return double_quoted(value)
-
-
 WHY_PLACEHOLDER = "Why this disagreement matters."
 """The skeleton's line for why the divergence matters, until the curator writes it."""
 
@@ -115,16 +111,16 @@ def body_skeleton(question: str, sides: list[ClaimSide], domain_map: str) -> str
 
 def render_divergence(divergence: DivergenceText) -> str:
     """The divergence file: frontmatter in the schema's key order, then the body."""
-    claims = ", ".join(_quoted(c) for c in divergence.claims)
+    claims = ", ".join(double_quoted(c) for c in divergence.claims)
     lines = [
         "---",
         "type: divergence",
-        f"title: {_quoted(divergence.question)}",
+        f"title: {double_quoted(divergence.question)}",
         f"domain: {divergence.domain}",
-        f"description: {_quoted(divergence.description)}",
+        f"description: {double_quoted(divergence.description)}",
         f"status: {divergence.status}",
         f"claims: [{claims}]",
-        f"surfaced_by: {_quoted(divergence.surfaced_by)}",
+        f"surfaced_by: {double_quoted(divergence.surfaced_by)}",
         f"created: {divergence.created}",
         "---",
     ]

@@ -256,9 +256,8 @@ def claim_domains(db: Database) -> list[str]:
     return [row[0] for row in rows]
 
 
-def check_draft(db: Database, draft: Draft, links: bool = True) -> list[Check]:
-    """The KB's quality rules for a claim, on the draft as it stands (`links` False leaves
-    out the links check, which reads every path and only ever warns)."""
+def check_draft(db: Database, draft: Draft) -> list[Check]:
+    """The KB's quality rules for a claim, on the draft as it stands."""
     stem = draft.source_path.rsplit("/", 1)[-1].removesuffix(".md") if draft.source_path else None
     checks = [
         proposition_check(draft.title),
@@ -268,8 +267,7 @@ def check_draft(db: Database, draft: Draft, links: bool = True) -> list[Check]:
         domain_check(draft.domain, claim_domains(db)),
         evidence_check(draft.body, stem),
     ]
-    if links:
-        checks.append(_links_check(db, draft))
+    checks.append(_links_check(db, draft))
     return checks
 
 

@@ -22,6 +22,8 @@ from typing import Any
 
 from kbtui.formats.claims import (
     ClaimText,
+    confidence_check,
+    domain_check,
     enrichment_block,
     file_name_check,
     normalise_newlines,
@@ -205,9 +207,10 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
     extracted: dict[str, list[tuple[str, int]]] = defaultdict(list)
     enriched: dict[str, list[tuple[str, int]]] = defaultdict(list)
     blocks: dict[str, list[drafting.Draft]] = defaultdict(list)
+    domains = drafting.claim_domains(db)
     for draft in drafts:
         if draft.kind == "claim":
-            plan.changes.append(_new_claim(db, root, draft))
+            plan.changes.append(_new_claim(db, root, draft, domains))
             if draft.source_path:
                 extracted[draft.source_path].append((draft.title, draft.id))
         elif draft.kind == "enrichment" and draft.target_path:
@@ -283,7 +286,7 @@ def _guard_new_file(root: Path, change: FileChange) -> FileChange:
     return change
 
 
-def _new_claim(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
+def _new_claim(db: Database, root: Path, draft: drafting.Draft, domains: list[str]) -> FileChange:
     folder = _claim_folder(db, draft.domain)
     path = f"{folder}/{draft.title.strip()}.md"
     claim = ClaimText(
@@ -300,16 +303,14 @@ def _new_claim(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
     )
     data = render_claim(claim).encode("utf-8")
     change = FileChange(path, "add", None, data, [f"new claim (draft {draft.id})"], [draft.id])
-    if file_name_check(claim.title).status == "fail":
-        change.skipped = "the title cannot be a file name: " + file_name_check(claim.title).message
+    name = file_name_check(claim.title)
+    if name.status == "fail":
+        change.skipped = "the title cannot be a file name: " + name.message
         return change
     # A saved draft edited since must still make a valid claim file: the checks guarding
     # that (not those of its quality, the curator's call at saving) are run again here.
-    failing = [
-        check.message
-        for check in drafting.check_draft(db, draft, links=False)
-        if check.status == "fail" and check.id in ("file-name", "confidence", "domain")
-    ]
+    checks = (confidence_check(draft.confidence), domain_check(draft.domain, domains))
+    failing = [check.message for check in checks if check.status == "fail"]
     if not claim.description:
         failing.append("The description is empty.")
     if failing:

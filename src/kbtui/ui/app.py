@@ -90,8 +90,8 @@ class KbApp(App[None]):
         timeout: float | None = None,
         markup: bool = True,
     ) -> None:
-        """Every notification shows its text as written: they carry paths, titles and field
-        values, which may hold `[` (a name like `report [draft].md`), never markup."""
+        """Every notification shows its text as written (`markup` is never used): they carry
+        paths, titles and field values, which may hold `[` (a name like `report [draft].md`)."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     async def on_event(self, event: events.Event) -> None:

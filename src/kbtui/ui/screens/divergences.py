@@ -267,7 +267,7 @@ class DivergencesScreen(Screen[None]):
                 try:
                     divergence.resolve_divergence(self.kb.db, row["path"], note)
                 except drafting.DraftError as exc:
-                    self.notify(str(exc), severity="warning", markup=False)
+                    self.notify(str(exc), severity="warning")
                     return
                 self.notify("Resolution recorded (pending export).", timeout=3)
                 self.refresh_list()

@@ -160,7 +160,6 @@ class ExportPreview(Screen[None]):
         self.notify(
             message,
             title="Export",
-            markup=False,
             severity="error" if failure else ("warning" if skipped else "information"),
         )
         if self in self.app.screen_stack:  # the curator may have left the preview meanwhile
