@@ -191,3 +191,22 @@ async def test_a_tiny_terminal_keeps_queue_and_reader_readable(small_kb: Path) -
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert app.screen.query_one("#handoff").display
+
+
+async def test_null_result_on_a_source_with_extracted_claims_is_refused_before_the_note(
+    seeds_copy: Path,
+) -> None:
+    processed = "inbox/archive/2025-09-30-grid-operator-peaker-dispatch-data.md"
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("3")  # the processed queue
+        await pilot.pause()
+        select(app, processed)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, DeskScreen)  # no dialog asking for a note in vain
+        shown = [n.message for n in app._notifications]
+        assert any(m.startswith(f"cannot set null-result: {processed} lists") for m in shown)
+        await pilot.press("U")
+        await pilot.pause()
+    assert statuses(seeds_copy) == []

@@ -332,3 +332,22 @@ def test_an_index_that_cannot_be_written_is_one_line(
     result = CliRunner().invoke(main, ["check", str(tiny_kb), "--json"])
     assert result.exit_code == 2 and reason in result.output
     assert "Traceback" not in result.output
+
+
+def test_status_refuses_to_drop_a_source_with_extracted_claims(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
+    """A processed source listing its extracted claims cannot become a null-result or go
+    back to unprocessed (the check would call either drift); reopening it is allowed."""
+    source = seeds_copy / "inbox/archive/2025-09-30-grid-operator-peaker-dispatch-data.md"
+    db = str(tmp_path / "s.sqlite")
+    code, out = run("status", str(source), "null-result", "--note", "no claim", "--db", db)
+    assert code == 2
+    assert "cannot set null-result" in out and "extracted claim" in out
+    code, out = run("status", str(source), "unprocessed", "--db", db)
+    assert code == 2 and "cannot set unprocessed" in out
+    code, data = run_json("status", str(source), "processing", "--db", db)
+    assert code == 0 and (data["from_status"], data["to_status"]) == ("processed", "processing")
+    # Still refused while it is pending as processing: the file still lists the claims.
+    code, out = run("status", str(source), "unprocessed", "--db", db)
+    assert code == 2 and "cannot set unprocessed" in out

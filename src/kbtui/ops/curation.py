@@ -72,6 +72,24 @@ def _row_action(row: tuple[Any, ...]) -> Action:
     return Action(*row)
 
 
+def check_transition(db: Database, path: str, to_status: str) -> str | None:
+    """Raise `CurationError` if the source at `path` cannot move to `to_status` (a note
+    aside); else return its current status. Lets the app refuse before asking for a note."""
+    if to_status not in TRANSITIONS:
+        raise CurationError(f"status must be one of {', '.join(TRANSITIONS)}, not {to_status!r}")
+    kind = db.conn.execute("SELECT kind FROM documents WHERE path = ?", (path,)).fetchone()
+    if kind is None:
+        raise CurationError(f"not in the index: {path}")
+    if kind[0] != "source":
+        raise CurationError(f"not a source ({kind[0]}): {path}")
+    current, _ = effective_status(db, path)
+    if current == to_status:
+        raise CurationError(f"already {to_status}: {path}")
+    if to_status in ("null-result", "unprocessed"):
+        _refuse_drift(db, path, to_status)
+    return current
+
+
 def set_status(
     db: Database,
     path: str,
@@ -80,19 +98,10 @@ def set_status(
     who: str | None = None,
 ) -> Action:
     """Record a status transition for the source at `path` (KB-relative)."""
-    if to_status not in TRANSITIONS:
-        raise CurationError(f"status must be one of {', '.join(TRANSITIONS)}, not {to_status!r}")
-    kind = db.conn.execute("SELECT kind FROM documents WHERE path = ?", (path,)).fetchone()
-    if kind is None:
-        raise CurationError(f"not in the index: {path}")
-    if kind[0] != "source":
-        raise CurationError(f"not a source ({kind[0]}): {path}")
+    current = check_transition(db, path, to_status)
     note = (note or "").strip() or None
     if to_status == "null-result" and note is None:
         raise CurationError("a null-result needs a note saying why the source yields no claim")
-    current, _ = effective_status(db, path)
-    if current == to_status:
-        raise CurationError(f"already {to_status}: {path}")
     who = who or curator_name()
     at = _now()
     with transaction(db):
@@ -102,6 +111,23 @@ def set_status(
             (path, who, at, current, to_status, note),
         )
     return Action(int(cursor.lastrowid or 0), path, "status", who, at, current, to_status, note)
+
+
+def _refuse_drift(db: Database, path: str, to_status: str) -> None:
+    """A source whose file lists claims drawn from it can be neither a null-result (a source
+    that yields no claim) nor unprocessed: the health check would flag either as drift."""
+    # Imported here: the models it reads are not needed on the app's start-up path.
+    from kbtui.ops.provenance import source_provenance
+
+    listed = source_provenance(db, path)
+    extracted, enriched = len(listed.claims_extracted), len(listed.enrichments_applied)
+    if extracted or enriched:
+        raise CurationError(
+            f"cannot set {to_status}: {path} lists {extracted} extracted "
+            f"claim{'s' if extracted != 1 else ''} and {enriched} "
+            f"enrichment{'s' if enriched != 1 else ''} (take them out of the file first "
+            "if they are wrong)"
+        )
 
 
 def undo_last(db: Database) -> Action | None:

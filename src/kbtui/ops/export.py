@@ -30,9 +30,9 @@ from kbtui.formats.claims import (
     render_claim,
 )
 from kbtui.formats.divergences import DivergenceText, render_divergence, slug
-from kbtui.formats.edit import ENTRY_NAME_KEYS, EditError, add_to_list, set_scalar
-from kbtui.formats.models import model_dict
+from kbtui.formats.edit import EditError, add_to_list, set_scalar
 from kbtui.ops import drafting
+from kbtui.ops.provenance import bare_title, source_provenance
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
@@ -436,10 +436,10 @@ def _source_update(
             text = set_scalar(text, "processed_date", day)
         if new_status == "null-result" and status and status[1]:
             text = set_scalar(text, "notes", status[1])
-        existing = _existing_lists(db, source)
-        new_claims = [t for t, _ in claims if _title(t) not in existing["claims_extracted"]]
+        existing = source_provenance(db, source)
+        new_claims = [t for t, _ in claims if bare_title(t) not in existing.claims_extracted]
         new_enrichments = [
-            t for t, _ in enrichments if _title(t) not in existing["enrichments_applied"]
+            t for t, _ in enrichments if bare_title(t) not in existing.enrichments_applied
         ]
         if new_claims:
             text = add_to_list(text, "claims_extracted", new_claims)
@@ -447,8 +447,7 @@ def _source_update(
         if new_enrichments:
             key = (
                 "enrichments"
-                if "enrichments" in existing["keys"]
-                and ("enrichments_applied" not in existing["keys"])
+                if "enrichments" in existing.keys and ("enrichments_applied" not in existing.keys)
                 else "enrichments_applied"
             )
             text = add_to_list(text, key, new_enrichments)
@@ -460,45 +459,6 @@ def _source_update(
         change.action_ids = status[2]
     change.after = text.encode("utf-8")
     return change
-
-
-def _existing_lists(db: Database, source: str) -> dict[str, Any]:
-    import json
-
-    row = db.conn.execute(
-        "SELECT kind, fields_json FROM documents WHERE path = ?", (source,)
-    ).fetchone()
-    fields = json.loads(row[1]) if row and row[1] else {}
-    model = model_dict(row[0], fields) if row else {}
-    return {
-        "claims_extracted": _listed(model.get("claims_extracted"))
-        | _listed(fields.get("claims_extracted")),
-        "enrichments_applied": _listed(model.get("enrichments_applied"))
-        | _listed(fields.get("enrichments_applied"))
-        | _listed(fields.get("enrichments")),
-        "keys": set(fields),
-    }
-
-
-def _title(name: str) -> str:
-    """A listed claim as its bare title: no `[[...]]`, alias nor `.md`."""
-    name = name.strip()
-    if name.startswith("[[") and name.endswith("]]"):
-        name = name[2:-2].split("|", 1)[0].strip()
-    return name.removesuffix(".md")
-
-
-def _listed(value: Any) -> set[str]:
-    """The claim titles a provenance list names; a mapping entry by its `target` (or
-    `claim`)."""
-    items = value if isinstance(value, list) else [value]
-    names = set()
-    for item in items:
-        if isinstance(item, dict):
-            item = next((item[k] for k in ENTRY_NAME_KEYS if k in item), None)
-        if isinstance(item, str) and item.strip():
-            names.add(_title(item))
-    return names
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -365,6 +365,11 @@ class DeskScreen(Screen[None]):
         if view is None or view.kind != "source":
             self.notify("Select a source first.", severity="warning")
             return
+        try:  # refused now, not after the note is typed
+            curation.check_transition(self.kb.db, view.path, "null-result")
+        except curation.CurationError as exc:
+            self.notify(str(exc), severity="warning")
+            return
 
         def done(note: str | None) -> None:
             # The source the dialog named, even if the cursor moved meanwhile (a re-index

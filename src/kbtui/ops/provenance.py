@@ -1,0 +1,66 @@
+"""What a source's file already records of the claims drawn from it: its provenance lists.
+
+Kept apart from `queries`, which the app's start-up path imports: reading the lists needs the
+models (pydantic) and the YAML editor's vocabulary, which the first paint does without.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from kbtui.formats.edit import ENTRY_NAME_KEYS
+from kbtui.formats.models import model_dict
+from kbtui.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What a source's file already records of the claims drawn from it (bare titles)."""
+
+    claims_extracted: frozenset[str]
+    enrichments_applied: frozenset[str]
+    keys: frozenset[str]
+    """The frontmatter's keys (to tell the legacy `enrichments:` list from the current one)."""
+
+
+def source_provenance(db: Database, path: str) -> Provenance:
+    """The claims the source at `path` lists as extracted and as enriched, as indexed."""
+    row = db.conn.execute(
+        "SELECT kind, fields_json FROM documents WHERE path = ?", (path,)
+    ).fetchone()
+    fields = json.loads(row[1]) if row and row[1] else {}
+    model = model_dict(row[0], fields) if row else {}
+    return Provenance(
+        claims_extracted=frozenset(
+            _listed(model.get("claims_extracted")) | _listed(fields.get("claims_extracted"))
+        ),
+        enrichments_applied=frozenset(
+            _listed(model.get("enrichments_applied"))
+            | _listed(fields.get("enrichments_applied"))
+            | _listed(fields.get("enrichments"))
+        ),
+        keys=frozenset(fields),
+    )
+
+
+def bare_title(name: str) -> str:
+    """A listed claim as its bare title: no `[[...]]`, alias nor `.md`."""
+    name = name.strip()
+    if name.startswith("[[") and name.endswith("]]"):
+        name = name[2:-2].split("|", 1)[0].strip()
+    return name.removesuffix(".md")
+
+
+def _listed(value: Any) -> set[str]:
+    """The claim titles a provenance list names; a mapping entry by its `target` (or
+    `claim`)."""
+    items = value if isinstance(value, list) else [value]
+    names = set()
+    for item in items:
+        if isinstance(item, dict):
+            item = next((item[k] for k in ENTRY_NAME_KEYS if k in item), None)
+        if isinstance(item, str) and item.strip():
+            names.add(bare_title(item))
+    return names
