@@ -307,6 +307,17 @@ def test_search_puts_title_matches_first_and_ranks_within_a_filter(tmp_path: Pat
     ]
 
 
+def test_search_orders_equal_scores_by_path_however_the_index_was_built(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    text = "---\ntitle: note\n---\nkiwi orchard\n"
+    write(kb, "notes/b.md", text)
+    db = str(tmp_path / "s.sqlite")
+    run("index", str(kb), "--db", db)
+    write(kb, "notes/a.md", text)  # indexed after b.md: a higher id, the same score
+    _, data = run_json("search", str(kb), "kiwi", "--db", db)
+    assert [hit["path"] for hit in data["hits"]] == ["notes/a.md", "notes/b.md"]
+
+
 def test_the_app_without_a_terminal_says_so(tiny_kb: Path) -> None:
     result = CliRunner().invoke(main, ["open", str(tiny_kb)])
     assert result.exit_code == 2 and "needs a terminal" in result.output

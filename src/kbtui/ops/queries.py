@@ -210,8 +210,8 @@ def search(
     # Documents matching in their title or description come first, each group ranked by
     # bm25: when they fill the page, the costly ranking of every body match is skipped.
     rows = top(f"{{title description}} : ({query})", limit)
+    first = {row[0] for row in rows}
     if len(rows) < limit:
-        first = {row[0] for row in rows}
         rest = [row for row in top(query, limit + len(rows)) if row[0] not in first]
         rows += rest[: limit - len(rows)]
     if not rows:
@@ -228,6 +228,12 @@ def search(
             [query, *scores],
         )
     }
+    # Equal scores (copies of one text, say) are ordered by path, not by document id: ids
+    # depend on the order files were indexed in, and the same KB gives the same list.
+    order = sorted(
+        (doc_id for doc_id in scores if doc_id in details),
+        key=lambda doc_id: (doc_id not in first, scores[doc_id], details[doc_id][0]),
+    )
     return [
         SearchHit(
             path=details[doc_id][0],
@@ -238,6 +244,5 @@ def search(
             snippet=details[doc_id][5],
             rank=scores[doc_id],
         )
-        for doc_id in scores
-        if doc_id in details
+        for doc_id in order
     ]
