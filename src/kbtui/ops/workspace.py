@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from importlib import resources
 from pathlib import Path
 
 DB_NAME = "kb.sqlite"
 DEMO_DIRNAME = "demo-kb"
+DEMO_RECORD = "demo-kb.json"
+"""Beside the working copy: the SHA-256 of each file as kbtui last copied it, to tell the
+files a newer bundled version may replace from those the user changed."""
+_NOT_COPIED = (DB_NAME + "*", "__pycache__")
 
 
 class WorkspaceError(RuntimeError):
@@ -46,27 +53,97 @@ def bundled_demo() -> Path:
     raise WorkspaceError("the bundled demo KB is missing from this installation")
 
 
-def demo_workspace(announce: bool = True) -> tuple[Path, bool]:
-    """The writable working copy of the demo KB, copied on first use; True when just copied."""
+def demo_workspace() -> tuple[Path, str | None]:
+    """The writable working copy of the demo KB, copied on first use, and brought up to the
+    bundled version when that changes; the second value says what was done, if anything."""
     target = data_dir() / DEMO_DIRNAME
-    if target.is_dir():
-        return target, False
+    record = data_dir() / DEMO_RECORD
     source = bundled_demo()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(DEMO_DIRNAME + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(source, staging, ignore=shutil.ignore_patterns(DB_NAME + "*", "__pycache__"))
-    staging.rename(target)
-    return target, True
+    shipped = _fingerprints(source)
+    if not target.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(DEMO_DIRNAME + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(source, staging, ignore=shutil.ignore_patterns(*_NOT_COPIED))
+        staging.rename(target)
+        _write_record(record, shipped)
+        return target, f"Copied the demo KB to {target} (a working copy you can change freely)."
+    copied = _read_record(record)
+    if copied == shipped:
+        return target, None
+    updated, kept = _update_copy(source, target, copied, shipped)
+    _write_record(record, shipped)
+    if not updated:
+        return target, None
+    note = (
+        f"Updated {updated} file{'s' if updated != 1 else ''} of the demo KB at {target} "
+        "to this kbtui's version"
+    )
+    if kept:
+        note += f" (kept {kept} you changed)"
+    return target, note + "."
+
+
+def _fingerprints(root: Path) -> dict[str, str]:
+    """Each file of a demo KB (its index aside) by KB-relative path: its SHA-256."""
+    found = {}
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        if any(fnmatch(part, pattern) for part in relative.parts for pattern in _NOT_COPIED):
+            continue
+        if path.is_file() and not path.is_symlink():
+            found[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def _update_copy(
+    source: Path, target: Path, copied: dict[str, str] | None, shipped: dict[str, str]
+) -> tuple[int, int]:
+    """Bring the working copy's files up to `shipped` where the user left them as `copied`
+    (None: a copy made before kbtui kept a record, whose every file may have been changed);
+    a file the user changed or removed is kept as it is. Returns (updated, kept)."""
+    current = _fingerprints(target)
+    updated = kept = 0
+    for relative in sorted(set(copied or {}) | set(shipped)):
+        old = copied.get(relative) if copied is not None else None
+        new, now = shipped.get(relative), current.get(relative)
+        if now == new:
+            continue
+        if copied is None or now != old:
+            kept += 1  # changed (or removed) by the user: theirs
+            continue
+        path = target / relative
+        if new is None:
+            path.unlink()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staging = path.with_name(path.name + ".kbtui-new")
+            # A new modification time (not the bundled file's): the index sees the change.
+            shutil.copyfile(source / relative, staging)
+            os.replace(staging, path)
+        updated += 1
+    return updated, kept
+
+
+def _read_record(record: Path) -> dict[str, str] | None:
+    try:
+        value = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _write_record(record: Path, fingerprints: dict[str, str]) -> None:
+    staging = record.with_name(record.name + ".partial")
+    staging.write_text(json.dumps(fingerprints, indent=0, sort_keys=True), encoding="utf-8")
+    os.replace(staging, record)
 
 
 def open_workspace(kb: str | Path | None, db: str | Path | None) -> tuple[Workspace, str | None]:
     """Resolve the KB root and index path; the second value is a note to show the user once."""
     note = None
     if kb is None:
-        root, created = demo_workspace()
-        if created:
-            note = f"Copied the demo KB to {root} (a working copy you can change freely)."
+        root, note = demo_workspace()
         is_demo = True
     else:
         root = Path(kb).expanduser()
