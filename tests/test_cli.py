@@ -362,3 +362,15 @@ def test_status_refuses_to_drop_a_source_with_extracted_claims(
     # Still refused while it is pending as processing: the file still lists the claims.
     code, out = run("status", str(source), "unprocessed", "--db", db)
     assert code == 2 and "cannot set unprocessed" in out
+
+
+def test_a_source_listing_nothing_in_its_own_words_can_be_a_null_result(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    source = write(
+        kb,
+        "inbox/archive/2025-03-01-empty.md",
+        "---\ntype: source\ntitle: Empty\nstatus: processing\nclaims_extracted: 0\n"
+        "enrichments: none\n---\nNothing here.\n",
+    )
+    code, data = run_json("status", str(source), "null-result", "--note", "an empty dummy")
+    assert code == 0 and data["to_status"] == "null-result"

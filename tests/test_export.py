@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from kbtui.cli import main
 from kbtui.formats.document import parse_document
 from kbtui.ops import curation, drafting, export
+from kbtui.ops.provenance import source_provenance
 from kbtui.ops.session import Session, open_session
 
 from corpus_cases import PROPOSAL_14, RAMSTEAD
@@ -151,7 +152,7 @@ def test_external_change_and_read_only_file(seeds_copy: Path) -> None:
     second = "inbox/archive/2026-01-22-metro-transit-review-bus-lane-pilot.md"
     third = "inbox/archive/2025-11-05-housing-policy-desk-parking-reform.md"
     for path in (first, second, third):
-        curation.set_status(session.db, path, "null-result", "no claim")
+        curation.set_status(session.db, path, "processing")
     plan = export.plan_export(session.db, seeds_copy, "tester")
     edited = seeds_copy / first
     edited.write_text(edited.read_text() + "\nA line added in another editor.\n")
@@ -270,7 +271,9 @@ def test_null_results_and_extractions_on_varied_shapes(corpus_copy: Path) -> Non
     assert len(chosen) == 50 and all(shapes.values()), {k: len(v) for k, v in shapes.items()}
     expected = {}
     for number, (path, raw, fields, _) in enumerate(chosen):
-        if number % 2:
+        # A source listing claims drawn from it cannot be a null-result: those get a draft.
+        listed = source_provenance(session.db, path)
+        if number % 2 and not (listed.claims_extracted or listed.enrichments_applied):
             curation.set_status(session.db, path, "null-result", "nothing to extract")
             expected[path] = expected_numstat(raw, fields, "null-result")
         else:

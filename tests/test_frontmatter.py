@@ -146,3 +146,17 @@ def test_links_in_a_legacy_enrichments_field_are_on_its_line() -> None:
         ("first claim", "enrichments_applied", 4),
         ("second claim", "enrichments_applied", 5),
     ]
+
+
+def test_provenance_names_claims_by_title_or_target_only() -> None:
+    """A list entry written as a mapping names its claim by `target:`; its notes are not
+    claims, and `none` names nothing (each used to be reported as a missing claim)."""
+    doc = parse_document(
+        "inbox/archive/a.md",
+        b"---\ntype: source\nstatus: processed\nclaims_extracted: none\nenrichments:\n"
+        b'  - target: "storage defers peakers"\n    contribution: "adds the dispatch data"\n'
+        b"    type: counter-argument\n"
+        b"enrichments_applied: [0]\n---\nbody\n",
+    )
+    named = [(link.origin, link.target) for link in doc.links]
+    assert named == [("enrichments_applied", "storage defers peakers")]

@@ -13,6 +13,8 @@ from typing import Any
 from kbtui.formats.frontmatter import decode_bytes, parse_yaml, split_frontmatter
 from kbtui.formats.handoff import Handoff, parse_handoff
 from kbtui.formats.kinds import (
+    EMPTY_MARKERS,
+    ENTRY_NAME_KEYS,
     KINDS_WITH_FRONTMATTER,
     REQUIRED_FIELDS,
     SOURCE_STATUSES,
@@ -24,7 +26,7 @@ from kbtui.formats.links import WikiLink, bare_title_link, find_links
 from kbtui.formats.models import model_values
 from kbtui.formats.problems import Problem
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 """Changes whenever parsing the same bytes gives a different document (a fixed bug, a new
 field): an index made by another version reads every file again on its next run."""
 LARGE_FILE_BYTES = 100_000
@@ -170,18 +172,25 @@ def _frontmatter_links(
     the fields naming documents by their bare titles are then looked at)."""
     links: list[WikiLink] = []
 
-    def walk(value: Any, origin: str, line: int) -> None:
+    def walk(value: Any, origin: str, line: int, names: bool = True) -> None:
+        """`names`: a bare string here names a document (false for a mapping entry's notes,
+        such as `contribution:`, beside the `target:` that names its claim)."""
         if isinstance(value, str):
             found = find_links(value, line, origin) if "[[" in value else []
             links.extend(found)
-            if not found and origin in (*PROVENANCE_FIELDS, *CLAIM_REF_FIELDS) and value.strip():
+            if (
+                not found
+                and names
+                and origin in (*PROVENANCE_FIELDS, *CLAIM_REF_FIELDS)
+                and value.strip().lower() not in EMPTY_MARKERS
+            ):
                 links.append(bare_title_link(value, line, origin))
         elif isinstance(value, list):
             for item in value:
-                walk(item, origin, line)
+                walk(item, origin, line, names)
         elif isinstance(value, dict):
-            for item in value.values():
-                walk(item, origin, line)
+            for key, item in value.items():
+                walk(item, origin, line, names and key in ENTRY_NAME_KEYS)
 
     for key, value in fields.items():
         if key in REF_FIELDS:

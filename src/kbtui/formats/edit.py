@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from kbtui.formats.frontmatter import parse_yaml, split_frontmatter
+from kbtui.formats.kinds import EMPTY_MARKERS, ENTRY_NAME_KEYS
 
 _KEY_RE = re.compile(r"^([A-Za-z_][\w\-]*)[ \t]*:(.*)$")
 _ITEM_RE = re.compile(r"^([ ]*)- (.*)$")
@@ -27,7 +28,6 @@ _DOCUMENT_END_RE = re.compile(r"^\.\.\.(?:[ \t]+(?:#.*)?)?\r?\n?$")
 _PLAIN_SAFE_RE = re.compile(r"^[A-Za-z0-9][\w .,()'’%+\-—–/]*$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FLOW_UNSAFE = set(",[]{}#")
-_EMPTY_MARKERS = {"", "0", "none", "null", "~", "n/a"}
 # Characters YAML reads as they are; anything else is written as an escape.
 _PRINTABLE_RE = re.compile("[\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 _ESCAPES = {
@@ -333,11 +333,7 @@ def _is_empty(value: Any) -> bool:
         return True
     if isinstance(value, int) and not isinstance(value, bool):
         return value == 0
-    return isinstance(value, str) and value.strip().lower() in _EMPTY_MARKERS
-
-
-ENTRY_NAME_KEYS = ("target", "claim")
-"""The keys by which a list entry written as a mapping names its claim."""
+    return isinstance(value, str) and value.strip().lower() in EMPTY_MARKERS
 
 
 def _entry_name_key(value: Any) -> str | None:

@@ -100,3 +100,12 @@ def domain_from_path(path: str) -> str | None:
     if len(parts) >= 3 and parts[0] in (*CLAIM_ROOTS, "entities"):
         return parts[1]
     return None
+
+
+EMPTY_MARKERS: Final = frozenset({"", "0", "none", "null", "~", "n/a", "-", "[]"})
+"""Values a list field holds when it means "nothing" (`claims_extracted: 0`, `enrichments:
+none`): read as an empty list, never as a claim named "none"."""
+
+ENTRY_NAME_KEYS: Final = ("target", "claim")
+"""The keys by which a list entry written as a mapping names its claim (its other keys, such
+as `contribution:`, are notes about it)."""

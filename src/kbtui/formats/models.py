@@ -11,7 +11,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from kbtui.formats.kinds import CLAIM_CONFIDENCES, DIVERGENCE_STATUSES, SOURCE_STATUSES
+from kbtui.formats.kinds import (
+    CLAIM_CONFIDENCES,
+    DIVERGENCE_STATUSES,
+    EMPTY_MARKERS,
+    SOURCE_STATUSES,
+)
 from kbtui.formats.problems import Problem
 
 LEGACY_NAMES: dict[str, dict[str, str]] = {
@@ -30,7 +35,6 @@ LIST_FIELDS: dict[str, tuple[str, ...]] = {
     "claim": ("depends_on", "challenged_by", "secondary_domains"),
     "divergence": ("claims",),
 }
-EMPTY_MARKERS = {"", "0", "none", "null", "n/a", "-", "[]"}
 
 
 class _Lenient(BaseModel):

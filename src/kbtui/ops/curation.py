@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from kbtui.ops.provenance import source_provenance
 from kbtui.ops.settings import configured_curator
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
@@ -116,9 +117,6 @@ def set_status(
 def _refuse_drift(db: Database, path: str, to_status: str) -> None:
     """A source whose file lists claims drawn from it can be neither a null-result (a source
     that yields no claim) nor unprocessed: the health check would flag either as drift."""
-    # Imported here: the models it reads are not needed on the app's start-up path.
-    from kbtui.ops.provenance import source_provenance
-
     listed = source_provenance(db, path)
     extracted, enriched = len(listed.claims_extracted), len(listed.enrichments_applied)
     if extracted or enriched:

@@ -1,8 +1,4 @@
-"""What a source's file already records of the claims drawn from it: its provenance lists.
-
-Kept apart from `queries`, which the app's start-up path imports: reading the lists needs the
-models (pydantic) and the YAML editor's vocabulary, which the first paint does without.
-"""
+"""What a source's file already records of the claims drawn from it: its provenance lists."""
 
 from __future__ import annotations
 
@@ -10,8 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from kbtui.formats.edit import ENTRY_NAME_KEYS
-from kbtui.formats.models import model_dict
+from kbtui.formats.kinds import EMPTY_MARKERS, ENTRY_NAME_KEYS
 from kbtui.store.db import Database
 
 
@@ -26,20 +21,14 @@ class Provenance:
 
 
 def source_provenance(db: Database, path: str) -> Provenance:
-    """The claims the source at `path` lists as extracted and as enriched, as indexed."""
-    row = db.conn.execute(
-        "SELECT kind, fields_json FROM documents WHERE path = ?", (path,)
-    ).fetchone()
-    fields = json.loads(row[1]) if row and row[1] else {}
-    model = model_dict(row[0], fields) if row else {}
+    """The claims the source at `path` lists as extracted and as enriched, as indexed (the
+    legacy `enrichments:` list included)."""
+    row = db.conn.execute("SELECT fields_json FROM documents WHERE path = ?", (path,)).fetchone()
+    fields = json.loads(row[0]) if row and row[0] else {}
     return Provenance(
-        claims_extracted=frozenset(
-            _listed(model.get("claims_extracted")) | _listed(fields.get("claims_extracted"))
-        ),
+        claims_extracted=frozenset(_listed(fields.get("claims_extracted"))),
         enrichments_applied=frozenset(
-            _listed(model.get("enrichments_applied"))
-            | _listed(fields.get("enrichments_applied"))
-            | _listed(fields.get("enrichments"))
+            _listed(fields.get("enrichments_applied")) | _listed(fields.get("enrichments"))
         ),
         keys=frozenset(fields),
     )
@@ -61,6 +50,6 @@ def _listed(value: Any) -> set[str]:
     for item in items:
         if isinstance(item, dict):
             item = next((item[k] for k in ENTRY_NAME_KEYS if k in item), None)
-        if isinstance(item, str) and item.strip():
+        if isinstance(item, str) and item.strip().lower() not in EMPTY_MARKERS:
             names.add(bare_title(item))
     return names
