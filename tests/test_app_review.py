@@ -6,7 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from textual.widgets import Select
+from textual.content import Content
+from textual.widgets import Label, Select
 
 from kbtui.ops import curation, desk, divergence, drafting
 from kbtui.ui.app import KbApp
@@ -210,3 +211,44 @@ async def test_null_result_on_a_source_with_extracted_claims_is_refused_before_t
         await pilot.press("U")
         await pilot.pause()
     assert statuses(seeds_copy) == []
+
+
+async def test_help_over_a_claim_with_markup_in_its_title_shows_it_as_written(
+    small_kb: Path,
+) -> None:
+    name = "costs fall [bold] when [draft] grids share reserves"
+    claim = small_kb / "domains" / "energy" / f"{name}.md"
+    claim.write_text(
+        "---\ntype: claim\ndomain: energy\ndescription: d\nconfidence: likely\n---\n\n# x\n",
+        encoding="utf-8",
+    )
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("v")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ClaimsScreen)
+        table = screen.query_one(VirtualTable)
+        doc_id = desk.doc_id_for_path(app.db, f"domains/energy/{name}.md")
+        table.cursor = table.keys.index(doc_id)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DocumentScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        # Read as markup, the title lost its brackets (and `[/]` in a title ended the app).
+        title = app.screen.query_one(".dialog-title", Label).render()
+        assert isinstance(title, Content) and title.plain == f"Keys: {name}"
+
+
+async def test_a_row_deleted_under_the_queue_shows_as_gone(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        queue = app.screen.query_one("#queue", VirtualTable)
+        # The queue still holds the id of a source another terminal's run deleted.
+        queue.set_keys([*queue.keys, 999_999])
+        queue.cursor = len(queue.keys) - 1
+        await pilot.pause()
+        assert app.is_running
+        assert queue.cells(len(queue.keys) - 1) == ("(gone)", "", "", "")

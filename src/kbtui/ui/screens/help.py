@@ -55,7 +55,10 @@ class HelpScreen(ModalScreen[None]):
         for keys, description in ALWAYS:
             table.add_row(keys, description, "")
         with VerticalScroll(classes="dialog help"):
-            yield Label(f"Keys: {self.under.title or 'kbtui'}", classes="dialog-title")
+            # The title can be a document's, KB text: shown as written, never read as markup.
+            yield Label(
+                f"Keys: {self.under.title or 'kbtui'}", classes="dialog-title", markup=False
+            )
             yield Static(table)
             yield Label("esc closes this help", classes="dim")
 

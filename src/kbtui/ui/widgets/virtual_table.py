@@ -169,7 +169,10 @@ class VirtualTable(ScrollView, can_focus=True):
             page = self._keys[start : start + PAGE]
             fetched = self._fetch(page)
             for page_key in page:
-                self._cache[page_key] = fetched.get(page_key, ("(gone)",))
+                # A row deleted since the keys were read (a re-index, another terminal's
+                # export) shows as gone, with every column there for the row's style to read.
+                gone = ("(gone)",) + ("",) * (len(self.columns) - 1)
+                self._cache[page_key] = fetched.get(page_key, gone)
             if len(self._cache) > PAGE * 20:
                 self._cache = {k: self._cache[k] for k in page}
         return self._cache.get(key)
