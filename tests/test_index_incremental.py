@@ -83,3 +83,47 @@ def test_an_index_read_by_another_parser_version_reads_every_file_again(tmp_path
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM links WHERE line = -1").fetchone() == (0,)
     assert not index_kb(open_db(db), kb).changed
+
+
+def test_a_change_that_keeps_size_and_modification_time_is_seen(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    folder = kb / "domains" / "energy"
+    folder.mkdir(parents=True)
+    first, second = folder / "a.md", folder / "b.md"
+    first.write_text(claim("a", "zebra [[x]]"))
+    second.write_text(claim("b", "lions [[y]]"))
+    for path in (first, second):
+        os.utime(path, ns=(1_700_000_000_000_000_000,) * 2)  # as an archive restore leaves them
+    db = tmp_path / "kb.sqlite"
+    index_kb(open_db(db), kb)
+    # Rewritten with text of the same size, the modification time put back (`touch -r`) ...
+    first.write_text(claim("a", "zorro [[x]]"))
+    os.utime(first, ns=(1_700_000_000_000_000_000,) * 2)
+    report = index_kb(open_db(db), kb)
+    assert report.updated == ["domains/energy/a.md"]
+    # ... and two such files swapped by name.
+    first.rename(folder / "t.md")
+    second.rename(first)
+    (folder / "t.md").rename(second)
+    index_kb(open_db(db), kb)
+    fresh = tmp_path / "fresh.sqlite"
+    index_kb(open_db(fresh), kb)
+    assert dump(db) == dump(fresh)
+    assert [row[4] for row in sorted(dump(db)["documents"])] == [
+        "\n# b\n\nlions [[y]]\n",
+        "\n# a\n\nzorro [[x]]\n",
+    ]
+
+
+def test_an_index_made_before_change_times_were_kept_reads_each_file_once(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    (kb / "domains" / "energy").mkdir(parents=True)
+    (kb / "domains" / "energy" / "a.md").write_text(claim("a", "text"))
+    db = tmp_path / "kb.sqlite"
+    index_kb(open_db(db), kb)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE documents SET ctime_ns = 0")  # as migration 7 leaves them
+    report = index_kb(open_db(db), kb)
+    assert report.unchanged == 1 and not report.changed  # its hash was the same
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT ctime_ns FROM documents").fetchone()[0] > 0

@@ -60,6 +60,7 @@ class FoundFile:
     absolute: str
     mtime_ns: int
     size: int
+    ctime_ns: int
     outside_target: str | None = None
     error: str | None = None
     escaped_name: bool = False
@@ -115,7 +116,7 @@ def walk_kb(
                 continue  # gone since the folder was listed
             except OSError as exc:  # e.g. a folder that can be listed but not entered
                 reason = exc.strerror or str(exc)
-                yield FoundFile(shown, entry.path, 0, 0, error=reason, escaped_name=shown != rel)
+                yield FoundFile(shown, entry.path, 0, 0, 0, error=reason, escaped_name=shown != rel)
                 continue
             error = None
             if outside is None and not stat.S_ISREG(info.st_mode):
@@ -125,6 +126,7 @@ def walk_kb(
                 entry.path,
                 info.st_mtime_ns,
                 info.st_size,
+                info.st_ctime_ns,
                 None if outside is None else _printable(outside),
                 error,
                 escaped_name=shown != rel,
@@ -327,6 +329,7 @@ def _prepare(tasks: list[Task], resolver: LinkResolver | None = None) -> store.R
             doc,
             data,
             found.mtime_ns,
+            found.ctime_ns,
             digest or _digest(found, data),
             resolutions,
             existing=task.existing,
@@ -587,8 +590,7 @@ def _index(
         for f in found
         if full
         or (
-            known.get(f.path) is None
-            or (known[f.path].mtime_ns, known[f.path].size) != (f.mtime_ns, f.size)
+            known.get(f.path) is None or not known[f.path].same_file(f.mtime_ns, f.size, f.ctime_ns)
         )
     )
     refresh_pending = store.get_meta(db, REFRESH_PENDING) is not None
@@ -637,7 +639,7 @@ def _index(
             if (
                 state is not None
                 and not full
-                and (state.mtime_ns, state.size) == (item.mtime_ns, item.size)
+                and state.same_file(item.mtime_ns, item.size, item.ctime_ns)
             ):
                 report.unchanged += 1
             elif state is None and cold_read:
@@ -649,7 +651,7 @@ def _index(
                 item, data, digest = _read_and_digest(item)
                 if state is not None and state.sha256 == digest and not full:
                     writer.begin()
-                    store.update_file_state(db, state.id, item.mtime_ns, item.size)
+                    store.update_file_state(db, state.id, item.mtime_ns, item.size, item.ctime_ns)
                     report.unchanged += 1
                 elif state is None and digest in gone_by_hash:
                     old_path = gone_by_hash.pop(digest)

@@ -25,6 +25,13 @@ class FileState:
     mtime_ns: int
     size: int
     sha256: str
+    ctime_ns: int = 0
+    """The inode's change time: any write, chmod or rename moves it, even one that keeps the
+    size and puts the modification time back (`touch -r`, an archive restore)."""
+
+    def same_file(self, mtime_ns: int, size: int, ctime_ns: int) -> bool:
+        """Whether a file with these stats can be skipped as the one indexed."""
+        return (self.mtime_ns, self.size, self.ctime_ns) == (mtime_ns, size, ctime_ns)
 
 
 @contextmanager
@@ -40,8 +47,8 @@ def transaction(db: Database) -> Iterator[None]:
 
 
 def file_states(db: Database) -> dict[str, FileState]:
-    rows = db.conn.execute("SELECT path, id, mtime_ns, size, sha256 FROM documents")
-    return {row[0]: FileState(row[1], row[2], row[3], row[4]) for row in rows}
+    rows = db.conn.execute("SELECT path, id, mtime_ns, size, sha256, ctime_ns FROM documents")
+    return {row[0]: FileState(*row[1:]) for row in rows}
 
 
 def all_paths(db: Database) -> list[str]:
@@ -62,7 +69,7 @@ DOCUMENT_COLUMNS = (
     "path, kind, type, title, stem, folder, domain, status, confidence, date, author, "
     "format, priority, linked_set, description, prefix, raw_frontmatter, body, raw_bytes, "
     "encoding, has_frontmatter, fields_json, size, mtime_ns, sha256, "
-    "field_rows_json"
+    "field_rows_json, ctime_ns"
 )
 FTS_DEFERRED = "fts_deferred"
 """Meta key set while the full-text index is stale (its triggers paused for a bulk write)."""
@@ -102,6 +109,7 @@ class Rows:
         doc: Document,
         data: bytes,
         mtime_ns: int,
+        ctime_ns: int,
         sha256: str,
         resolutions: list[Resolution],
         *,
@@ -135,6 +143,7 @@ class Rows:
             mtime_ns,
             sha256,
             field_rows_json,
+            ctime_ns,
         )
         if existing:
             self.updates.append((*row, doc_id))
@@ -256,9 +265,10 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def update_file_state(db: Database, doc_id: int, mtime_ns: int, size: int) -> None:
+def update_file_state(db: Database, doc_id: int, mtime_ns: int, size: int, ctime_ns: int) -> None:
     db.conn.execute(
-        "UPDATE documents SET mtime_ns = ?, size = ? WHERE id = ?", (mtime_ns, size, doc_id)
+        "UPDATE documents SET mtime_ns = ?, size = ?, ctime_ns = ? WHERE id = ?",
+        (mtime_ns, size, ctime_ns, doc_id),
     )
 
 

@@ -205,6 +205,12 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         FROM documents d, json_each(d.field_rows_json) AS r;
     UPDATE documents SET sha256 = '', mtime_ns = -1;
     """,
+    # 7: a file is skipped only if its change time is also the one indexed (a write that keeps
+    # the size and puts the modification time back, or a chmod, went unseen). Each file's
+    # hash is checked once on the next run, which fills the column.
+    """
+    ALTER TABLE documents ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
