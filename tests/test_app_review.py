@@ -230,6 +230,7 @@ async def test_help_over_a_claim_with_markup_in_its_title_shows_it_as_written(
         assert isinstance(screen, ClaimsScreen)
         table = screen.query_one(VirtualTable)
         doc_id = desk.doc_id_for_path(app.db, f"domains/energy/{name}.md")
+        assert doc_id is not None
         table.cursor = table.keys.index(doc_id)
         await pilot.press("enter")
         await pilot.pause()
