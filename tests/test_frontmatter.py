@@ -160,3 +160,17 @@ def test_provenance_names_claims_by_title_or_target_only() -> None:
     )
     named = [(link.origin, link.target) for link in doc.links]
     assert named == [("enrichments_applied", "storage defers peakers")]
+
+
+def test_nested_aliases_that_expand_to_billions_are_refused_not_expanded() -> None:
+    lines = ['l0: &l0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 10)]
+    data = ("---\ntype: claim\n" + "\n".join(lines) + "\n---\nbody\n").encode()
+    assert len(data) < 600  # 9 ** 10 values once expanded
+    doc = parse_document("domains/d/bomb.md", data)
+    problem = next(p for p in doc.problems if p.code == "malformed-frontmatter")
+    assert "expands to over 100,000 values" in problem.message and problem.line == 2
+    assert doc.raw_text() == data.decode()
+    # A few aliases, as a hand-written file may use them, read as ever.
+    doc = parse_document("domains/d/ok.md", b"---\ntags: &t [a, b]\nalso: *t\n---\nbody\n")
+    assert doc.fields == {"tags": ["a", "b"], "also": ["a", "b"]}

@@ -192,12 +192,27 @@ class ParsedYaml:
     """The line each top-level key is first on, when the reader already knows them."""
 
 
-def _jsonable(value: Any) -> Any:
-    """Make a YAML value JSON-safe without losing its text."""
+MAX_VALUES = 100_000
+"""Values a file's frontmatter may hold once its YAML aliases are expanded: a few hundred
+bytes of nested aliases ("billion laughs") expand to billions, which would take the memory
+of the machine (a real frontmatter holds hundreds)."""
+
+
+class TooManyValues(ValueError):
+    """The frontmatter expands to more than `MAX_VALUES` values."""
+
+
+def _jsonable(value: Any, budget: list[int] | None = None) -> Any:
+    """Make a YAML value JSON-safe without losing its text (at most `MAX_VALUES` values)."""
+    if budget is None:
+        budget = [MAX_VALUES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise TooManyValues
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, budget) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, budget) for v in value]
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     if value is None or isinstance(value, bool | int | float | str):
@@ -249,7 +264,26 @@ def parse_yaml(yaml_text: str, first_line: int) -> ParsedYaml:
         return ParsedYaml(fields, False, [problem, *recovery_problems], recovered=True)
     finally:
         loader.dispose()
-    problems, shadowed = _duplicates(loader.duplicates, first_line)
+    try:
+        problems, shadowed = _duplicates(loader.duplicates, first_line)
+        fields = _jsonable(data)
+    except TooManyValues:
+        problem = Problem(
+            "malformed-frontmatter",
+            f"frontmatter YAML expands to over {MAX_VALUES:,} values through its aliases "
+            "(nested & and * references); not read",
+            first_line,
+            "error",
+        )
+        return ParsedYaml({}, False, [problem])
+    except RecursionError:
+        problem = Problem(
+            "malformed-frontmatter",
+            "frontmatter refers to itself (a recursive alias) or nests too deeply",
+            first_line,
+            "error",
+        )
+        return ParsedYaml({}, False, [problem])
     if data is None:
         return ParsedYaml({}, True, problems, shadowed)
     if not isinstance(data, dict):
@@ -257,18 +291,6 @@ def parse_yaml(yaml_text: str, first_line: int) -> ParsedYaml:
             Problem(
                 "frontmatter-not-mapping",
                 f"frontmatter is a {type(data).__name__}, not a mapping of fields",
-                first_line,
-                "error",
-            )
-        )
-        return ParsedYaml({}, False, problems, shadowed)
-    try:
-        fields = _jsonable(data)
-    except RecursionError:
-        problems.append(
-            Problem(
-                "malformed-frontmatter",
-                "frontmatter refers to itself (a recursive alias) or nests too deeply",
                 first_line,
                 "error",
             )
@@ -343,5 +365,8 @@ def _load_fragment(fragment: str, key: str) -> Any:
     finally:
         loader.dispose()
     if isinstance(data, dict) and key in data:
-        return _jsonable(data[key])
+        try:
+            return _jsonable(data[key])
+        except (TooManyValues, RecursionError):
+            return fragment.split(":", 1)[1].strip() if ":" in fragment else fragment
     return None
