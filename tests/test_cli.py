@@ -374,3 +374,28 @@ def test_a_source_listing_nothing_in_its_own_words_can_be_a_null_result(tmp_path
     )
     code, data = run_json("status", str(source), "null-result", "--note", "an empty dummy")
     assert code == 0 and data["to_status"] == "null-result"
+
+
+def test_a_full_index_reports_what_changed_since_the_last_run(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    write(kb, "domains/d/a.md", CLAIM.format(title="a", body="one"))
+    write(kb, "domains/d/b.md", CLAIM.format(title="b", body="two"))
+    db = str(tmp_path / "f.sqlite")
+    run("index", str(kb), "--db", db)
+    (kb / "domains/d/a.md").unlink()
+    (kb / "domains/d/b.md").rename(kb / "domains/d/c.md")
+    write(kb, "domains/d/n.md", CLAIM.format(title="n", body="new"))
+    code, data = run_json("index", str(kb), "--db", db, "--full")
+    assert code == 0
+    assert (data["added"], data["deleted"], data["renamed"]) == (
+        ["domains/d/n.md"],
+        ["domains/d/a.md"],
+        [["domains/d/b.md", "domains/d/c.md"]],
+    )
+
+
+def test_an_index_named_like_markdown_inside_the_kb_is_not_indexed(tiny_kb: Path) -> None:
+    db = str(tiny_kb / "index.md")
+    run("index", str(tiny_kb), "--db", db)
+    code, data = run_json("index", str(tiny_kb), "--db", db)
+    assert code == 0 and data["documents"] == 2 and not data["updated"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 
@@ -320,9 +321,21 @@ def test_forked_workers_let_go_of_the_run_lock(tmp_path: Path) -> None:
     from kbtui.ops.indexer import _init_forked_worker
 
     handle = open(tmp_path / "kb.sqlite.lock", "ab")  # noqa: SIM115 - closed by the worker
-    _init_forked_worker([handle.fileno()])
+    _init_forked_worker([handle.fileno()], os.getppid())
     with pytest.raises(OSError):
         os.fstat(handle.fileno())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers follow their run on Linux only")
+def test_a_worker_whose_run_ended_before_it_started_ends_too(tmp_path: Path) -> None:
+    from kbtui.ops.indexer import _init_forked_worker
+
+    pid = os.fork()
+    if pid == 0:  # the worker: its run (not its parent here) is gone already
+        _init_forked_worker([], run_pid=os.getppid() + 1_000_000)
+        os._exit(3)  # reached only if the worker stayed, as an orphan would
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_a_file_that_cannot_be_looked_at_is_kept_and_reported(

@@ -83,8 +83,9 @@ class _LazyProgress:
 
 
 @contextmanager
-def session_for(kb: str | None, db_path: str | None, quiet: bool = False) -> Iterator[Session]:
-    """Open the KB, index it incrementally, and turn expected failures into one-line errors."""
+def session_for(kb: str | None, db_path: str | None, full: bool = False) -> Iterator[Session]:
+    """Open the KB, index it (incrementally, unless `full`: every file read again), and turn
+    expected failures into one-line errors."""
     db_path = db_path or _root_db()
     try:
         session = open_session(kb, db_path)
@@ -96,7 +97,7 @@ def session_for(kb: str | None, db_path: str | None, quiet: bool = False) -> Ite
         err.print(session.note)
     progress = _LazyProgress("Indexing")
     try:
-        session.reindex(progress)
+        session.reindex(progress, full=full)
     except OSError as exc:
         fail(f"indexing failed: {exc.filename or ''} {exc.strerror}")
     except sqlite3.Error as exc:
@@ -688,10 +689,10 @@ def _describe_plan(plan: export.ExportPlan, dry_run: bool) -> None:
 @json_option
 def index_command(kb: str | None, db_path: str | None, full: bool, as_json: bool) -> None:
     """Build or update the index of KB (only changed files are read)."""
-    with session_for(kb, db_path) as session:
+    # One run: a first incremental run would leave the full one nothing to report but
+    # updates (its adds, deletes and renames were lost from the report).
+    with session_for(kb, db_path, full=full) as session:
         report = session.report
-        if full:
-            report = session.reindex(full=True)
         assert report is not None
         if as_json:
             print_json({**report.as_dict(), "db": str(session.workspace.db_path)})

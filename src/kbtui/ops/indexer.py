@@ -275,13 +275,14 @@ def _init_worker(paths: set[str]) -> None:
     gc.freeze()
 
 
-def _init_forked_worker(lock_fds: list[int]) -> None:
+def _init_forked_worker(lock_fds: list[int], run_pid: int) -> None:
     """A forked worker closes its copy of the run's lock (else a killed run would leave its
-    workers holding the lock for ever) and ends when the run's process ends."""
+    workers holding the lock for ever) and ends when the run's process (`run_pid`) ends,
+    also when that happened before the worker got this far."""
     for fd in lock_fds:
         with contextlib.suppress(OSError):
             os.close(fd)
-    exit_with_parent()
+    exit_with_parent(run_pid)
     # What the worker inherited (the walk, the resolver) lives as long as it does: keeping
     # it out of the cyclic GC saves scanning it over and over (and copying its pages).
     gc.freeze()
@@ -372,7 +373,7 @@ class _Parser:
                     max_workers=workers,
                     mp_context=context,
                     initializer=_init_forked_worker,
-                    initargs=(_LOCK_FDS.copy(),),
+                    initargs=(_LOCK_FDS.copy(), os.getpid()),
                 )
             else:
                 context.set_forkserver_preload(["kbtui.ops.indexer"])
@@ -564,8 +565,11 @@ def _index(
         remove_scratch(db_path)  # left by a run that was killed: this run holds the lock
     other_files: list[str] = []
     unreadable: list[tuple[str, str]] = []
-    found = _unique_paths(list(walk_kb(root, other_files, unreadable)))
     index_files = _index_files(db, root)
+    # The index's own files are never content, whatever their name (`--db notes.md`).
+    found = _unique_paths(
+        [f for f in walk_kb(root, other_files, unreadable) if f.path not in index_files]
+    )
     report.other_files = sum(1 for path in other_files if path not in index_files)
     report.unreadable_folders = [folder for folder, _ in unreadable]
     seen = {f.path for f in found}
