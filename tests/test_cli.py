@@ -399,3 +399,10 @@ def test_an_index_named_like_markdown_inside_the_kb_is_not_indexed(tiny_kb: Path
     run("index", str(tiny_kb), "--db", db)
     code, data = run_json("index", str(tiny_kb), "--db", db)
     assert code == 0 and data["documents"] == 2 and not data["updated"]
+
+
+def test_a_damaged_index_is_named_with_what_to_do(tiny_kb: Path) -> None:
+    (tiny_kb / "kb.sqlite").write_bytes(b"not sqlite at all " * 500)
+    code, output = run("stats", str(tiny_kb))
+    assert code == 2 and "Traceback" not in output
+    assert "is not a database: move it aside" in output and "not yet exported" in output

@@ -121,7 +121,10 @@ def _index_failure(session: Session, exc: sqlite3.Error) -> str:
     if "locked" in reason or "busy" in reason:
         return f"the index {where} is busy in another program; try again when it is done"
     if "malformed" in reason or "not a database" in reason:
-        return f"the index {where} is damaged: delete it, and the next command rebuilds it"
+        return (
+            f"the index {where} is damaged: move it aside (it holds the drafts and status "
+            "changes not yet exported), and the next command builds a new one"
+        )
     return f"the index {where} could not be used: {reason}"
 
 

@@ -62,7 +62,13 @@ def open_db(path: Path) -> Database:
         conn.execute("PRAGMA temp_store = MEMORY")
         migrate(conn)
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot open the index {path}: {exc}") from exc
+        advice = ""
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            advice = (
+                ": move it aside (an index holds the drafts and status changes not yet "
+                "exported), and the next command builds a new one"
+            )
+        raise StoreError(f"cannot open the index {path}: {exc}{advice}") from exc
     except OSError as exc:
         blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
         reason = f"{blocker} is a file, not a folder" if blocker else exc.strerror
