@@ -406,3 +406,17 @@ def test_a_damaged_index_is_named_with_what_to_do(tiny_kb: Path) -> None:
     code, output = run("stats", str(tiny_kb))
     assert code == 2 and "Traceback" not in output
     assert "is not a database: move it aside" in output and "not yet exported" in output
+
+
+def test_a_file_name_longer_than_the_system_allows_is_one_line(tiny_kb: Path) -> None:
+    long = f"inbox/archive/{'a' * 300}.md"
+    for args in (
+        ("status", long, "processing", "--kb", str(tiny_kb)),
+        ("status", str(tiny_kb / long), "processing"),
+        ("draft", "claim", "--source", long, "--kb", str(tiny_kb)),
+        ("draft", "claim", "--source", str(tiny_kb / long)),
+    ):
+        result = CliRunner().invoke(main, list(args))
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -157,7 +157,7 @@ class _Main(click.Group):
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        if args and args[0] not in self.commands and Path(args[0]).is_dir():
+        if args and args[0] not in self.commands and _is_dir(Path(args[0])):
             return "open", self.commands["open"], args
         return super().resolve_command(ctx, args)
 
@@ -232,11 +232,27 @@ def _describe_report(report: IndexReport) -> None:
         out.print(f"  renamed  {escape(old)} → {escape(new)}")
 
 
+def _exists(path: Path) -> bool:
+    """`path.exists()`, false for a path the system refuses to look at (a name over 255
+    bytes, say: Python raises for it instead)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def _kb_relative(session: Session, path: str) -> str:
     """A source path as the index keys it: relative to the KB root, with `/`."""
     candidate = Path(path).expanduser()
     root = session.workspace.root
-    if candidate.is_absolute() or candidate.exists():
+    if candidate.is_absolute() or _exists(candidate):
         try:
             return candidate.resolve().relative_to(root).as_posix()
         except ValueError:
@@ -287,7 +303,7 @@ def status_command(
 def _kb_root_of(path: str) -> str | None:
     """The KB holding `path`: the nearest parent with `inbox/` or `domains/` in it."""
     candidate = Path(path).expanduser()
-    if not candidate.exists():
+    if not _exists(candidate):
         return None
     for parent in candidate.resolve().parents:
         if (parent / "inbox").is_dir() or (parent / "domains").is_dir():
