@@ -267,3 +267,12 @@ def test_a_divergence_edited_after_saving_is_checked_again_at_export(seeds_copy:
     )
     [change] = [c for c in plan.changes if c.action == "add"]
     assert "Not claims of this KB" in str(change.skipped) and not change.written
+
+
+def test_a_question_over_several_lines_is_refused_with_a_one_line_suggestion() -> None:
+    from kbtui.formats.divergences import question_check
+
+    check = question_check("Do prices fall\n---\nreally?")
+    assert check.status == "fail" and "line breaks" in check.message
+    assert check.suggestion == "Do prices fall --- really?"
+    assert question_check("Do prices fall?").status == "pass"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from kbtui.formats.claims import Check
@@ -28,6 +29,14 @@ def question_check(question: str) -> Check:
     text = question.strip()
     if not text:
         return Check("question", "fail", "Write the question the claims disagree about.")
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        # A line break in the title would end the file's `# heading` and start a new block.
+        return Check(
+            "question",
+            "fail",
+            "The question is one line: it contains line breaks or other control characters.",
+            " ".join("".join(c if unicodedata.category(c) != "Cc" else " " for c in text).split()),
+        )
     if not text.endswith("?") and not _QUESTION_START.match(text):
         return Check(
             "question",
