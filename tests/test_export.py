@@ -214,8 +214,12 @@ def expected_numstat(
     added = removed = 0
     keys = ["status", "processed_by", "processed_date"]
     keys += ["notes"] if transition == "null-result" else []
+    # A source already processed keeps who processed it first, and when.
+    kept = fields.get("status") == transition and "processed_by" in fields
     for key in keys:
         if key == "status" and fields.get("status") == transition:
+            continue
+        if key in ("processed_by", "processed_date") and kept:
             continue
         added += 1
         removed += 1 if line_of(key) is not None else 0
@@ -620,3 +624,29 @@ def test_a_null_result_with_claims_drafted_from_the_source_writes_nothing(
     source = next(c for c in plan.changes if c.path == PEAK)
     assert "set to null-result, yet claims" in str(source.skipped)
     assert hashes(seeds_copy) == before
+
+
+def test_more_claims_from_a_processed_source_keep_its_first_extractor(seeds_copy: Path) -> None:
+    source = "inbox/archive/2025-10-14-foundation-report-sponsorship-patterns.md"
+    before = (seeds_copy / source).read_text(encoding="utf-8")
+    assert "processed_by: ana" in before
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    draft = drafting.new_claim_draft(session.db, source, hint=1)
+    drafting.update_draft(
+        session.db, draft.id, **VALID, title="sponsors favour the visible projects"
+    )
+    session.db.conn.execute("UPDATE drafts SET state = 'saved' WHERE id = ?", (draft.id,))
+    export_all(session, seeds_copy)
+    after = (seeds_copy / source).read_text(encoding="utf-8")
+    assert "processed_by: ana" in after and "sponsors favour the visible projects" in after
+
+
+def test_a_null_result_note_is_written_in_double_quotes(seeds_copy: Path) -> None:
+    source = "inbox/archive/2025-11-05-housing-policy-desk-parking-reform.md"
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    curation.set_status(session.db, source, "null-result", "covered: nothing new")
+    export_all(session, seeds_copy)
+    text = (seeds_copy / source).read_text(encoding="utf-8")
+    assert 'notes: "covered: nothing new"\n' in text

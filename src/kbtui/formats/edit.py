@@ -283,12 +283,13 @@ def _add_lines(block: _Block, lines: list[str]) -> None:
     block.lines += lines
 
 
-def set_scalar(text: str, key: str, value: str) -> str:
-    """Set a top-level `key: value`, replacing only its line(s), or adding it at the end."""
+def set_scalar(text: str, key: str, value: str, new_style: str = "") -> str:
+    """Set a top-level `key: value`, replacing only its line(s), or adding it at the end
+    (written plain when that is safe, or in quotes when `new_style` is `"`)."""
     block = _block(text)
     before, span = _locate(block, key)
     if span is None:
-        _add_lines(block, [f"{key}: {_scalar(value, '')}{block.newline}"])
+        _add_lines(block, [f"{key}: {_scalar(value, new_style)}{block.newline}"])
         return _verify(text, _join(block), key, value, before)
     if before.fields.get(key, _MISSING) == value:
         return text

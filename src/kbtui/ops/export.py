@@ -427,16 +427,19 @@ def _source_update(
         return change
     # Work extracted from a source makes it processed, whatever step it was pending at.
     new_status = "processed" if extracted else (status[0] if status else None)
+    existing = source_provenance(db, source)
     try:
         if new_status:
             text = set_scalar(text, "status", new_status)
             change.reasons.append(f"status: {new_status}")
-        if new_status in ("processed", "null-result"):
+        # More claims from a source already processed keep who processed it first, and when.
+        kept = existing.status == new_status and "processed_by" in existing.keys
+        if new_status in ("processed", "null-result") and not kept:
             text = set_scalar(text, "processed_by", who)
             text = set_scalar(text, "processed_date", day)
         if new_status == "null-result" and status and status[1]:
-            text = set_scalar(text, "notes", status[1])
-        existing = source_provenance(db, source)
+            # Quoted, as the KB writes its notes: a note is prose, often with a colon.
+            text = set_scalar(text, "notes", status[1], new_style='"')
         new_claims = [t for t, _ in claims if bare_title(t) not in existing.claims_extracted]
         new_enrichments = [
             t for t, _ in enrichments if bare_title(t) not in existing.enrichments_applied

@@ -18,6 +18,8 @@ class Provenance:
     enrichments_applied: frozenset[str]
     keys: frozenset[str]
     """The frontmatter's keys (to tell the legacy `enrichments:` list from the current one)."""
+    status: str | None = None
+    """The status the file says (pending changes aside)."""
 
 
 def source_provenance(db: Database, path: str) -> Provenance:
@@ -31,6 +33,7 @@ def source_provenance(db: Database, path: str) -> Provenance:
             _listed(fields.get("enrichments_applied")) | _listed(fields.get("enrichments"))
         ),
         keys=frozenset(fields),
+        status=fields["status"] if isinstance(fields.get("status"), str) else None,
     )
 
 
