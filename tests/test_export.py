@@ -650,3 +650,44 @@ def test_a_null_result_note_is_written_in_double_quotes(seeds_copy: Path) -> Non
     export_all(session, seeds_copy)
     text = (seeds_copy / source).read_text(encoding="utf-8")
     assert 'notes: "covered: nothing new"\n' in text
+
+
+def test_evidence_goes_before_the_claims_footer_as_the_kb_places_it(seeds_copy: Path) -> None:
+    target = (
+        "domains/open-source-economics/corporate sponsorship programs fund visible projects "
+        "over critical dependencies because sponsors pay for brand exposure.md"
+    )
+    before = (seeds_copy / target).read_text(encoding="utf-8")
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    draft = drafting.new_claim_draft(
+        session.db, "inbox/archive/2025-10-14-foundation-report-sponsorship-patterns.md", hint=1
+    )
+    drafting.enrich_instead(session.db, draft.id, target)
+    drafting.update_draft(session.db, draft.id, body="Twelve percent got seventy percent.")
+    drafting.save_draft(session.db, draft.id)
+    export_all(session, seeds_copy)
+    after = (seeds_copy / target).read_text(encoding="utf-8")
+    footer = before.index("\n---\n\nRelevant Notes:")
+    block = after[footer + 1 : after.index("\n---\n\nRelevant Notes:") + 1]
+    assert block.startswith("\n### Additional Evidence (extend)\n*Source: [[2025-10-14-")
+    assert block.endswith("\nTwelve percent got seventy percent.\n\n")
+    assert after == before[: footer + 1] + block + before[footer + 1 :]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_evidence_placement_keeps_the_files_line_endings(newline: str) -> None:
+    from kbtui.formats.claims import place_evidence
+
+    text = "---\ntype: claim\n---\n\n# t\n\nBody.\n\n---\n\nTopics:\n- [[_map]]\n"
+    text = text.replace("\n", newline)
+    block = f"{newline}### Additional Evidence (confirm){newline}More.{newline}"
+    placed = place_evidence(text, block, newline)
+    assert placed == text.replace(
+        f"Body.{newline}{newline}", f"Body.{newline}{newline}{block}{newline}"
+    )
+    # No footer: at the end, after a newline the file lacked.
+    assert place_evidence("# t\n\nBody.", "\nB\n") == "# t\n\nBody.\n\nB\n"
+    # A `---` rule inside the body that no footer follows is not the footer.
+    body_rule = "# t\n\nA.\n\n---\n\nB.\n"
+    assert place_evidence(body_rule, "\nE\n") == body_rule + "\nE\n"

@@ -326,6 +326,33 @@ def enrichment_block(
     return text.replace("\n", newline)
 
 
+FOOTER_HEADS = ("Relevant Notes:", "Topics:")
+
+
+def place_evidence(text: str, blocks: str, newline: str = "\n") -> str:
+    """`text` (a whole claim file) with evidence `blocks` put where the KB puts them: before
+    the footer (a `---` rule followed by `Relevant Notes:` or `Topics:`, or those labels on
+    their own), else at the end. Lines are split at `\n` only, as every edit does."""
+    lines = text.split("\n")
+    bare = [line.rstrip("\r") for line in lines]
+    body = 0
+    if bare and bare[0] == "---":
+        body = next((i + 1 for i in range(1, len(bare)) if bare[i] == "---"), len(bare))
+    footer = None
+    for i in range(len(bare) - 1, body - 1, -1):
+        if bare[i] == "---":
+            after = next((line.strip() for line in bare[i + 1 :] if line.strip()), "")
+            if after in FOOTER_HEADS:
+                footer = i
+                break
+    if footer is None:
+        footer = next((i for i in range(body, len(bare)) if bare[i].strip() in FOOTER_HEADS), None)
+    if footer is None:
+        return (text if text.endswith("\n") or not text else text + newline) + blocks
+    head = "\n".join(lines[:footer]) + "\n"
+    return head + blocks + newline + "\n".join(lines[footer:])
+
+
 def normalise_newlines(text: str) -> str:
     """`text` with every `\\r\\n` or lone `\\r` line ending turned into `\\n`."""
     return text.replace("\r\n", "\n").replace("\r", "\n")

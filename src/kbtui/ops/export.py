@@ -27,6 +27,7 @@ from kbtui.formats.claims import (
     enrichment_block,
     file_name_check,
     normalise_newlines,
+    place_evidence,
     render_claim,
 )
 from kbtui.formats.divergences import DivergenceText, render_divergence, slug
@@ -393,13 +394,12 @@ def _enrichment(
     if text is None:
         return change
     newline = _newline_of(text)
-    if not text.endswith("\n"):
-        text += newline
+    blocks = ""
     for draft in drafts:
         stem = _stem(draft.source_path) if draft.source_path else "unknown-source"
         kind = draft.enrichment_kind or "extend"
-        text += enrichment_block(kind, draft.body, stem, day, who, newline)
-    change.after = text.encode("utf-8")
+        blocks += enrichment_block(kind, draft.body, stem, day, who, newline)
+    change.after = place_evidence(text, blocks, newline).encode("utf-8")
     return change
 
 
