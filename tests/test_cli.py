@@ -420,3 +420,26 @@ def test_a_file_name_longer_than_the_system_allows_is_one_line(tiny_kb: Path) ->
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_draft_claim_takes_the_argument_and_a_trimmed_title(seeds_copy: Path) -> None:
+    source = seeds_copy / "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak.md"
+    code, data = run_json(
+        "draft",
+        "claim",
+        "--source",
+        str(source),
+        "--hint",
+        "1",
+        "--title",
+        "  evening peaks shrink when home batteries are enrolled  ",
+        "--argument",
+        "Enrolled homes discharged into the peak on 41 of 45 evenings.",
+    )
+    assert code == 0
+    assert data["title"] == "evening peaks shrink when home batteries are enrolled"
+    assert data["body"].startswith(
+        "# evening peaks shrink when home batteries are enrolled\n\n"
+        "Enrolled homes discharged into the peak on 41 of 45 evenings.\n"
+    )
+    assert {c["id"]: c["status"] for c in data["checks"]}["placeholders"] == "pass"

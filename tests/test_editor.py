@@ -180,7 +180,11 @@ async def test_enrich_instead_with_a_chosen_kind_exports_the_block(small_kb: Pat
         editor.refresh_checks()
         await pilot.press("ctrl+n", "ctrl+n")
         assert editor.draft.kind == "enrichment" and editor.draft.enrichment_kind == "confirm"
+        # No evidence written yet (the body is the template's line): saving is refused.
         await pilot.press("ctrl+s")
+        assert app.screen is editor
+        editor.query_one("#body", TextArea).focus()
+        await pilot.press("f7", *"Trial homes cut their peak draw by 31 percent.", "ctrl+s")
         assert isinstance(app.screen, DeskScreen)
     plan = export.apply_export(app.db, small_kb, export.plan_export(app.db, small_kb, "tester"))
     assert sorted(c.path for c in plan.changes if c.written) == [
@@ -192,7 +196,7 @@ async def test_enrich_instead_with_a_chosen_kind_exports_the_block(small_kb: Pat
         "\n### Additional Evidence (confirm)\n*Source: [[2026-01-03-battery-trial]] | Added: "
         in claim
     )
-    assert "| Extractor: tester*\n" in claim
+    assert "| Extractor: tester*\n\nTrial homes cut their peak draw by 31 percent.\n" in claim
     source = (small_kb / "inbox/archive/2026-01-03-battery-trial.md").read_text()
     assert 'enrichments_applied:\n  - "home batteries flatten the evening peak"' in source
 

@@ -691,3 +691,41 @@ def test_evidence_placement_keeps_the_files_line_endings(newline: str) -> None:
     # A `---` rule inside the body that no footer follows is not the footer.
     body_rule = "# t\n\nA.\n\n---\n\nB.\n"
     assert place_evidence(body_rule, "\nE\n") == body_rule + "\nE\n"
+
+
+def test_template_text_never_reaches_the_kb(seeds_copy: Path) -> None:
+    from kbtui.formats.claims import ARGUMENT_PLACEHOLDER
+    from kbtui.formats.divergences import RESOLVE_PLACEHOLDER, WHY_PLACEHOLDER
+
+    session = saved_claim(seeds_copy, "evening peaks shrink when batteries are enrolled")
+    plan = export_all(session, seeds_copy)
+    [claim] = [c for c in plan.changes if c.action == "add"]
+    text = (seeds_copy / claim.path).read_text(encoding="utf-8")
+    assert ARGUMENT_PLACEHOLDER not in text and "— how this relates" not in text
+    assert "\n\n## Evidence\n\n- [[2026-03-01-grid-operator-quarterly-evening-peak]]" in text
+    result = CliRunner().invoke(
+        main,
+        [
+            "draft",
+            "divergence",
+            "--kb",
+            str(seeds_copy),
+            "--claim",
+            "four-hour lithium storage displaces gas peakers first because peaker run-hours "
+            "cluster in short evening windows",
+            "--claim",
+            "long-duration storage needs capacity payments because energy arbitrage alone "
+            "cannot recover its capital cost",
+            "--question",
+            "Where should the evening peak money go?",
+            "--description",
+            "Both claim one budget.",
+            "--save",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    plan = export_all(open_session(seeds_copy, None), seeds_copy)
+    [written] = [c for c in plan.changes if c.action == "add"]
+    text = (seeds_copy / written.path).read_text(encoding="utf-8")
+    assert WHY_PLACEHOLDER not in text and RESOLVE_PLACEHOLDER not in text
+    assert "Both claim one budget." in text and "## What Would Resolve This\n" in text

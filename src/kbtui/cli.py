@@ -20,7 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from kbtui.formats.divergences import WHY_PLACEHOLDER
+from kbtui.formats.claims import ARGUMENT_PLACEHOLDER
+from kbtui.formats.divergences import RESOLVE_PLACEHOLDER, WHY_PLACEHOLDER
 from kbtui.formats.kinds import ALL_KINDS, CLAIM_CONFIDENCES
 from kbtui.ops import curation, divergence, drafting, export, gitcommit, queries, settings
 from kbtui.ops.report import IndexReport
@@ -342,6 +343,11 @@ def draft_group() -> None:
 )
 @click.option("--title", default=None)
 @click.option("--description", default=None)
+@click.option(
+    "--argument",
+    default=None,
+    help="Why the claim holds: replaces the body's placeholder line (edit the rest in the app).",
+)
 @click.option("--confidence", type=click.Choice(CLAIM_CONFIDENCES), default=None)
 @click.option("--domain", default=None, help="Default: the source's domain.")
 @click.option(
@@ -374,6 +380,7 @@ def draft_claim_command(
     hint: int | None,
     title: str | None,
     description: str | None,
+    argument: str | None,
     confidence: str | None,
     domain: str | None,
     enrich_path: str | None,
@@ -386,6 +393,7 @@ def draft_claim_command(
     """Start a claim draft from a source (or, with --enrich, evidence for an existing claim);
     print its checks and likely duplicates."""
     kb = kb or _kb_root_of(source_path)
+    title = title.strip() if title is not None else None
     with session_for(kb, db_path) as session:
         relative = _kb_relative(session, source_path)
         target = _kb_relative(session, enrich_path) if enrich_path is not None else None
@@ -404,10 +412,15 @@ def draft_claim_command(
                 )
                 if value is not None
             }
+            body = draft.body
             if title is not None:
-                changes["body"] = draft.body.replace(
+                body = body.replace(
                     f"# {draft.title or '<the claim, as a proposition>'}", f"# {title}", 1
                 )
+            if argument is not None and argument.strip():
+                body = body.replace(ARGUMENT_PLACEHOLDER, argument.strip(), 1)
+            if body != draft.body:
+                changes["body"] = body
             draft = drafting.update_draft(session.db, draft.id, **changes)
             if target is not None:
                 draft = drafting.enrich_instead(session.db, draft.id, target, enrichment_kind)
@@ -430,6 +443,7 @@ def draft_claim_command(
 )
 @click.option("--question", default=None, help="The question the claims disagree about.")
 @click.option("--description", default=None, help="Why the disagreement matters.")
+@click.option("--resolve", "resolution", default=None, help="The evidence that would settle it.")
 @click.option("--save", is_flag=True, help="Save it for export if every check passes.")
 @click.option("--kb", "kb", type=click.Path(file_okay=False), default=None)
 @db_option
@@ -438,6 +452,7 @@ def draft_divergence_command(
     claims: tuple[str, ...],
     question: str | None,
     description: str | None,
+    resolution: str | None,
     save: bool,
     kb: str | None,
     db_path: str | None,
@@ -466,9 +481,17 @@ def draft_divergence_command(
                 for name, value in (("title", question), ("description", description))
                 if value
             }
-            if description and WHY_PLACEHOLDER in draft.body:
-                # The body says why it matters where the skeleton left a placeholder line.
-                changes["body"] = draft.body.replace(WHY_PLACEHOLDER, description.strip(), 1)
+            # The body says why it matters, and what would resolve it, where the skeleton left
+            # placeholder lines.
+            body = draft.body
+            for text, placeholder in (
+                (description, WHY_PLACEHOLDER),
+                (resolution, RESOLVE_PLACEHOLDER),
+            ):
+                if text and text.strip():
+                    body = body.replace(placeholder, text.strip(), 1)
+            if body != draft.body:
+                changes["body"] = body
             draft = drafting.update_draft(session.db, draft.id, **changes)
             if save:
                 draft = drafting.save_draft(session.db, draft.id)

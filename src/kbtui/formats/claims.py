@@ -293,22 +293,59 @@ def render_claim(claim: ClaimText) -> str:
     return "\n".join(lines) + "\n\n" + body + "\n"
 
 
+ARGUMENT_PLACEHOLDER = "The argument: why this holds, with the evidence inline."
+"""The claim skeleton's line for the argument, until the curator writes it."""
+EVIDENCE_PLACEHOLDER = "What this source adds to the claim: the finding, with its figures."
+"""An enrichment's evidence until the curator writes it."""
+
+
 def body_skeleton(
     title: str, source_stem: str, source_label: str, connections: list[str], domain_map: str
 ) -> str:
-    """The KB's claim body shape, seeded from the source and its KB connections."""
-    notes = "\n".join(f"- [[{target}]] — how this relates" for target in connections)
+    """The KB's claim body shape, seeded from the source and its KB connections (its
+    Relevant Notes; the section is left out when the source names none)."""
+    notes = "".join(f"- [[{target}]]\n" for target in connections)
     return (
         f"# {title}\n\n"
-        "The argument: why this holds, with the evidence inline.\n\n"
+        f"{ARGUMENT_PLACEHOLDER}\n\n"
         "## Evidence\n\n"
         f"- [[{source_stem}]]: {source_label}\n\n"
         "---\n\n"
-        "Relevant Notes:\n"
-        f"{notes or '- '}\n\n"
-        "Topics:\n"
-        f"- [[{domain_map}]]\n"
+        + (f"Relevant Notes:\n{notes}\n" if notes else "")
+        + f"Topics:\n- [[{domain_map}]]\n"
     )
+
+
+def placeholder_check(body: str, placeholders: tuple[str, ...]) -> Check:
+    """Whether the body still holds a template line the curator was to replace (a warning:
+    export leaves such a line out, so template text never reaches the KB)."""
+    left = [text for text in placeholders if text in body]
+    if left:
+        return Check(
+            "placeholders",
+            "warn",
+            "Template text, left out at export unless replaced: "
+            + "; ".join(f"'{text}'" for text in left),
+        )
+    return Check("placeholders", "pass", "No template text left.")
+
+
+def without_placeholders(body: str, placeholders: tuple[str, ...]) -> str:
+    """`body` without the lines that are exactly one of `placeholders` (and the blank line
+    after each)."""
+    lines = body.split("\n")
+    kept: list[str] = []
+    skip_blank = False
+    for line in lines:
+        if line.rstrip("\r").strip() in placeholders:
+            skip_blank = True
+            continue
+        if skip_blank and not line.rstrip("\r").strip():
+            skip_blank = False
+            continue
+        skip_blank = False
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def enrichment_block(

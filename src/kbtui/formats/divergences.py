@@ -91,6 +91,8 @@ class ClaimSide:
 
 WHY_PLACEHOLDER = "Why this disagreement matters."
 """The skeleton's line for why the divergence matters, until the curator writes it."""
+RESOLVE_PLACEHOLDER = "The evidence that would settle it."
+"""The skeleton's line for what would resolve the divergence."""
 
 
 def body_skeleton(question: str, sides: list[ClaimSide], domain_map: str) -> str:
@@ -103,7 +105,7 @@ def body_skeleton(question: str, sides: list[ClaimSide], domain_map: str) -> str
             f"**Core argument:** {side.core_argument}\n"
             f"**Strongest evidence:** {side.strongest_evidence}\n"
         )
-    parts.append("## What Would Resolve This\n\nThe evidence that would settle it.\n")
+    parts.append(f"## What Would Resolve This\n\n{RESOLVE_PLACEHOLDER}\n")
     impact = ["## Cascade Impact\n"]
     for side in sides:
         impact.append(f"If [[{side.stem}]] is wrong:")

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from kbtui.formats.claims import Check, domain_check
+from kbtui.formats.claims import Check, domain_check, placeholder_check
 from kbtui.formats.divergences import (
+    RESOLVE_PLACEHOLDER,
     ClaimSide,
     body_skeleton,
     count_check,
@@ -247,6 +248,8 @@ def check_divergence(db: Database, draft: Draft) -> list[Check]:
         checks.append(Check("claims-distinct", "fail", "The same claim is named twice."))
     if not draft.description.strip():
         checks.append(Check("description", "fail", "Say why this disagreement matters."))
+    # (Why it matters is filled in from the description at export.)
+    checks.append(placeholder_check(draft.body, (RESOLVE_PLACEHOLDER,)))
     duplicate = existing_divergence(db, draft.claims, ignore_draft=draft.id)
     if duplicate:
         checks.append(

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from kbtui.formats.claims import (
+    ARGUMENT_PLACEHOLDER,
+    EVIDENCE_PLACEHOLDER,
     Check,
     body_skeleton,
     clean_candidate,
@@ -21,6 +23,7 @@ from kbtui.formats.claims import (
     domain_check,
     evidence_check,
     file_name_check,
+    placeholder_check,
     proposition_check,
 )
 from kbtui.formats.links import LinkResolver, find_links
@@ -266,9 +269,25 @@ def check_draft(db: Database, draft: Draft) -> list[Check]:
         confidence_check(draft.confidence),
         domain_check(draft.domain, claim_domains(db)),
         evidence_check(draft.body, stem),
+        placeholder_check(draft.body, (ARGUMENT_PLACEHOLDER,)),
     ]
     checks.append(_links_check(db, draft))
     return checks
+
+
+def enrichment_check(draft: Draft) -> Check:
+    """Whether an enrichment draft holds evidence of its own (its body)."""
+    if not draft.body.strip():
+        return Check("evidence", "fail", "Write the evidence in the body.")
+    if EVIDENCE_PLACEHOLDER in draft.body:
+        return Check("evidence", "fail", "Write what the source adds in place of the template.")
+    return Check("evidence", "pass", "The body is the evidence.")
+
+
+def failing_message(checks: list[Check]) -> str:
+    """The failing checks' messages as one line of sentences."""
+    messages = [c.message.rstrip() for c in checks if c.status == "fail"]
+    return " ".join(m if m.endswith((".", "?", "!")) else m + "." for m in messages)
 
 
 def _links_check(db: Database, draft: Draft) -> Check:
@@ -356,15 +375,17 @@ def save_draft(db: Database, draft_id: int) -> Draft:
     if draft.kind == "divergence":
         from kbtui.ops.divergence import check_divergence  # divergences build on drafts
 
-        failing = [c for c in check_divergence(db, draft) if c.status == "fail"]
+        failing = failing_message(check_divergence(db, draft))
         if failing:
-            raise DraftError("checks failing: " + "; ".join(c.message for c in failing))
-    if draft.kind == "enrichment" and not draft.body.strip():
-        raise DraftError("the enrichment has no evidence: write it in the body")
+            raise DraftError("checks failing: " + failing)
+    if draft.kind == "enrichment":
+        failing = failing_message([enrichment_check(draft)])
+        if failing:
+            raise DraftError("the enrichment has no evidence yet: " + failing)
     if draft.kind == "claim":
-        failing = [c for c in check_draft(db, draft) if c.status == "fail"]
+        failing = failing_message(check_draft(db, draft))
         if failing:
-            raise DraftError("checks failing: " + "; ".join(c.message for c in failing))
+            raise DraftError("checks failing: " + failing)
         duplicate = blocking_duplicate(db, draft)
         if duplicate is not None:
             raise DraftError(
@@ -389,7 +410,9 @@ def enrich_instead(db: Database, draft_id: int, target_path: str, kind: str = "e
     if row[0] != "claim":
         raise DraftError(f"only a claim can be enriched; {target_path} is a {row[0]}")
     draft = get_draft(db, draft_id)
-    evidence = draft.description or draft.title
+    # Prefilled from the description, never the title: a draft turned into evidence is often
+    # one whose title repeats the claim it enriches.
+    evidence = draft.description.strip() or EVIDENCE_PLACEHOLDER
     with transaction(db):
         db.conn.execute(
             "UPDATE drafts SET kind = 'enrichment', target_path = ?, enrichment_kind = ?, "

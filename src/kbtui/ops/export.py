@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kbtui.formats.claims import (
+    ARGUMENT_PLACEHOLDER,
     ClaimText,
     confidence_check,
     domain_check,
@@ -29,8 +30,15 @@ from kbtui.formats.claims import (
     normalise_newlines,
     place_evidence,
     render_claim,
+    without_placeholders,
 )
-from kbtui.formats.divergences import DivergenceText, render_divergence, slug
+from kbtui.formats.divergences import (
+    RESOLVE_PLACEHOLDER,
+    WHY_PLACEHOLDER,
+    DivergenceText,
+    render_divergence,
+    slug,
+)
 from kbtui.formats.edit import EditError, add_to_list, set_scalar
 from kbtui.ops import drafting
 from kbtui.ops.provenance import bare_title, source_provenance
@@ -213,7 +221,7 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
         if draft.kind == "claim":
             plan.changes.append(_new_claim(db, root, draft, domains))
             if draft.source_path:
-                extracted[draft.source_path].append((draft.title, draft.id))
+                extracted[draft.source_path].append((draft.title.strip(), draft.id))
         elif draft.kind == "enrichment" and draft.target_path:
             blocks[draft.target_path].append(draft)
             if draft.source_path:
@@ -300,7 +308,7 @@ def _new_claim(db: Database, root: Path, draft: drafting.Draft, domains: list[st
         depends_on=draft.depends_on,
         challenged_by=draft.challenged_by,
         secondary_domains=draft.secondary_domains,
-        body=draft.body,
+        body=without_placeholders(draft.body, (ARGUMENT_PLACEHOLDER,)),
     )
     data = render_claim(claim).encode("utf-8")
     change = FileChange(path, "add", None, data, [f"new claim (draft {draft.id})"], [draft.id])
@@ -326,6 +334,10 @@ def _new_divergence(db: Database, root: Path, draft: drafting.Draft) -> FileChan
     body = draft.body
     if body.startswith("# "):
         body = f"# {question}" + body[body.find("\n") if "\n" in body else len(body) :]
+    # Why it matters is the description, where the skeleton's line was not replaced.
+    if draft.description.strip():
+        body = body.replace(WHY_PLACEHOLDER, draft.description.strip(), 1)
+    body = without_placeholders(body, (WHY_PLACEHOLDER, RESOLVE_PLACEHOLDER))
     text = render_divergence(
         DivergenceText(
             question=question,

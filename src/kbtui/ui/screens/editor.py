@@ -218,16 +218,11 @@ class ClaimEditor(Screen[None]):
             state += f"\nEnrichment ({draft.enrichment_kind}) of {draft.target_path}"
         self.query_one("#draft-state", Static).update(escape(state))
         if draft.kind == "enrichment":
-            evidence = (
-                "✓ The body is the evidence."
-                if draft.body.strip()
-                else ("✗ Write the evidence in the body.")
-            )
+            check = drafting.enrichment_check(draft)
             self.query_one("#checks", Static).update(
-                escape(
-                    f"Additional Evidence ({draft.enrichment_kind}) for {draft.target_path}\n"
-                    f"{evidence}\nctrl+n switches between extend, confirm and challenge."
-                )
+                escape(f"Additional Evidence ({draft.enrichment_kind}) for {draft.target_path}\n")
+                + f"{MARKS[check.status]} {escape(check.message)}\n"
+                "ctrl+n switches between extend, confirm and challenge."
             )
             self.query_one("#duplicates", Static).update("")
             return
