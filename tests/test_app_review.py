@@ -194,6 +194,31 @@ async def test_a_tiny_terminal_keeps_queue_and_reader_readable(small_kb: Path) -
         assert app.screen.query_one("#handoff").display
 
 
+async def test_the_desk_comes_back_laid_out_for_a_size_changed_under_another_screen(
+    small_kb: Path,
+) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        desk_screen = app.screen
+        await pilot.press("v")  # the claims view over the desk
+        await pilot.pause()
+        await pilot.resize_terminal(50, 16)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is desk_screen
+        assert not desk_screen.query_one("#handoff").display
+        assert desk_screen.query_one("#reader").region.width >= 15
+        await pilot.press("v")
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not desk_screen.has_class("-narrow")
+        assert desk_screen.query_one("#handoff").display
+
+
 async def test_null_result_on_a_source_with_extracted_claims_is_refused_before_the_note(
     seeds_copy: Path,
 ) -> None:

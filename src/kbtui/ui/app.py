@@ -127,8 +127,11 @@ class KbApp(App[None]):
         self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
-        self.screen.set_class(width < NARROW_WIDTH, "-narrow")
-        self.screen.set_class(width < TINY_WIDTH, "-tiny")
+        # Every screen of the stack, not only the one on top: the desk under a dialog or the
+        # claims view comes back laid out for the size it comes back to.
+        for screen in self.screen_stack:
+            screen.set_class(width < NARROW_WIDTH, "-narrow")
+            screen.set_class(width < TINY_WIDTH, "-tiny")
 
     # Indexing --------------------------------------------------------------------------------
 
