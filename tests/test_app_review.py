@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from textual.widgets import Label, Select
 from kbtui.ops import curation, desk, divergence, drafting
 from kbtui.ui.app import KbApp
 from kbtui.ui.screens.claims import ClaimsScreen
-from kbtui.ui.screens.desk import DeskScreen
+from kbtui.ui.screens.desk import PRIORITY_MARK, DeskScreen
 from kbtui.ui.screens.dialogs import FilterDialog, NullResultDialog
 from kbtui.ui.screens.document import DocumentScreen
 from kbtui.ui.screens.drafts import ConfirmDialog
@@ -278,3 +279,31 @@ async def test_a_row_deleted_under_the_queue_shows_as_gone(small_kb: Path) -> No
         await pilot.pause()
         assert app.is_running
         assert queue.cells(len(queue.keys) - 1) == ("(gone)", "", "", "")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_queue_and_claims_columns_line_up_under_their_headers(
+    seeds_copy: Path, size: tuple[int, int]
+) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        queue = app.screen.query_one("#queue", VirtualTable)
+        lines = [queue.render_line(y).text for y in range(1 + len(queue.keys))]
+        header = lines[0]
+        assert "  " in header  # padded cells (runs of spaces used to be squeezed to one)
+        priority = header.index(" P ") + 1
+        assert {line[priority] for line in lines[1:]} <= {*PRIORITY_MARK.values(), " "}, lines
+        assert any(line[priority] != " " for line in lines[1:])
+        if "Date" in header:
+            at = header.index("Date")
+            assert all(re.fullmatch(r"\d{4}-\d\d-\d\d", line[at : at + 10]) for line in lines[1:])
+        await pilot.press("v")
+        await pilot.pause()
+        claims = app.screen.query_one("#claims", VirtualTable)
+        rows = [claims.render_line(y).text for y in range(1, 1 + len(claims.keys))]
+        # The title column keeps room to tell claims apart (it had 8 cells at 80x24).
+        assert all(len(row.split("…")[0].strip()) >= 18 for row in rows), rows
+        await pilot.press("slash", *"zzzqqq", "enter")
+        await pilot.pause()
+        assert claims.render_line(1).text.strip() == "No claims match."

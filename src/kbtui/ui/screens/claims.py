@@ -71,7 +71,12 @@ class ClaimsScreen(Screen[None]):
                 yield Input(placeholder="/ words in the claim (enter)", id="claims-text")
                 yield Static("", id="claims-info")
                 yield VirtualTable(
-                    [Column("", 1), Column("Claim"), Column("Domain", 16), Column("Conf.", 12)],
+                    [
+                        Column("", 1),
+                        Column("Claim"),
+                        Column("Domain", 16, optional=True),
+                        Column("Conf.", 12, optional=True),
+                    ],
                     self._fetch_rows,
                     empty_text="No claims match.",
                     id="claims",

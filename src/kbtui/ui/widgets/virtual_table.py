@@ -37,9 +37,11 @@ class Column:
     """Hidden when the flexible column would be left narrower than `MIN_FLEX`."""
 
 
-def _fit(text: str, width: int) -> str:
-    """Cut or pad `text` to exactly `width` cells, with an ellipsis when cut."""
-    text = " ".join(text.split())
+def _fit(text: str, width: int, collapse: bool = True) -> str:
+    """Cut or pad `text` to exactly `width` cells, with an ellipsis when cut; `collapse`
+    makes runs of spaces and line breaks one space (a cell's text, not a padded line)."""
+    if collapse:
+        text = " ".join(text.split())
     if text.isascii():
         if len(text) <= width:
             return text + " " * (width - len(text))
@@ -193,7 +195,10 @@ class VirtualTable(ScrollView, can_focus=True):
     def _line(self, cells: Sequence[str], width: int, style: Style) -> Strip:
         widths = self._widths(width)
         text = " ".join(_fit(cell, w) for cell, w in zip(cells, widths, strict=False) if w)
-        return Strip([Segment(_fit(text, width), style)]).adjust_cell_length(width, style)
+        # The cells keep their padding: the line is only cut to the width.
+        return Strip([Segment(_fit(text, width, collapse=False), style)]).adjust_cell_length(
+            width, style
+        )
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -203,9 +208,9 @@ class VirtualTable(ScrollView, can_focus=True):
             return self._line([c.label for c in self.columns], width, base + header)
         index = int(self.scroll_offset.y) + y - 1
         if not self._keys:
-            if y == 1:
+            if y == 1:  # across the whole width, not in the first column
                 dim = self.get_component_rich_style("virtual-table--dim")
-                return self._line([self.empty_text], width, base + dim)
+                return Strip([Segment(_fit(self.empty_text, width), base + dim)])
             return Strip.blank(width, base)
         cells = self.cells(index)
         if cells is None:
