@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandPalette
+from textual.containers import VerticalScroll
 from textual.events import Key
 from textual.widgets import OptionList
 
@@ -275,3 +276,29 @@ async def test_j_and_k_move_in_lists_as_in_the_queue(small_kb: Path) -> None:
         assert buckets.highlighted == buckets.option_count - 1
         await pilot.press("g")
         assert buckets.highlighted == 0
+
+
+async def test_palette_and_help_offer_actions_not_cursor_moves(small_kb: Path) -> None:
+    from kbtui.ui.commands import ScreenActions
+    from kbtui.ui.screens.help import HelpScreen, binding_rows
+
+    app = make_app(small_kb)
+    async with app.run_test(size=(80, 24)) as pilot:
+        offered = [row[0] for row in ScreenActions(app.screen)._actions()]
+        assert {"Start", "Null-result", "Export", "Help", "Quit", "Open"} <= set(offered)
+        assert not {"Up", "Down", "Scroll Left", "Page Left", "Focus Next"} & set(offered)
+        # Help: the screen's keys first, then moving in the list; no Textual extras.
+        ids = [row[2] for row in binding_rows(app.screen)]
+        assert ids[0] == "desk.bucket_unprocessed" and ids[-1].startswith("table.")
+        assert all(ids)
+        await pilot.press("c", "0")
+        await pilot.pause()
+        offered = [row[0] for row in ScreenActions(app.screen)._actions()]
+        assert "Save" in offered and not {"Move cursor left", "Select all"} & set(offered)
+        await pilot.press("escape", "question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        scroll = app.screen.query_one(VerticalScroll)
+        await pilot.press("j", "j")
+        await pilot.pause()
+        assert scroll.scroll_y == 2

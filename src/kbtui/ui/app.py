@@ -51,11 +51,13 @@ class KbApp(App[None]):
     COMMANDS: ClassVar = App.COMMANDS | {_screen_actions}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark", "help", "Help", id="app.help"),
+        # Shown at the footer's right end (KbFooter), where it is never cut off.
+        Binding("question_mark", "help", "Help", show=False, id="app.help"),
         Binding(
             "ctrl+r",
             "reindex",
             "Re-index",
+            show=False,
             id="app.reindex",
             tooltip="Re-read changed files into the index",
         ),

@@ -6,7 +6,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from kbtui.ui.screens.help import binding_rows
+from kbtui.ui.screens.help import WIDGET_PREFIXES, binding_rows
 
 
 class ScreenActions(Provider):
@@ -21,6 +21,12 @@ class ScreenActions(Provider):
             binding = active.binding
             if not binding.description or binding.system or not active.enabled:
                 continue
+            # Not Textual's own keys (moving a text cursor, focus) nor moving in a list: the
+            # palette offers actions, each with its key.
+            if not binding.id or (
+                binding.id.startswith(WIDGET_PREFIXES) and binding.id != "table.select"
+            ):
+                continue
             key = keys.get(binding.id or "") or keys.get(binding.description, binding.key)
             # The same action bound to two keys is offered once; two actions never hide
             # each other, whatever their descriptions.
@@ -30,7 +36,7 @@ class ScreenActions(Provider):
                     binding.description,
                     binding.action,
                     active.node,
-                    binding.tooltip or f"key: {key}",
+                    f"{key} · {binding.tooltip}" if binding.tooltip else f"key: {key}",
                 ),
             )
         return list(found.values())

@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Select, Static
+from textual.widgets import Header, Input, Select, Static
 
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
 from kbtui.ops import desk, divergence
 from kbtui.ui.markup import escape
 from kbtui.ui.screens.divergences import PickClaims
+from kbtui.ui.widgets.footer import KbFooter
 from kbtui.ui.widgets.reader import Reader
 from kbtui.ui.widgets.virtual_table import Column, VirtualTable
 
@@ -82,7 +83,7 @@ class ClaimsScreen(Screen[None]):
                     id="claims",
                 )
             yield Reader(id="reader")
-        yield Footer()
+        yield KbFooter()
 
     def on_mount(self) -> None:
         self.refresh_claims()

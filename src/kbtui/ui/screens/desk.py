@@ -11,12 +11,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import MountError, Widget
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kbtui.ops import curation, desk
 from kbtui.ops.desk import BUCKET_LABELS, BUCKETS, SORTS, QueueFilter
 from kbtui.ui.markup import escape
+from kbtui.ui.widgets.footer import KbFooter
 from kbtui.ui.widgets.handoff import HandoffPanel
 from kbtui.ui.widgets.lists import KeyList
 from kbtui.ui.widgets.reader import Reader
@@ -83,7 +84,7 @@ class DeskScreen(Screen[None]):
             for n, bucket in enumerate(BUCKETS, start=1)
         ],
         Binding("slash", "filter", "Filter", id="desk.filter"),
-        Binding("S", "cycle_sort", "Sort", id="desk.sort"),
+        Binding("S", "cycle_sort", "Sort", show=False, id="desk.sort"),
         Binding("s", "start", "Start", id="desk.start", tooltip="Set the source to processing"),
         Binding(
             "n",
@@ -96,11 +97,14 @@ class DeskScreen(Screen[None]):
             "U",
             "unprocess",
             "Unprocess",
+            show=False,
             id="desk.unprocessed",
             tooltip="Put the source back to unprocessed",
         ),
         Binding("u", "undo", "Undo", id="desk.undo"),
-        Binding("o", "edit", "Edit", id="desk.edit", tooltip="Open the file in $EDITOR"),
+        Binding(
+            "o", "edit", "Edit", show=False, id="desk.edit", tooltip="Open the file in $EDITOR"
+        ),
         Binding(
             "c",
             "draft",
@@ -114,6 +118,7 @@ class DeskScreen(Screen[None]):
             "D",
             "divergence",
             "Divergence",
+            show=False,
             id="desk.divergence",
             tooltip="Draft a divergence from the claims this source's handoff names",
         ),
@@ -121,6 +126,7 @@ class DeskScreen(Screen[None]):
             "V",
             "divergences",
             "Divergences",
+            show=False,
             id="desk.divergences",
             tooltip="Open and resolved divergences",
         ),
@@ -174,7 +180,7 @@ class DeskScreen(Screen[None]):
             yield PaneSlot(self.handoff, id="handoff-slot")
         # The panes and the footer's keys mount just after the first paint (their places
         # are kept meanwhile), so the queue shows sooner.
-        yield FooterSlot(Footer(), id="footer-slot")
+        yield FooterSlot(KbFooter(), id="footer-slot")
 
     def on_mount(self) -> None:
         self.query_one("#queue", VirtualTable).focus()

@@ -11,7 +11,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import (
-    Footer,
     Header,
     Input,
     Label,
@@ -26,6 +25,7 @@ from kbtui.ops import divergence, drafting
 from kbtui.ui.markup import escape
 from kbtui.ui.screens.dialogs import NoteDialog
 from kbtui.ui.screens.editor import MARKS, ChoiceSuggester, split_list
+from kbtui.ui.widgets.footer import KbFooter
 from kbtui.ui.widgets.lists import KeyList
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ class DivergenceEditor(Screen[None]):
                 yield Static("", id="draft-state")
                 yield Static("Checks", classes="section")
                 yield Static("", id="checks")
-        yield Footer()
+        yield KbFooter()
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()
@@ -201,7 +201,7 @@ class DivergencesScreen(Screen[None]):
         yield Header(icon="◆")
         yield Static("", id="divergences-info")
         yield KeyList(id="divergences")
-        yield Footer()
+        yield KbFooter()
 
     def on_mount(self) -> None:
         self.refresh_list()

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 
 from kbtui.ops import desk
 from kbtui.ops.desk import DocumentView
+from kbtui.ui.widgets.footer import KbFooter
 from kbtui.ui.widgets.handoff import backlink_option, link_option
 from kbtui.ui.widgets.lists import KeyList
 from kbtui.ui.widgets.reader import Reader
@@ -47,7 +48,7 @@ class DocumentScreen(Screen[None]):
                 yield KeyList(id="backlinks")
                 yield Static("Links from here", classes="section")
                 yield KeyList(id="outlinks")
-        yield Footer()
+        yield KbFooter()
 
     def on_mount(self) -> None:
         self.show(self.view)

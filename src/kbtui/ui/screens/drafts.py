@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Button, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kbtui.ops import drafting
 from kbtui.ops.desk import DocumentView
 from kbtui.ui.markup import escape
+from kbtui.ui.widgets.footer import KbFooter
 from kbtui.ui.widgets.lists import KeyList
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class DraftsScreen(Screen[None]):
         yield Header(icon="◆")
         yield Static("", id="drafts-info")
         yield KeyList(id="drafts")
-        yield Footer()
+        yield KbFooter()
 
     def on_mount(self) -> None:
         self.refresh_drafts()

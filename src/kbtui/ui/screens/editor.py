@@ -17,13 +17,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import Suggester
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Label, Static, TextArea
+from textual.widgets import Header, Input, Label, Static, TextArea
 
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
 from kbtui.ops import drafting
 from kbtui.ui.external import run_editor
 from kbtui.ui.markup import escape
 from kbtui.ui.screens.drafts import LinkPicker
+from kbtui.ui.widgets.footer import KbFooter
 
 if TYPE_CHECKING:
     from kbtui.ui.app import KbApp
@@ -156,7 +157,7 @@ class ClaimEditor(Screen[None]):
                 yield Static("", id="checks")
                 yield Static("Similar claims", classes="section")
                 yield Static("", id="duplicates")
-        yield Footer()
+        yield KbFooter()
 
     def on_mount(self) -> None:
         target = "description" if self.draft.title else "title"

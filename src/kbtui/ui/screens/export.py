@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kbtui.ops import curation, export, gitcommit
 from kbtui.ui.markup import escape
 from kbtui.ui.messages import IndexFinished
+from kbtui.ui.widgets.footer import KbFooter
 from kbtui.ui.widgets.lists import KeyList
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class ExportPreview(Screen[None]):
             yield KeyList(id="export-files")
             with VerticalScroll(id="export-diff-pane"):
                 yield Static("", id="export-diff")
-        yield Footer()
+        yield KbFooter()
 
     def on_mount(self) -> None:
         self.refresh_plan()

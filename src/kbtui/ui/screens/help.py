@@ -20,18 +20,28 @@ ALWAYS = (
 
 
 def binding_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
-    """(keys, description, id) for each binding active on `screen`, one row per action."""
+    """(keys, description, id) for each binding active on `screen`, one row per action: the
+    screen's and the app's first, then those of the focused widget (moving in a list).
+
+    Bindings without an id are Textual's own (focus, copy): `ALWAYS` says what matters of
+    them, once."""
     rows: dict[str, list[str]] = {}
     meta: dict[str, tuple[str, str]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        if not binding.description or binding.system:
+        if not binding.description or binding.system or not binding.id:
             continue
         action = f"{id(active.node)}:{binding.action}"
         rows.setdefault(action, []).append(screen.app.get_key_display(binding) or key)
         if binding.id or action not in meta:
             meta[action] = (binding.description, binding.id or "")
-    return [(" / ".join(dict.fromkeys(keys)), *meta[action]) for action, keys in rows.items()]
+    found = [(" / ".join(dict.fromkeys(keys)), *meta[action]) for action, keys in rows.items()]
+    # (A stable sort: each group keeps its order.)
+    return sorted(found, key=lambda row: row[2].startswith(WIDGET_PREFIXES))
+
+
+WIDGET_PREFIXES = ("table.",)
+"""Binding ids of the widgets inside screens, listed after the screen's own keys."""
 
 
 class HelpScreen(ModalScreen[None]):
@@ -39,6 +49,8 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "close", "Close help", id="help.close"),
+        Binding("j,down", "scroll(1)", "Scroll down", show=False, id="help.down"),
+        Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="help.up"),
     ]
 
     def __init__(self, under: Screen[object]) -> None:
@@ -46,11 +58,18 @@ class HelpScreen(ModalScreen[None]):
         self.under = under
 
     def compose(self) -> ComposeResult:
+        rows = binding_rows(self.under)
         table = Table(box=None, show_header=True, header_style="bold", expand=True)
         table.add_column("Key", style="bold", no_wrap=True)
         table.add_column("Action")
-        table.add_column("Binding id (config.toml)", style="dim")
-        for keys, description, binding_id in binding_rows(self.under):
+        # Ids are what a keymap names: never cut (the action's words wrap instead).
+        table.add_column(
+            "Binding id (config.toml)",
+            style="dim",
+            no_wrap=True,
+            min_width=max((len(row[2]) for row in rows), default=0),
+        )
+        for keys, description, binding_id in rows:
             table.add_row(escape(keys), escape(description), binding_id)
         for keys, description in ALWAYS:
             table.add_row(keys, description, "")
@@ -64,3 +83,6 @@ class HelpScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)

@@ -58,7 +58,7 @@ def _fit(text: str, width: int, collapse: bool = True) -> str:
     return "".join(out) + "…" + " " * (width - used - 1)
 
 
-class VirtualTable(ScrollView, can_focus=True):
+class VirtualTable(ScrollView, can_focus=True, inherit_bindings=False):
     """A table of keyed rows, fetched lazily, with a highlighted cursor row."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
