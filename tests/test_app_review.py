@@ -17,6 +17,7 @@ from kbtui.ui.screens.desk import PRIORITY_MARK, DeskScreen
 from kbtui.ui.screens.dialogs import FilterDialog, NullResultDialog
 from kbtui.ui.screens.document import DocumentScreen
 from kbtui.ui.screens.drafts import ConfirmDialog
+from kbtui.ui.widgets.handoff import HandoffPanel
 from kbtui.ui.widgets.virtual_table import VirtualTable
 
 from app_helpers import make_app, static_text
@@ -307,3 +308,28 @@ async def test_queue_and_claims_columns_line_up_under_their_headers(
         await pilot.press("slash", *"zzzqqq", "enter")
         await pilot.pause()
         assert claims.render_line(1).text.strip() == "No claims match."
+
+
+async def test_handoff_panel_starts_each_source_at_its_top_and_ticks_drafted_candidates(
+    seeds_copy: Path,
+) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        panel = app.screen.query_one(HandoffPanel)
+        panel.scroll_end(animate=False)
+        await pilot.pause()
+        assert panel.scroll_y > 0
+        await pilot.press("j")
+        await pilot.pause()
+        assert panel.scroll_y == 0
+        await pilot.press("c", "1", "escape")  # a draft from candidate 1, kept
+        await pilot.pause()
+        text = static_text(app, "#handoff-candidates")
+        assert text.startswith("1. ☑ ") and "(drafted)" in text.split("\n")[0]
+        assert "☐" in text.split("\n")[1]
+        await pilot.press("slash", *"zzzqqq", "enter")  # a filter nothing matches
+        await pilot.pause()
+        assert static_text(app, "#curator-fields") == "No source selected."
+        assert not app.screen.query_one("#candidates-heading").display
+        assert not app.screen.query_one("#connections-heading").display

@@ -389,7 +389,7 @@ def load_document(db: Database, doc_id: int) -> DocumentView | None:
     if view.kind == "source":
         view.drafts = _dicts(
             db,
-            "SELECT id, kind, state, title, target_path FROM drafts WHERE source_path = ? "
+            "SELECT id, kind, state, title, target_path, hint FROM drafts WHERE source_path = ? "
             "AND exported_at IS NULL ORDER BY id",
             [view.path],
         )

@@ -14,6 +14,7 @@ from kbtui.ui.markup import escape
 from kbtui.ui.widgets.lists import KeyList
 
 _BOLD_RE = re.compile(r"\*\*([^*\n]+?)\*\*")
+DRAFT_STATES = {"draft": "drafted", "saved": "saved for export"}
 
 
 def connection_links(view: DocumentView) -> list[LinkView]:
@@ -66,8 +67,14 @@ def _section_text(view: DocumentView, section: str, name: str) -> str:
     if not items:
         return ""
     lines = [f"[b u]{name}[/]"]
-    lines += [f"[b]{escape(h['label'])}:[/b] {_inline(h['value'])[:1200]}" for h in items]
+    lines += [f"[b]{escape(h['label'])}:[/b] {_inline(_cut(h['value']))}" for h in items]
     return "\n".join(lines)
+
+
+def _cut(value: str, limit: int = 1200) -> str:
+    """At most `limit` characters of a field's text (cut before its markup is made: a cut
+    in the markup left an open `[b]` that ran into the next fields)."""
+    return value if len(value) <= limit else value[:limit].rstrip() + "…"
 
 
 class HandoffPanel(VerticalScroll):
@@ -111,20 +118,36 @@ class HandoffPanel(VerticalScroll):
         signals = self.query_one("#handoff-signals", Static)
         connections = self.query_one("#connections", OptionList)
         connections.clear_options()
+        # Another source's notes start at their top, not where the last one was scrolled to.
+        self.scroll_home(animate=False)
+        for part in ("#candidates-heading", "#connections-heading", "#connections"):
+            self.query_one(part).display = view is not None
         if view is None:
-            curator.update("")
+            curator.update("[dim]No source selected.[/dim]")
             agent.update("")
             candidates.update("")
             signals.update("")
+            signals.display = False
             return
         curator.update(_section_text(view, "curator_notes", "Curator Notes"))
         agent.update(_section_text(view, "agent_notes", "Agent Notes"))
         if not view.handoff:
             curator.update("[i]No handoff: this source has no Agent Notes or Curator Notes.[/i]")
         if view.candidates:
+            # A candidate some draft was started from is ticked (☑), with where it stands.
+            drafted = {
+                d["hint"]: DRAFT_STATES.get(d["state"], d["state"])
+                for d in view.drafts
+                if d.get("hint")
+            }
             candidates.update(
                 "\n".join(
-                    f"[b]{c['ordinal']}.[/b] ☐ {escape(c['text'])} [dim]({c['shape']})[/dim]"
+                    f"[b]{c['ordinal']}.[/b] "
+                    + (
+                        f"☑ {escape(c['text'])} [dim]({drafted[c['ordinal']]})[/dim]"
+                        if c["ordinal"] in drafted
+                        else f"☐ {escape(c['text'])}"
+                    )
                     for c in view.candidates
                 )
             )
