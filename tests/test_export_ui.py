@@ -94,3 +94,39 @@ async def test_a_second_ctrl_s_while_writing_writes_nothing_more(seeds_copy: Pat
         shown = [str(n.message) for n in app._notifications]
         assert len([m for m in shown if "file(s) written" in m]) == 1, shown
         assert shown.count("Nothing to write.") == 1
+
+
+async def test_a_failing_write_is_said_and_the_preview_stays_usable(
+    seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from kbtui.ops import export
+
+    real = export.apply_export
+    failures = ["disk I/O error"]
+
+    def fail_once(*args: object) -> object:
+        if failures:
+            raise sqlite3.OperationalError(failures.pop())
+        return real(*args)  # type: ignore[arg-type]
+
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("s", "e")
+        preview = app.screen
+        assert isinstance(preview, ExportPreview)
+        monkeypatch.setattr(export, "apply_export", fail_once)
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = {(n.title, n.message) for n in app._notifications}
+        assert (
+            "Export failed",
+            "Nothing more was written: OperationalError: disk I/O error",
+        ) in shown
+        await pilot.press("ctrl+s")  # used to say "Nothing to write." for ever
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert preview.plan.changes == []
+    assert "status: processing" in (seeds_copy / SOURCE).read_text(encoding="utf-8")

@@ -118,11 +118,20 @@ class ExportPreview(Screen[None]):
             self.notify("This KB is not a git repository.", severity="warning")
             return
         self.written = True
-        self.write_files(commit)
+        self.notify("Writing…", title="Export", timeout=2)
+        self.write_files(self.plan, commit)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def write_files(self, commit: bool = False) -> None:
-        """Write in a worker on its own connection; the result comes back as a notification."""
+    def write_files(self, plan: export.ExportPlan, commit: bool = False) -> None:
+        """Write the plan shown (each file re-checked against what the preview read) in a
+        worker, on its own connection; the result, or why it failed, comes back as a
+        notification."""
+        try:
+            self._write_files(plan, commit)
+        except Exception as exc:  # any failure is said, and the preview stays usable
+            self.app.call_from_thread(self._failed, f"{type(exc).__name__}: {exc}")
+
+    def _write_files(self, plan: export.ExportPlan, commit: bool) -> None:
         from kbtui.ops.index_runner import index_in_child
         from kbtui.store.db import open_db
 
@@ -131,7 +140,6 @@ class ExportPreview(Screen[None]):
         who = curation.curator_name()
         writer = open_db(workspace.db_path)
         try:
-            plan = export.plan_export(writer, root, who)
             export.apply_export(writer, root, plan)
         finally:
             writer.conn.close()
@@ -165,6 +173,11 @@ class ExportPreview(Screen[None]):
         )
         if self in self.app.screen_stack:  # the curator may have left the preview meanwhile
             self.refresh_plan()
+
+    def _failed(self, reason: str) -> None:
+        self.notify(f"Nothing more was written: {reason}", title="Export failed", severity="error")
+        if self in self.app.screen_stack:
+            self.refresh_plan()  # what was written before the failure shows as done
 
     def action_back(self) -> None:
         self.app.pop_screen()
