@@ -271,3 +271,23 @@ def test_a_title_with_a_dash_word_is_searched_for_duplicates_without_error(
     title = "Home batteries cut evening peaks -40% more cheaply than grid-scale batteries"
     found = drafting.find_duplicates(session.db, title)
     assert all(isinstance(d.score, int) for d in found)
+
+
+def test_link_checks_reuse_one_resolver_until_the_index_changes(seeds_copy: Path) -> None:
+    from kbtui.ops.resolver import kb_resolver
+
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    first = kb_resolver(session.db)
+    assert kb_resolver(session.db) is first  # typing in an editor: no rebuild per check
+    (seeds_copy / "domains" / "energy-storage" / "new claim here.md").write_text(
+        "---\ntype: claim\n---\n# new claim here\n", encoding="utf-8"
+    )
+    session.reindex()
+    again = kb_resolver(session.db)
+    assert again is not first
+    assert again.resolve("new claim here", "x.md").path == (
+        "domains/energy-storage/new claim here.md"
+    )
+    session.reindex()  # nothing changed: the same resolver
+    assert kb_resolver(session.db) is again

@@ -20,11 +20,11 @@ from kbtui.formats.divergences import (
     count_check,
     question_check,
 )
-from kbtui.formats.links import LinkResolver
 from kbtui.formats.models import model_dict
 from kbtui.ops import desk
 from kbtui.ops.curation import curator_name
 from kbtui.ops.drafting import Draft, DraftError, claim_domains, get_draft
+from kbtui.ops.resolver import kb_resolver
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
@@ -60,9 +60,8 @@ class _Claims:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        paths = [row[0] for row in db.conn.execute("SELECT path FROM documents")]
-        self._known = set(paths)
-        self._resolver = LinkResolver(paths)
+        self._resolver = kb_resolver(db)
+        self._known = self._resolver.paths
 
     def path(self, ref: str) -> str:
         ref = ref.strip()

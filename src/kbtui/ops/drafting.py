@@ -26,10 +26,11 @@ from kbtui.formats.claims import (
     placeholder_check,
     proposition_check,
 )
-from kbtui.formats.links import LinkResolver, find_links
+from kbtui.formats.links import find_links
 from kbtui.ops import desk
 from kbtui.ops.curation import curator_name
 from kbtui.ops.queries import fts_query
+from kbtui.ops.resolver import kb_resolver
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
@@ -294,7 +295,7 @@ def _links_check(db: Database, draft: Draft) -> Check:
     links = find_links(draft.body, 1, "body")
     if not links:
         return Check("links", "pass", "No links to check.")
-    resolver = LinkResolver(row[0] for row in db.conn.execute("SELECT path FROM documents"))
+    resolver = kb_resolver(db)
     folder = f"domains/{draft.domain}/x.md" if draft.domain else "x.md"
     broken = sorted(
         {

@@ -9,6 +9,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import secrets
 import sqlite3
 import stat
 import sys
@@ -716,6 +717,8 @@ def _index(
         store.store_status_counts(db)
         store.set_meta(db, "other_files", str(report.other_files))
         store.set_meta(db, PARSED_BY, PARSER_VERSION)
+        if report.changed or full:
+            store.set_meta(db, store.GENERATION, secrets.token_hex(8))
         store.set_meta(db, "unreadable_folders", json.dumps(unreadable, ensure_ascii=False))
     report.seconds = time.perf_counter() - started
     return report

@@ -276,6 +276,10 @@ def delete_documents(db: Database, doc_ids: Iterable[int]) -> None:
     db.conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in doc_ids])
 
 
+GENERATION = "generation"
+"""Meta key: a token that changes whenever an indexing run changes the documents (for
+caches of what was read from them)."""
+
 STATUS_COUNTS = "source_status_counts"
 """Meta key: sources per indexed status, as JSON pairs; absent while documents change."""
 
