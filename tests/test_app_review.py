@@ -18,6 +18,7 @@ from kbtui.ui.screens.dialogs import FilterDialog, NullResultDialog
 from kbtui.ui.screens.document import DocumentScreen
 from kbtui.ui.screens.drafts import ConfirmDialog
 from kbtui.ui.widgets.handoff import HandoffPanel
+from kbtui.ui.widgets.reader import Reader
 from kbtui.ui.widgets.virtual_table import VirtualTable
 
 from app_helpers import make_app, static_text
@@ -333,3 +334,25 @@ async def test_handoff_panel_starts_each_source_at_its_top_and_ticks_drafted_can
         assert static_text(app, "#curator-fields") == "No source selected."
         assert not app.screen.query_one("#candidates-heading").display
         assert not app.screen.query_one("#connections-heading").display
+
+
+async def test_the_reader_keeps_its_place_over_dialogs(
+    seeds_copy: Path,
+) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        reader = app.screen.query_one(Reader)
+        await reader.body_rendered.wait()
+        await pilot.pause()
+        reader.scroll_to(y=8, animate=False)
+        await pilot.pause()
+        assert reader.scroll_y == 8
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert reader.scroll_y == 8  # it used to render again, from the top
+        await pilot.press("j")  # another source starts at its top
+        await pilot.pause()
+        assert reader.scroll_y == 0

@@ -77,12 +77,20 @@ class Reader(VerticalScroll, can_focus=True):
             self.show(self.view, self._show_on_mount)
 
     def show(self, view: DocumentView | None, empty: str = "Select a source to read it.") -> None:
-        """Show `view` (None shows the empty message); long bodies render off the UI path."""
+        """Show `view` (None shows the empty message); long bodies render off the UI path.
+
+        The same document shown again (coming back from a dialog, a re-index that did not
+        change it) keeps its place: its body is not rendered again, nor scrolled to the top.
+        """
+        previous = self.view
         self.view = view
         if not self.is_mounted:  # its own widgets may not be there yet: shown on mount
             self._show_on_mount = empty
             return
+        if self._show_on_mount is None and view is not None and view == previous:
+            return
         self._show_on_mount = None
+        same_file = view is not None and previous is not None and view.path == previous.path
         title = self.query_one("#reader-title", Static)
         meta = self.query_one("#reader-meta", Static)
         problems = self.query_one("#reader-problems", Static)
@@ -128,13 +136,18 @@ class Reader(VerticalScroll, can_focus=True):
             and view.body.startswith("---")
         ):
             text = "```\n" + view.body[:20_000] + "\n```"
-        self._pending_body = wiki_to_markdown(text, view)
+        pending = wiki_to_markdown(text, view)
+        if same_file and pending == self._pending_body and self._body_timer is None:
+            self.body_rendered.set()  # its status or drafts changed: the body stays
+            return
+        self._pending_body = pending
         if self._body_timer is not None:
             self._body_timer.stop()
         for body in bodies:
             body.update("")  # type: ignore[attr-defined]
         self._body_timer = self.set_timer(self.BODY_DELAY, self._render_body)
-        self.scroll_home(animate=False)
+        if not same_file:
+            self.scroll_home(animate=False)
 
     async def _render_body(self) -> None:
         """Render the pending body; Textual parses it in a thread and mounts it in batches.
