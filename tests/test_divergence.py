@@ -276,3 +276,22 @@ def test_a_question_over_several_lines_is_refused_with_a_one_line_suggestion() -
     assert check.status == "fail" and "line breaks" in check.message
     assert check.suggestion == "Do prices fall --- really?"
     assert question_check("Do prices fall?").status == "pass"
+
+
+def test_cascade_impact_lists_what_depends_on_a_claim_not_the_sources_citing_it(
+    seeds_copy: Path,
+) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    kinds = {
+        dependent.kind
+        for claim in session.db.conn.execute("SELECT path FROM documents WHERE kind = 'claim'")
+        for dependent in divergence.cascade(session.db, claim[0])
+    }
+    assert kinds and kinds <= set(divergence.CASCADE_KINDS)
+    cited = session.db.conn.execute(
+        "SELECT count(*) FROM links l JOIN documents d ON d.id = l.doc_id "
+        "JOIN documents c ON c.path = l.resolved_path WHERE d.kind = 'source' "
+        "AND c.kind = 'claim'"
+    ).fetchone()[0]
+    assert cited > 0  # sources do cite claims: they are left out on purpose

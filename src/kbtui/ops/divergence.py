@@ -88,8 +88,9 @@ def resolve_claims(db: Database, refs: list[str]) -> list[str]:
 def cascade(db: Database, claim_path: str) -> list[Dependent]:
     """What depends on a claim through `depends_on` and wiki links, two steps deep.
 
-    Every file linking to the claim (maps and divergences aside) is listed; the second step
-    follows only the claims among them, to the beliefs, positions and claims beyond.
+    The beliefs, positions and claims linking to the claim are listed (a source citing it,
+    a map or a divergence does not depend on it); the second step follows the claims among
+    them, to the beliefs, positions and claims beyond.
     """
 
     def dependents(path: str) -> list[tuple[str, str, str]]:
@@ -102,7 +103,8 @@ def cascade(db: Database, claim_path: str) -> list[Dependent]:
 
     found: dict[str, Dependent] = {}
     for path, kind, title in dependents(claim_path):
-        found[path] = Dependent(path, kind, title, 1)
+        if kind in CASCADE_KINDS:
+            found[path] = Dependent(path, kind, title, 1)
     for first in list(found.values()):
         if first.kind != "claim":
             continue
