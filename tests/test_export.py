@@ -729,3 +729,27 @@ def test_template_text_never_reaches_the_kb(seeds_copy: Path) -> None:
     text = (seeds_copy / written.path).read_text(encoding="utf-8")
     assert WHY_PLACEHOLDER not in text and RESOLVE_PLACEHOLDER not in text
     assert "Both claim one budget." in text and "## What Would Resolve This\n" in text
+
+
+def test_drafts_and_status_changes_follow_a_renamed_source(seeds_copy: Path) -> None:
+    source = "inbox/archive/2025-11-05-housing-policy-desk-parking-reform.md"
+    moved = "inbox/archive/2025-11-05-housing-policy-desk-parking-reform-v2.md"
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    curation.set_status(session.db, source, "processing")
+    draft = drafting.new_claim_draft(session.db, source, hint=1)
+    drafting.update_draft(
+        session.db,
+        draft.id,
+        **VALID,
+        title="parking minimums raise rents because garages cost more than the homes above them",
+    )
+    drafting.save_draft(session.db, draft.id)
+    (seeds_copy / source).rename(seeds_copy / moved)
+    report = session.reindex()
+    assert report.renamed == [(source, moved)]
+    assert drafting.get_draft(session.db, draft.id).source_path == moved
+    plan = export_all(session, seeds_copy)
+    assert not plan.skipped
+    text = (seeds_copy / moved).read_text(encoding="utf-8")
+    assert "status: processed" in text and "parking minimums raise rents because" in text

@@ -661,7 +661,10 @@ def _index(
                 elif state is None and digest in gone_by_hash:
                     old_path = gone_by_hash.pop(digest)
                     old = gone.pop(old_path)
-                    # The row takes its new path with the rest of its update, in one transaction.
+                    # Curator work follows the file now; its row takes the new path with the
+                    # rest of its update (a crash between: the next run sees the rename again).
+                    writer.begin()
+                    store.follow_renames(db, [(old_path, item.path)])
                     pending.append(Task(item, data, digest, old.id, existing=True))
                     changed_ids.append(old.id)
                     report.renamed.append((old_path, item.path))

@@ -272,6 +272,18 @@ def update_file_state(db: Database, doc_id: int, mtime_ns: int, size: int, ctime
     )
 
 
+def follow_renames(db: Database, renamed: Iterable[tuple[str, str]]) -> None:
+    """Curator work not yet exported follows its files to their new paths: drafts from a
+    source, enrichments of a claim, and status changes (else export finds their file gone)."""
+    pairs = [(new, old) for old, new in renamed]
+    for sql in (
+        "UPDATE drafts SET source_path = ? WHERE source_path = ? AND exported_at IS NULL",
+        "UPDATE drafts SET target_path = ? WHERE target_path = ? AND exported_at IS NULL",
+        "UPDATE actions SET path = ? WHERE path = ? AND exported_at IS NULL",
+    ):
+        db.conn.executemany(sql, pairs)
+
+
 def delete_documents(db: Database, doc_ids: Iterable[int]) -> None:
     db.conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in doc_ids])
 
