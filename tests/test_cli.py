@@ -443,3 +443,12 @@ def test_draft_claim_takes_the_argument_and_a_trimmed_title(seeds_copy: Path) ->
         "Enrolled homes discharged into the peak on 41 of 45 evenings.\n"
     )
     assert {c["id"]: c["status"] for c in data["checks"]}["placeholders"] == "pass"
+
+
+def test_drafts_rm_without_a_terminal_asks_for_yes_instead_of_aborting(seeds_copy: Path) -> None:
+    source = seeds_copy / "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak.md"
+    _, data = run_json("draft", "claim", "--source", str(source), "--hint", "1")
+    code, output = run("drafts", "rm", str(data["id"]), "--kb", str(seeds_copy))
+    assert code == 2 and "give --yes" in output and "Aborted" not in output
+    code, _ = run("drafts", "rm", str(data["id"]), "--kb", str(seeds_copy), "--yes")
+    assert code == 0

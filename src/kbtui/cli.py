@@ -610,6 +610,8 @@ def drafts_rm_command(
     with session_for(kb, db_path) as session:
         try:
             draft = drafting.get_draft(session.db, draft_id)
+            if not (yes or as_json) and not sys.stdin.isatty():
+                fail(f"not deleted: no terminal to ask in; give --yes to delete draft {draft_id}")
             if not (yes or as_json) and not click.confirm(
                 f"Delete draft {draft_id} ({draft.title[:60]!r})?"
             ):
