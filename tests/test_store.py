@@ -176,3 +176,30 @@ def test_an_index_path_under_a_file_names_the_file(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StoreError, match=f"{blocker} is a file, not a folder"):
         open_db(blocker / "kb.sqlite")
+
+
+def test_draft_ids_are_never_given_twice_and_older_indexes_keep_their_drafts(
+    tmp_path: Path,
+) -> None:
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for script in schema.MIGRATIONS[:7]:  # an index made before migration 8
+        for statement in schema._statements(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 7")
+    conn.execute(
+        "INSERT INTO drafts (id, kind, title, created, who, updated_at, claims_json) "
+        "VALUES (5, 'claim', 'kept draft', '2026-01-01', 'ana', 'now', '[\"a\"]')"
+    )
+    conn.close()
+    db = open_db(path)
+    assert db.conn.execute("SELECT id, title, claims_json FROM drafts").fetchall() == [
+        (5, "kept draft", '["a"]')
+    ]
+    db.conn.execute("DELETE FROM drafts WHERE id = 5")
+    db.conn.execute(
+        "INSERT INTO drafts (kind, title, created, who, updated_at) "
+        "VALUES ('claim', 'new', '2026-01-02', 'ana', 'now')"
+    )
+    assert db.conn.execute("SELECT id FROM drafts").fetchone()[0] == 6

@@ -211,6 +211,51 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE documents ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;
     """,
+    # 8: a deleted draft's id is never given again (a `drafts rm N` from an old listing could
+    # delete the draft that took its number): the table is made again with AUTOINCREMENT.
+    """
+    CREATE TABLE drafts_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        source_path TEXT,
+        hint INTEGER,
+        title TEXT NOT NULL DEFAULT '',
+        description TEXT NOT NULL DEFAULT '',
+        domain TEXT NOT NULL DEFAULT '',
+        confidence TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        depends_on_json TEXT NOT NULL DEFAULT '[]',
+        challenged_by_json TEXT NOT NULL DEFAULT '[]',
+        secondary_domains_json TEXT NOT NULL DEFAULT '[]',
+        body TEXT NOT NULL DEFAULT '',
+        target_path TEXT,
+        enrichment_kind TEXT,
+        different_from_json TEXT NOT NULL DEFAULT '[]',
+        state TEXT NOT NULL DEFAULT 'draft',
+        who TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        saved_at TEXT,
+        exported_at TEXT,
+        claims_json TEXT NOT NULL DEFAULT '[]',
+        status TEXT
+    );
+    INSERT INTO drafts_new (
+        id, kind, source_path, hint, title, description, domain, confidence, source, created,
+        depends_on_json, challenged_by_json, secondary_domains_json, body, target_path,
+        enrichment_kind, different_from_json, state, who, updated_at, saved_at, exported_at,
+        claims_json, status
+    )
+    SELECT
+        id, kind, source_path, hint, title, description, domain, confidence, source, created,
+        depends_on_json, challenged_by_json, secondary_domains_json, body, target_path,
+        enrichment_kind, different_from_json, state, who, updated_at, saved_at, exported_at,
+        claims_json, status
+    FROM drafts;
+    DROP TABLE drafts;
+    ALTER TABLE drafts_new RENAME TO drafts;
+    CREATE INDEX drafts_source ON drafts(source_path);
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
