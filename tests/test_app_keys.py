@@ -93,6 +93,7 @@ async def test_keymap_entries_that_cannot_work_are_named_and_not_used(
     curator.write_text(
         "[keymap]\n"
         '"desk.start" = "q"\n'  # the app's quit key: q must still quit
+        '"desk.claims" = "j"\n'  # the queue's own key: the claims view could not be reached
         '"desk.strat" = "b"\n'  # no such binding id
         '"desk.sort" = "%% not a key !!"\n'
         '"desk.filter" = 5\n'  # not a quoted key
@@ -103,8 +104,9 @@ async def test_keymap_entries_that_cannot_work_are_named_and_not_used(
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.pause()
         shown = "\n".join(str(n.message) for n in app._notifications)
-        for name in ("desk.start", "desk.strat", "desk.sort", "desk.filter"):
+        for name in ("desk.start", "desk.strat", "desk.sort", "desk.filter", "desk.claims"):
             assert name in shown
+        assert "desk.claims = 'j': j is already table.down" in shown
         assert "desk.undo" not in shown
         await pilot.press("s")  # still what starts a source
         assert last_status(small_kb) == (BATTERY, "processing")
@@ -118,7 +120,8 @@ async def test_keymap_entries_that_cannot_work_are_named_and_not_used(
 def test_every_default_key_is_one_the_keymap_check_accepts() -> None:
     from kbtui.ui.config import _app_classes, _bindings, valid_key
 
-    app, classes = _app_classes()
+    app, screens, widgets = _app_classes()
+    classes = screens + widgets
     assert len(classes) > 10
     keys = [key for cls in (app, *classes) for b in _bindings(cls) for key in b.key.split(",")]
     assert [key for key in keys if not valid_key(key.strip())] == []

@@ -58,13 +58,14 @@ def _bindings(cls: type) -> list[Binding]:
     return found
 
 
-def _app_classes() -> tuple[type, list[type]]:
-    """The app class, and every screen and widget class of kbtui with bindings."""
+def _app_classes() -> tuple[type, list[type], list[type]]:
+    """The app class, and the screen and the widget classes of kbtui with bindings."""
     from kbtui.ui import screens, widgets
     from kbtui.ui.app import KbApp
 
-    classes = []
+    found: list[list[type]] = []
     for package in (screens, widgets):
+        classes: list[type] = []
         for module_info in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"{package.__name__}.{module_info.name}")
             classes += [
@@ -74,19 +75,25 @@ def _app_classes() -> tuple[type, list[type]]:
                 and value.__module__ == module.__name__
                 and "BINDINGS" in vars(value)
             ]
-    return KbApp, classes
+        found.append(classes)
+    return KbApp, found[0], found[1]
 
 
 def check_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """The rebindings that can be used, and a line for each one that cannot: an unknown
     binding id, a key Textual does not know, or a key that another binding of the same
-    screen (or of the app, such as `q`) already has."""
-    app, classes = _app_classes()
+    screen (or of the app, such as `q`, or of a list inside screens, such as `j`) already
+    has: the focused list would take the key first, and the action could not be reached."""
+    app, screen_classes, widget_classes = _app_classes()
     app_bindings = _bindings(app)
+    widget_bindings = [b for cls in widget_classes for b in _bindings(cls)]
     owners: dict[str, list[Binding]] = {b.id: app_bindings for b in app_bindings if b.id}
-    for cls in classes:
+    for cls in widget_classes:
         own = _bindings(cls)
         owners.update({b.id: own + app_bindings for b in own if b.id})
+    for cls in screen_classes:
+        own = _bindings(cls)
+        owners.update({b.id: own + widget_bindings + app_bindings for b in own if b.id})
     usable: dict[str, str] = {}
     problems: list[str] = []
     for binding_id, keys in keymap.items():
