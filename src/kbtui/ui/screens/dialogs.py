@@ -76,7 +76,7 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-        Binding("ctrl+s", "apply", "Apply", id="dialog.apply"),
+        Binding("ctrl+s", "apply", "Apply", id="dialog.apply", priority=True),
         # A priority binding: the text box, focused first, would take ctrl+x as "cut".
         Binding("ctrl+x", "clear", "Clear filters", id="dialog.clear", priority=True),
     ]
@@ -113,7 +113,9 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
                     id=f"filter-{column}",
                 )
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Apply (enter)", variant="primary", id="apply")
+                # ctrl+s applies from anywhere (enter only from the text box: on a choice
+                # list, enter opens it).
+                yield Button("Apply (ctrl+s)", variant="primary", id="apply")
                 yield Button("Clear (ctrl+x)", id="clear")
                 yield Button("Cancel (esc)", id="cancel")
 
