@@ -356,3 +356,26 @@ async def test_the_reader_keeps_its_place_over_dialogs(
         await pilot.press("j")  # another source starts at its top
         await pilot.pause()
         assert reader.scroll_y == 0
+
+
+async def test_drafting_a_candidate_again_reopens_its_draft(seeds_copy: Path) -> None:
+    from kbtui.ui.screens.editor import ClaimEditor
+
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("c", "1")
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, ClaimEditor)
+        first = editor.draft.id
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("c", "1")
+        await pilot.pause()
+        again = app.screen
+        assert isinstance(again, ClaimEditor) and again.draft.id == first
+        assert f"Reopened draft {first}, started from candidate 1." in [
+            n.message for n in app._notifications
+        ]
+    count = sqlite3.connect(seeds_copy / "kb.sqlite").execute("SELECT count(*) FROM drafts")
+    assert count.fetchone()[0] == 1

@@ -291,3 +291,17 @@ def test_link_checks_reuse_one_resolver_until_the_index_changes(seeds_copy: Path
     )
     session.reindex()  # nothing changed: the same resolver
     assert kb_resolver(session.db) is again
+
+
+def test_a_second_draft_with_the_same_title_fails_its_checks(seeds_copy: Path) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    source = "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak.md"
+    first = drafting.new_claim_draft(session.db, source, hint=1)
+    second = drafting.new_claim_draft(session.db, source, hint=1)
+    checks = {c.id: c for c in drafting.check_draft(session.db, second)}
+    assert checks["twin-draft"].status == "fail"
+    assert checks["twin-draft"].message.startswith(f"Draft {first.id} has the same title")
+    assert drafting.draft_from_candidate(session.db, source, 1) == drafting.get_draft(
+        session.db, second.id
+    )

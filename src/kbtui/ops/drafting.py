@@ -8,6 +8,7 @@ source so that export can write it and update the source's provenance.
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
@@ -273,7 +274,31 @@ def check_draft(db: Database, draft: Draft) -> list[Check]:
         placeholder_check(draft.body, (ARGUMENT_PLACEHOLDER,)),
     ]
     checks.append(_links_check(db, draft))
+    twin = _twin_draft(db, draft)
+    if twin is not None:
+        checks.append(
+            Check(
+                "twin-draft",
+                "fail",
+                f"Draft {twin} has the same title: both would write one claim file "
+                "(rename or delete one).",
+            )
+        )
     return checks
+
+
+def _twin_draft(db: Database, draft: Draft) -> int | None:
+    """Another claim draft not yet exported whose title names the same file."""
+    name = unicodedata.normalize("NFC", draft.title.strip()).casefold()
+    if not name:
+        return None
+    for other_id, title in db.conn.execute(
+        "SELECT id, title FROM drafts WHERE kind = 'claim' AND exported_at IS NULL AND id != ?",
+        (draft.id,),
+    ):
+        if unicodedata.normalize("NFC", title.strip()).casefold() == name:
+            return int(other_id)
+    return None
 
 
 def enrichment_check(draft: Draft) -> Check:
@@ -399,6 +424,16 @@ def save_draft(db: Database, draft_id: int) -> Draft:
             (_now(), _now(), draft_id),
         )
     return get_draft(db, draft_id)
+
+
+def draft_from_candidate(db: Database, source_path: str, hint: int) -> Draft | None:
+    """The draft not yet exported that was started from this candidate of the source."""
+    row = db.conn.execute(
+        "SELECT id FROM drafts WHERE source_path = ? AND hint = ? AND exported_at IS NULL "
+        "AND kind IN ('claim', 'enrichment') ORDER BY id DESC LIMIT 1",
+        (source_path, hint),
+    ).fetchone()
+    return get_draft(db, int(row[0])) if row else None
 
 
 def enrich_instead(db: Database, draft_id: int, target_path: str, kind: str = "extend") -> Draft:

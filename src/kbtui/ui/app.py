@@ -244,6 +244,13 @@ class KbApp(App[None]):
         def start(hint: int | None) -> None:
             if hint is None:
                 return
+            earlier = drafting.draft_from_candidate(self.db, source.path, hint) if hint else None
+            if earlier is not None:
+                # A second draft of one candidate would write the same claim file: export
+                # refuses both. The first is reopened instead.
+                self.notify(f"Reopened draft {earlier.id}, started from candidate {hint}.")
+                self.push_screen(ClaimEditor(earlier))
+                return
             try:
                 draft = drafting.new_claim_draft(self.db, source.path, hint or None)
             except drafting.DraftError as exc:
