@@ -753,3 +753,18 @@ def test_drafts_and_status_changes_follow_a_renamed_source(seeds_copy: Path) -> 
     assert not plan.skipped
     text = (seeds_copy / moved).read_text(encoding="utf-8")
     assert "status: processed" in text and "parking minimums raise rents because" in text
+
+
+def test_a_refused_commit_leaves_the_curator_where_they_were(seeds_copy: Path) -> None:
+    commit_all(seeds_copy)
+    hook = seeds_copy / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'hook says no' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    source = "inbox/archive/2026-03-08-maintainer-survey-open-source-funding.md"
+    runner = CliRunner()
+    runner.invoke(main, ["status", source, "processing", "--kb", str(seeds_copy)])
+    result = runner.invoke(main, ["export", str(seeds_copy), "--commit"])
+    assert result.exit_code == 2 and "files written, but not committed" in result.output
+    assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() in ("master", "main")
+    assert git(seeds_copy, "branch", "--list", "extract/*") == ""
+    assert git(seeds_copy, "status", "--porcelain").splitlines() == [f" M {source}"]

@@ -6,6 +6,7 @@ changes in the working tree stay as they were, and nothing is ever pushed.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 from pathlib import Path
@@ -75,8 +76,32 @@ def commit_export(root: Path, plan: ExportPlan, who: str) -> str | None:
     branch, number = base, 2
     while branch in existing:
         branch, number = f"{base}-{number}", number + 1
+    previous = _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    if previous == "HEAD":  # a detached HEAD: come back to its commit
+        previous = _git(root, "rev-parse", "HEAD").strip()
     _git(root, "checkout", "-q", "-b", branch)
     paths = [c.path for c in written]
+    try:
+        _commit(root, paths, sources, claims, enriched, who)
+    except GitError:
+        # Back where the curator was, the files written but not staged, and no empty branch
+        # left behind: as after an export without --commit.
+        with contextlib.suppress(GitError):
+            _git(root, "reset", "-q", "--", *paths)
+            _git(root, "checkout", "-q", previous)
+            _git(root, "branch", "-q", "-D", branch)
+        raise
+    return branch
+
+
+def _commit(
+    root: Path,
+    paths: list[str],
+    sources: list[str],
+    claims: list[str],
+    enriched: list[str],
+    who: str,
+) -> None:
     _git(root, "add", "--", *paths)
     lines = [
         f"extract: {_stem(sources[0]) if sources else 'curator work'}"
@@ -97,4 +122,3 @@ def commit_export(root: Path, plan: ExportPlan, who: str) -> str | None:
     except GitError:
         identity = ["-c", f"user.name={who}", "-c", "user.email=curator@kbtui.invalid"]
     _git(root, *identity, "commit", "-q", "-m", "\n".join(lines), "--", *paths)
-    return branch
