@@ -101,6 +101,10 @@ def test_check_could_not_run_exits_two_without_traceback(tmp_path: Path) -> None
     bad_db.write_bytes(b"this is not a database" * 100)
     (tmp_path / "kb").mkdir()
     code, output = run("check", str(tmp_path / "kb"), "--db", str(bad_db))
+    assert code == 2 and "no markdown files under" in output and "not a KB" in output
+    assert not (tmp_path / "kb" / "kb.sqlite").exists()  # nothing written in a non-KB
+    (tmp_path / "kb" / "note.md").write_text("# a note\n")
+    code, output = run("check", str(tmp_path / "kb"), "--db", str(bad_db))
     assert code == 2 and "cannot open the index" in output
 
 

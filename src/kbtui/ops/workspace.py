@@ -152,12 +152,35 @@ def open_workspace(kb: str | Path | None, db: str | Path | None) -> tuple[Worksp
             raise WorkspaceError(f"no such KB folder: {root}")
         if not root.is_dir():
             raise WorkspaceError(f"not a folder: {root}")
+        if not _holds_markdown(root):
+            # Before anything is written there (an index in /etc, say).
+            raise WorkspaceError(
+                f"no markdown files under {root}: not a KB (give the folder that holds "
+                "inbox/ and domains/)"
+            )
     root = root.resolve()
     db_path = Path(db).expanduser().resolve() if db else root / DB_NAME
     if db_path.is_dir():
         raise WorkspaceError(f"--db names a folder, not a file: {db_path}")
     exclude_from_git(root, db_path)
     return Workspace(root, db_path, is_demo), note
+
+
+SCAN_LIMIT = 20_000
+"""Entries looked at for a first markdown file before a folder is taken as a KB anyway."""
+
+
+def _holds_markdown(root: Path) -> bool:
+    """Whether `root` has a `.md` file in it (True as well when too big to tell quickly)."""
+    seen = 0
+    for _folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        if any(name.endswith(".md") for name in names):
+            return True
+        seen += len(dirs) + len(names)
+        if seen > SCAN_LIMIT:
+            return True
+    return False
 
 
 def exclude_from_git(root: Path, db_path: Path) -> None:
