@@ -379,3 +379,22 @@ async def test_drafting_a_candidate_again_reopens_its_draft(seeds_copy: Path) ->
         ]
     count = sqlite3.connect(seeds_copy / "kb.sqlite").execute("SELECT count(*) FROM drafts")
     assert count.fetchone()[0] == 1
+
+
+async def test_j_and_k_scroll_the_reader_and_x_on_no_draft_says_so(seeds_copy: Path) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(100, 24), notifications=True) as pilot:
+        await pilot.pause()
+        reader = app.screen.query_one(Reader)
+        await reader.body_rendered.wait()
+        await pilot.pause()
+        reader.focus()
+        await pilot.press("j", "j", "j")
+        await pilot.pause()
+        assert reader.scroll_y == 3
+        await pilot.press("k")
+        await pilot.pause()
+        assert reader.scroll_y == 2
+        await pilot.press("d", "x")
+        await pilot.pause()
+        assert "No draft to delete." in [n.message for n in app._notifications]

@@ -69,7 +69,10 @@ class ClaimsScreen(Screen[None]):
                         prompt="Confidence: any",
                         id="claims-confidence",
                     )
-                yield Input(placeholder="/ words in the claim (enter)", id="claims-text")
+                yield Input(
+                    placeholder="/ whole words in the claim; word* for a prefix (enter)",
+                    id="claims-text",
+                )
                 yield Static("", id="claims-info")
                 yield VirtualTable(
                     [

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from kbtui.ops import curation, desk
 from kbtui.ops.desk import BUCKET_LABELS, BUCKETS, SORTS, QueueFilter
-from kbtui.ui.markup import escape
+from kbtui.ui.markup import clip, escape
 from kbtui.ui.widgets.footer import KbFooter
 from kbtui.ui.widgets.handoff import HandoffPanel
 from kbtui.ui.widgets.lists import KeyList
@@ -353,7 +353,7 @@ class DeskScreen(Screen[None]):
             return
         self.notify(
             f"{action.from_status or 'no status'} → {action.to_status} (pending export; u undoes)",
-            title=view.title[:60],
+            title=clip(view.title, 60),
             timeout=4,
         )
         self.refresh_queues(keep_position=True)

@@ -13,6 +13,7 @@ from textual.widgets import Header, OptionList, Static
 
 from kbtui.ops import desk
 from kbtui.ops.desk import DocumentView
+from kbtui.ui.markup import clip
 from kbtui.ui.widgets.footer import KbFooter
 from kbtui.ui.widgets.handoff import backlink_option, link_option
 from kbtui.ui.widgets.lists import KeyList
@@ -33,7 +34,7 @@ class DocumentScreen(Screen[None]):
     def __init__(self, view: DocumentView) -> None:
         super().__init__()
         self.view = view
-        self.title = view.title[:60]
+        self.title = clip(view.title, 90)
 
     @property
     def kb(self) -> KbApp:

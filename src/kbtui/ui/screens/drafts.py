@@ -169,6 +169,7 @@ class DraftsScreen(Screen[None]):
     def action_delete(self) -> None:
         options = self.query_one(OptionList)
         if options.highlighted is None:
+            self.notify("No draft to delete.", timeout=2)
             return
         option = options.get_option_at_index(options.highlighted)
         draft_id = int(option.id or 0)

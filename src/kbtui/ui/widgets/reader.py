@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import ClassVar
 from urllib.parse import quote
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widget import MountError
@@ -45,6 +47,11 @@ def _value(value: object) -> str:
 
 class Reader(VerticalScroll, can_focus=True):
     """Shows one document: header line, problems, then the body rendered as markdown."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "scroll_down", "Scroll down", show=False, id="reader.down"),
+        Binding("k", "scroll_up", "Scroll up", show=False, id="reader.up"),
+    ]
 
     DEFAULT_CSS = """
     Reader { height: 1fr; padding: 0 1; }
