@@ -398,3 +398,14 @@ async def test_j_and_k_scroll_the_reader_and_x_on_no_draft_says_so(seeds_copy: P
         await pilot.press("d", "x")
         await pilot.pause()
         assert "No draft to delete." in [n.message for n in app._notifications]
+
+
+async def test_a_pending_null_result_shows_its_note_in_the_reader(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        select(app, BATTERY)
+        await pilot.press("n", *"nothing new in it", "ctrl+s", "4")
+        await pilot.pause()
+        meta = static_text(app, "#reader-meta")
+        assert "null-result  pending" in meta and "note: nothing new in it" in meta

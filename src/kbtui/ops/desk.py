@@ -311,6 +311,8 @@ class DocumentView:
     links: list[LinkView] = field(default_factory=list)
     backlinks: list[Backlink] = field(default_factory=list)
     drafts: list[dict[str, Any]] = field(default_factory=list)
+    pending_note: str | None = None
+    """The note of the pending status change (a null-result's reason)."""
 
     def link_for(self, target: str) -> LinkView | None:
         return next((link for link in self.links if link.target == target), None)
@@ -331,7 +333,7 @@ def load_document(db: Database, doc_id: int) -> DocumentView | None:
     """Everything about one document, or None when it is no longer in the index."""
     row = db.conn.execute(
         "SELECT d.id, d.path, d.kind, d.title, d.fields_json, d.body, d.size, "
-        f"{_STATUS_SQL}, p.to_status IS NOT NULL {_FROM} WHERE d.id = ?",
+        f"{_STATUS_SQL}, p.to_status IS NOT NULL, p.note {_FROM} WHERE d.id = ?",
         (doc_id,),
     ).fetchone()
     if row is None:
@@ -346,6 +348,7 @@ def load_document(db: Database, doc_id: int) -> DocumentView | None:
         size=row[6],
         status=row[7] if row[2] in ("source", "divergence") else None,
         pending=bool(row[8]),
+        pending_note=row[9],
         problems=_dicts(
             db,
             "SELECT code, severity, message, line FROM problems WHERE doc_id = ? "

@@ -118,6 +118,8 @@ class Reader(VerticalScroll, can_focus=True):
         if view.status is not None:
             status = escape(view.status) + (" [reverse] pending [/reverse]" if view.pending else "")
             parts.append(f"status: [b]{status}[/b]")
+            if view.pending and view.pending_note:
+                parts.append(f"note: [i]{escape(view.pending_note[:200])}[/i]")
         for name in names:
             value = _value(view.fields.get(name))
             if value:
