@@ -409,3 +409,23 @@ async def test_a_pending_null_result_shows_its_note_in_the_reader(small_kb: Path
         await pilot.pause()
         meta = static_text(app, "#reader-meta")
         assert "null-result  pending" in meta and "note: nothing new in it" in meta
+
+
+async def test_the_drafts_list_says_when_a_saved_draft_no_longer_passes(seeds_copy: Path) -> None:
+    from textual.widgets import OptionList
+
+    app = make_app(seeds_copy)
+    source = "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak.md"
+    draft = drafting.new_claim_draft(app.db, source, hint=1)
+    drafting.update_draft(
+        app.db, draft.id, description="Operators report the shift.", confidence="likely"
+    )
+    drafting.save_draft(app.db, draft.id)
+    drafting.update_draft(app.db, draft.id, confidence="")  # edited after saving
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        prompt = app.screen.query_one(OptionList).get_option_at_index(0).prompt
+        text = getattr(prompt, "plain", str(prompt))
+        assert "edited since saved: Choose a confidence" in text
+        assert "Export skips it until it passes." in text

@@ -426,6 +426,20 @@ def save_draft(db: Database, draft_id: int) -> Draft:
     return get_draft(db, draft_id)
 
 
+def failing_checks(db: Database, draft: Draft) -> str:
+    """The checks the draft fails now, as sentences ('' when none): a saved draft edited
+    since is checked again at export, and skipped if it fails."""
+    if draft.kind == "claim":
+        return failing_message(check_draft(db, draft))
+    if draft.kind == "enrichment":
+        return failing_message([enrichment_check(draft)])
+    if draft.kind == "divergence":
+        from kbtui.ops.divergence import check_divergence  # divergences build on drafts
+
+        return failing_message(check_divergence(db, draft))
+    return ""
+
+
 def draft_from_candidate(db: Database, source_path: str, hint: int) -> Draft | None:
     """The draft not yet exported that was started from this candidate of the source."""
     row = db.conn.execute(

@@ -143,10 +143,18 @@ class DraftsScreen(Screen[None]):
                 what = f"resolves {draft.target_path}"
             else:
                 what = draft.title or "(untitled)"
+            failing = drafting.failing_checks(self.kb.db, draft) if draft.state == "saved" else ""
+            warning = (
+                f"\n     [$text-error]edited since saved: {escape(failing)} Export skips it "
+                "until it passes.[/]"
+                if failing
+                else ""
+            )
             options.add_option(
                 Option(
                     f"[b]{draft.id:>3}[/b] {draft.kind:10} {draft.state:6} {escape(what)}\n"
-                    f"     [dim]from {escape(draft.source_path or '-')} · {draft.updated_at}[/dim]",
+                    f"     [dim]from {escape(draft.source_path or '-')} · {draft.updated_at}[/dim]"
+                    + warning,
                     id=str(draft.id),
                 )
             )
