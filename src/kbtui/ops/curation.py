@@ -151,13 +151,3 @@ def undo_last(db: Database) -> Action | None:
         action.note,
         at,
     )
-
-
-def history(db: Database, path: str | None = None) -> list[Action]:
-    """Actions, newest first (for one source when `path` is given)."""
-    sql = "SELECT id, path, action, who, at, from_status, to_status, note, undone_at FROM actions"
-    params: tuple[str, ...] = ()
-    if path is not None:
-        sql += " WHERE path = ?"
-        params = (path,)
-    return [_row_action(row) for row in db.conn.execute(sql + " ORDER BY id DESC", params)]

@@ -51,10 +51,6 @@ def file_states(db: Database) -> dict[str, FileState]:
     return {row[0]: FileState(*row[1:]) for row in rows}
 
 
-def all_paths(db: Database) -> list[str]:
-    return [row[0] for row in db.conn.execute("SELECT path FROM documents")]
-
-
 _dump = json.JSONEncoder(ensure_ascii=False).encode
 """`json.dumps(value, ensure_ascii=False)` without building an encoder for each value."""
 _dump_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""The kbtui Textual app: screens over one open KB; indexing in a thread worker."""
+"""The kbtui Textual app: screens over one open KB; indexing in a child process, followed by a
+thread worker."""
 
 from __future__ import annotations
 

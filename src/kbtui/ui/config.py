@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+import unicodedata
 from pathlib import Path
 
 from textual.binding import Binding
-from textual.keys import KEY_NAME_REPLACEMENTS, Keys, _normalize_key_list, key_to_character
+from textual.keys import ASCII_KEY_NAMES, KEY_NAME_REPLACEMENTS, Keys, key_to_character
 
 from kbtui.ops.settings import read_config
 
@@ -45,8 +46,19 @@ def valid_key(key: str) -> bool:
     )
 
 
+def _key_name(key: str) -> str:
+    """A key as Textual names it in bindings: `?` is `question_mark`, `b` stays `b`."""
+    if len(key) != 1 or key.isalnum():
+        return key
+    try:
+        name = unicodedata.name(key).lower().replace("-", "_").replace(" ", "_")
+    except ValueError:
+        name = ASCII_KEY_NAMES.get(key, key)
+    return KEY_NAME_REPLACEMENTS.get(name, name)
+
+
 def _split(keys: str) -> list[str]:
-    return [key for key in _normalize_key_list(keys).split(",") if key]
+    return [_key_name(key.strip()) for key in keys.split(",") if key.strip()]
 
 
 def _bindings(cls: type) -> list[Binding]:

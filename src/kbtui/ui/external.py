@@ -18,7 +18,8 @@ def editor_command() -> str:
 def run_editor(app: App[Any], path: Path) -> str | None:
     """Edit `path` in `$VISUAL`/`$EDITOR`; returns a one-line problem, or None when it ran.
 
-    Where the terminal cannot be handed over (tests, headless), the editor runs detached.
+    Where the terminal cannot be handed over (tests, headless), the editor runs without it
+    (no input, its output discarded), the app waiting for it as ever.
     """
     editor = editor_command()
     try:

@@ -20,7 +20,8 @@ class IndexProgressed(Message):
 
 
 class IndexFinished(Message):
-    """The index worker finished (report) or failed (error, one line)."""
+    """An indexing run (the app's own, or the one after an export) finished with its report,
+    or failed (error, one line)."""
 
     def __init__(self, report: IndexReport | None, error: str | None = None) -> None:
         super().__init__()

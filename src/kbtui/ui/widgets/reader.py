@@ -178,7 +178,3 @@ class Reader(VerticalScroll, can_focus=True):
             return  # the app closed (or the reader went) while the body was mounting
         if self._body_timer is None:
             self.body_rendered.set()
-
-    @property
-    def body_pending(self) -> bool:
-        return self._body_timer is not None
