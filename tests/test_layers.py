@@ -63,3 +63,15 @@ def test_formats_do_no_io() -> None:
     forbidden = {"os", "sqlite3", "sqlite_utils", "shutil", "subprocess", "pathlib"}
     for path in (PACKAGE / "formats").glob("*.py"):
         assert not imported_modules(path) & forbidden, path.name
+
+
+def test_the_ui_leaves_files_and_sql_to_the_operations() -> None:
+    """The UI calls operations: no SQL, no store, no files of its own (its $EDITOR runs on a
+    scratch copy the operations make)."""
+    forbidden = {"sqlite3", "sqlite_utils", "tempfile", "shutil", "kbtui.store"}
+    for path in sorted((PACKAGE / "ui").rglob("*.py")):
+        imported = imported_modules(path)
+        assert not {m for m in imported if m in forbidden or m.startswith("kbtui.store")}, path
+        text = path.read_text(encoding="utf-8")
+        for needle in (".conn.", ".execute(", ".write_text(", ".write_bytes(", "open_db("):
+            assert needle not in text, f"{path.name} uses {needle}"

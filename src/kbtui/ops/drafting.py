@@ -440,6 +440,26 @@ def failing_checks(db: Database, draft: Draft) -> str:
     return ""
 
 
+def claim_titles(db: Database) -> list[str]:
+    """Every claim's title, for completion in the editors."""
+    return [
+        row[0]
+        for row in db.conn.execute(
+            "SELECT title FROM documents WHERE kind = 'claim' ORDER BY title COLLATE NOCASE"
+        )
+    ]
+
+
+def claim_stems(db: Database) -> list[str]:
+    """Every claim's file stem (how a divergence names its claims)."""
+    return [
+        row[0]
+        for row in db.conn.execute(
+            "SELECT stem FROM documents WHERE kind = 'claim' ORDER BY stem COLLATE NOCASE"
+        )
+    ]
+
+
 def draft_from_candidate(db: Database, source_path: str, hint: int) -> Draft | None:
     """The draft not yet exported that was started from this candidate of the source."""
     row = db.conn.execute(

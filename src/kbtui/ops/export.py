@@ -530,6 +530,18 @@ def _remove_stale_temporaries(root: Path, plan: ExportPlan) -> None:
                 with_suppressed_unlink(str(leftover))
 
 
+def apply_export_at(db_path: Path, root: Path, plan: ExportPlan) -> ExportPlan:
+    """`apply_export` on a connection of its own to the index at `db_path` (for a worker
+    thread: a connection belongs to the thread that uses it)."""
+    from kbtui.store.db import open_db
+
+    db = open_db(db_path)
+    try:
+        return apply_export(db, root, plan)
+    finally:
+        db.close()
+
+
 def apply_export(db: Database, root: Path, plan: ExportPlan) -> ExportPlan:
     """Write the plan's writable files; re-check each against what was read just before."""
     _remove_stale_temporaries(root, plan)

@@ -6,6 +6,9 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from importlib import resources
@@ -181,6 +184,25 @@ def _holds_markdown(root: Path) -> bool:
         if seen > SCAN_LIMIT:
             return True
     return False
+
+
+class ScratchCopy:
+    """A text in a file of its own, for an external editor; `read` gives it back."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> str:
+        return self.path.read_text(encoding="utf-8", errors="replace")
+
+
+@contextmanager
+def scratch_copy(text: str, name: str) -> Iterator[ScratchCopy]:
+    """`text` written to a temporary file named `name`, deleted afterwards."""
+    with tempfile.TemporaryDirectory(prefix="kbtui-") as folder:
+        path = Path(folder) / name
+        path.write_text(text, encoding="utf-8")
+        yield ScratchCopy(path)
 
 
 def exclude_from_git(root: Path, db_path: Path) -> None:

@@ -93,12 +93,7 @@ class DivergenceEditor(Screen[None]):
 
     def compose(self) -> ComposeResult:
         draft = self.draft
-        titles = [
-            row[0]
-            for row in self.kb.db.conn.execute(
-                "SELECT stem FROM documents WHERE kind = 'claim' ORDER BY stem COLLATE NOCASE"
-            )
-        ]
+        titles = drafting.claim_stems(self.kb.db)
         yield Header(icon="◆")
         with Horizontal():
             with VerticalScroll(id="editor-form"):

@@ -6,8 +6,6 @@ duplicate search run a moment after typing stops.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on
@@ -21,6 +19,7 @@ from textual.widgets import Header, Input, Label, Static, TextArea
 
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
 from kbtui.ops import drafting
+from kbtui.ops.workspace import scratch_copy
 from kbtui.ui.external import run_editor
 from kbtui.ui.markup import escape
 from kbtui.ui.screens.drafts import LinkPicker
@@ -41,7 +40,7 @@ FIELDS = (
     "secondary_domains",
 )
 LIST_INPUTS = ("depends_on", "challenged_by", "secondary_domains")
-MARKS = {"pass": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
+MARKS = {"pass": "[$text-success]✓[/]", "warn": "[$text-warning]![/]", "fail": "[$text-error]✗[/]"}
 
 
 class ChoiceSuggester(Suggester):
@@ -103,12 +102,7 @@ class ClaimEditor(Screen[None]):
 
     def compose(self) -> ComposeResult:
         draft = self.draft
-        self._titles = titles = [
-            row[0]
-            for row in self.kb.db.conn.execute(
-                "SELECT title FROM documents WHERE kind = 'claim' ORDER BY title COLLATE NOCASE"
-            )
-        ]
+        self._titles = titles = drafting.claim_titles(self.kb.db)
         domains = drafting.claim_domains(self.kb.db)
         yield Header(icon="◆")
         with Horizontal():
@@ -245,9 +239,11 @@ class ClaimEditor(Screen[None]):
                 duplicate.score >= drafting.DUPLICATE_BLOCK
                 and duplicate.path not in draft.different_from
             )
-            mark = "[red]■ blocks saving[/]" if blocking else ""
+            mark = "[$text-error]■ blocks saving[/]" if blocking else ""
             done = (
-                " [green](declared different)[/]" if duplicate.path in draft.different_from else ""
+                " [$text-success](declared different)[/]"
+                if duplicate.path in draft.different_from
+                else ""
             )
             rows.append(f"[b]{duplicate.score}%[/b] {escape(duplicate.title)} {mark}{done}")
         if any(d.score >= drafting.DUPLICATE_BLOCK for d in self.duplicates):
@@ -307,11 +303,9 @@ class ClaimEditor(Screen[None]):
     def action_external(self) -> None:
         """Edit the body in `$EDITOR` (the app suspends); the result is saved at once."""
         area = self.query_one("#body", TextArea)
-        with tempfile.TemporaryDirectory() as scratch:
-            path = Path(scratch) / f"draft-{self.draft.id}.md"
-            path.write_text(area.text, encoding="utf-8")
-            problem = run_editor(self.app, path)
+        with scratch_copy(area.text, f"draft-{self.draft.id}.md") as copy:
+            problem = run_editor(self.app, copy.path)
             if problem:
                 self.notify(problem, severity="warning")
-            area.load_text(path.read_text(encoding="utf-8", errors="replace"))
+            area.load_text(copy.read())
         self._save_field("body", area.text)

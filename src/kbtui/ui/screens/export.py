@@ -72,9 +72,9 @@ class ExportPreview(Screen[None]):
         for index, change in enumerate(self.plan.changes):
             added, removed = change.counts()
             mark = (
-                "[yellow]skip[/]"
+                "[$text-warning]skip[/]"
                 if change.skipped
-                else ("[green]done[/]" if change.written else change.action)
+                else ("[$text-success]done[/]" if change.written else change.action)
             )
             files.add_option(
                 Option(
@@ -102,7 +102,12 @@ class ExportPreview(Screen[None]):
         if change.skipped:
             head += f"\nSKIPPED: {change.skipped}"
         diff.update(
-            Syntax(head + "\n\n" + change.diff(), "diff", word_wrap=True, theme="ansi_dark")
+            Syntax(
+                head + "\n\n" + change.diff(),
+                "diff",
+                word_wrap=True,
+                theme="ansi_dark" if self.app.current_theme.dark else "ansi_light",
+            )
         )
 
     @on(OptionList.OptionHighlighted, "#export-files")
@@ -133,16 +138,11 @@ class ExportPreview(Screen[None]):
 
     def _write_files(self, plan: export.ExportPlan, commit: bool) -> None:
         from kbtui.ops.index_runner import index_in_child
-        from kbtui.store.db import open_db
 
         workspace = self.kb.session.workspace
         root = workspace.root
         who = curation.curator_name()
-        writer = open_db(workspace.db_path)
-        try:
-            export.apply_export(writer, root, plan)
-        finally:
-            writer.conn.close()
+        export.apply_export_at(workspace.db_path, root, plan)
         # The files written are read back into the index in a child process, as the app's own
         # indexing is: a large KB's walk would otherwise hold up the UI thread.
         try:

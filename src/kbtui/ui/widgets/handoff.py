@@ -44,7 +44,7 @@ def connection_links(view: DocumentView) -> list[LinkView]:
 
 def link_option(link: LinkView, prefix: str = "") -> Option:
     label = link.alias or link.target
-    mark = "[green]✓[/]" if link.resolved_path else "[red]✗ unresolved[/]"
+    mark = "[$text-success]✓[/]" if link.resolved_path else "[$text-error]✗ unresolved[/]"
     return Option(f"{prefix}{mark} {escape(label)}", id=link.target)
 
 
