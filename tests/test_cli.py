@@ -456,3 +456,28 @@ def test_drafts_rm_without_a_terminal_asks_for_yes_instead_of_aborting(seeds_cop
     assert code == 2 and "give --yes" in output and "Aborted" not in output
     code, _ = run("drafts", "rm", str(data["id"]), "--kb", str(seeds_copy), "--yes")
     assert code == 0
+
+
+def test_draft_claim_enriches_a_claim_named_by_title_and_can_declare_different(
+    seeds_copy: Path,
+) -> None:
+    source = seeds_copy / "inbox/archive/2025-10-14-foundation-report-sponsorship-patterns.md"
+    title = (
+        "corporate sponsorship programs fund visible projects over critical dependencies "
+        "because sponsors pay for brand exposure"
+    )
+    code, output = run("draft", "claim", "--source", str(source), "--kind", "confirm")
+    assert code == 2 and "give the claim with --enrich" in output
+    code, data = run_json(
+        "draft", "claim", "--source", str(source), "--description", "12% got 70%.",
+        "--enrich", title, "--kind", "confirm",
+    )  # fmt: skip
+    assert code == 0 and data["kind"] == "enrichment" and data["enrichment_kind"] == "confirm"
+    assert data["target_path"] == f"domains/open-source-economics/{title}.md"
+    common = ["draft", "claim", "--source", str(source), "--title", title]
+    common += ["--description", "In 2025, 12% of critical packages got 70% of the money."]
+    common += ["--confidence", "likely"]
+    code, output = run(*common, "--save")
+    assert code == 2 and "near-duplicate" in output
+    code, data = run_json(*common, "--different", "--save")
+    assert code == 0 and data["state"] == "saved", data

@@ -768,3 +768,9 @@ def test_a_refused_commit_leaves_the_curator_where_they_were(seeds_copy: Path) -
     assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() in ("master", "main")
     assert git(seeds_copy, "branch", "--list", "extract/*") == ""
     assert git(seeds_copy, "status", "--porcelain").splitlines() == [f" M {source}"]
+
+
+def test_a_file_skipped_before_its_edit_shows_no_lines_removed() -> None:
+    change = export.FileChange("inbox/archive/a.md", "modify", b"---\na: 1\n---\nbody\n", b"")
+    change.skipped = "not rewritten: its frontmatter has problems (duplicate-key)"
+    assert change.diff() == "" and change.counts() == (0, 0)

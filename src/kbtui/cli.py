@@ -355,15 +355,20 @@ def draft_group() -> None:
     "enrich_path",
     default=None,
     metavar="CLAIM",
-    help="Make it evidence for this existing claim (its path) instead of a new claim.",
+    help="Make it evidence for this existing claim (its path, file stem or title) instead of "
+    "a new claim.",
 )
 @click.option(
     "--kind",
     "enrichment_kind",
     type=click.Choice(drafting.ENRICHMENT_KINDS),
-    default="extend",
-    show_default=True,
-    help="With --enrich: how the evidence bears on the claim.",
+    default=None,
+    help="With --enrich: how the evidence bears on the claim (default: extend).",
+)
+@click.option(
+    "--different",
+    is_flag=True,
+    help="Say the claim is different from the near-duplicates that would block saving it.",
 )
 @click.option("--save", is_flag=True, help="Save it for export if every check passes.")
 @click.option(
@@ -384,7 +389,8 @@ def draft_claim_command(
     confidence: str | None,
     domain: str | None,
     enrich_path: str | None,
-    enrichment_kind: str,
+    enrichment_kind: str | None,
+    different: bool,
     save: bool,
     kb: str | None,
     db_path: str | None,
@@ -392,11 +398,20 @@ def draft_claim_command(
 ) -> None:
     """Start a claim draft from a source (or, with --enrich, evidence for an existing claim);
     print its checks and likely duplicates."""
+    if enrichment_kind is not None and enrich_path is None:
+        fail("--kind says how evidence bears on a claim: give the claim with --enrich")
     kb = kb or _kb_root_of(source_path)
     title = title.strip() if title is not None else None
     with session_for(kb, db_path) as session:
         relative = _kb_relative(session, source_path)
-        target = _kb_relative(session, enrich_path) if enrich_path is not None else None
+        target = None
+        if enrich_path is not None:
+            try:  # a path, a file stem or a title, as draft divergence --claim takes
+                target = divergence.resolve_claims(
+                    session.db, [_kb_relative(session, enrich_path)]
+                )[0]
+            except drafting.DraftError as exc:
+                fail(str(exc))
         try:
             draft = drafting.new_claim_draft(session.db, relative, hint)
         except drafting.DraftError as exc:
@@ -423,7 +438,15 @@ def draft_claim_command(
                 changes["body"] = body
             draft = drafting.update_draft(session.db, draft.id, **changes)
             if target is not None:
-                draft = drafting.enrich_instead(session.db, draft.id, target, enrichment_kind)
+                draft = drafting.enrich_instead(
+                    session.db, draft.id, target, enrichment_kind or "extend"
+                )
+            elif different:
+                for duplicate in drafting.find_duplicates(
+                    session.db, draft.title, draft.description
+                ):
+                    if duplicate.score >= drafting.DUPLICATE_BLOCK:
+                        draft = drafting.mark_different(session.db, draft.id, duplicate.path)
             if save:
                 draft = drafting.save_draft(session.db, draft.id)
         except drafting.DraftError as exc:

@@ -79,6 +79,8 @@ class FileChange:
     written: bool = False
 
     def diff(self) -> str:
+        if self.action == "modify" and not self.after:
+            return ""  # skipped before its new text was made: nothing would change
         old = (self.before or b"").decode("utf-8", errors="replace").splitlines(keepends=True)
         new = self.after.decode("utf-8", errors="replace").splitlines(keepends=True)
         return "".join(
