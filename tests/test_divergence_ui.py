@@ -132,3 +132,23 @@ async def test_a_divergence_takes_one_resolution_whose_note_reopens(seeds_copy: 
         assert isinstance(app.screen, DraftsScreen)
     [draft] = [d for d in drafting.list_drafts(app.db) if d.kind == "resolution"]
     assert draft.body == "A year of metered data. And a second winter."
+
+
+async def test_the_divergences_list_keeps_its_place_when_it_refreshes(seeds_copy: Path) -> None:
+    from textual.widgets import OptionList
+
+    from kbtui.ops import divergence
+
+    app = make_app(seeds_copy)
+    divergence.new_divergence_draft(app.db, [PEAKERS, PRICING])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("V")
+        await pilot.pause()
+        listing = app.screen
+        assert isinstance(listing, DivergencesScreen)
+        options = listing.query_one(OptionList)
+        assert options.option_count == 2
+        await pilot.press("down")
+        await pilot.press("question_mark", "escape")  # leave and come back: a refresh
+        await pilot.pause()
+        assert options.highlighted == 1

@@ -259,6 +259,8 @@ def claim_rows(db: Database, ids: list[int]) -> dict[int, ClaimRow]:
 
 
 def claim_domains(db: Database) -> list[str]:
+    """The domains the KB's claims have (the claims view's filter), unlike
+    `drafting.claim_domains`, which also takes those of maps and divergences."""
     rows = db.conn.execute(
         "SELECT DISTINCT domain FROM documents WHERE kind = 'claim' AND domain IS NOT NULL "
         "ORDER BY domain"

@@ -253,7 +253,8 @@ def update_draft(db: Database, draft_id: int, **changes: Any) -> Draft:
 
 
 def claim_domains(db: Database) -> list[str]:
-    """Domains a claim may have: folders under domains/, core/ and foundations/."""
+    """Domains a new claim may have: those the KB's claims, maps and divergences name in
+    their `domain` field (a domain with only a map so far included)."""
     rows = db.conn.execute(
         "SELECT DISTINCT domain FROM documents WHERE kind IN ('claim', 'map', 'divergence') "
         "AND domain IS NOT NULL ORDER BY domain"

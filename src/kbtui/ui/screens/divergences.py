@@ -206,13 +206,20 @@ class DivergencesScreen(Screen[None]):
         self.rows = divergence.divergences(self.kb.db)
         drafts = [d for d in drafting.list_drafts(self.kb.db) if d.kind == "divergence"]
         options = self.query_one(OptionList)
+        # The highlighted divergence stays highlighted, wherever a refresh puts it.
+        previous = (
+            options.get_option_at_index(options.highlighted).id
+            if options.highlighted is not None
+            else None
+        )
         options.clear_options()
-        for index, row in enumerate(self.rows):
+        for row in self.rows:
             status = row["status"] + (" · resolution pending" if row["resolution_pending"] else "")
             claims = "\n".join(f"     · {escape(c)}" for c in row["claims"])
             options.add_option(
                 Option(
-                    f"[b]{escape(status):10}[/b] {escape(row['title'])}\n{claims}", id=str(index)
+                    f"[b]{escape(status):10}[/b] {escape(row['title'])}\n{claims}",
+                    id=f"file:{row['path']}",
                 )
             )
         for draft in drafts:
@@ -224,7 +231,8 @@ class DivergencesScreen(Screen[None]):
                 )
             )
         if options.option_count:
-            options.highlighted = 0
+            ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+            options.highlighted = ids.index(previous) if previous in ids else 0
         self.query_one("#divergences-info", Static).update(
             f"{sum(1 for r in self.rows if r['status'] == 'open')} open, "
             f"{sum(1 for r in self.rows if r['status'] == 'resolved')} resolved, "
@@ -237,7 +245,7 @@ class DivergencesScreen(Screen[None]):
         if option_id.startswith("draft-"):
             self.kb.open_divergence_draft(int(option_id.removeprefix("draft-")))
         else:
-            self.kb.open_path(self.rows[int(option_id)]["path"])
+            self.kb.open_path(option_id.removeprefix("file:"))
 
     def action_resolve(self) -> None:
         options = self.query_one(OptionList)
@@ -247,7 +255,7 @@ class DivergencesScreen(Screen[None]):
         if option_id.startswith("draft-"):
             self.notify("Export the draft first; then it can be resolved.", severity="warning")
             return
-        row = self.rows[int(option_id)]
+        row = next(r for r in self.rows if r["path"] == option_id.removeprefix("file:"))
         if row["status"] == "resolved" or row["resolution_pending"]:
             self.notify(
                 "Already resolved."
