@@ -305,3 +305,17 @@ def test_a_second_draft_with_the_same_title_fails_its_checks(seeds_copy: Path) -
     assert drafting.draft_from_candidate(session.db, source, 1) == drafting.get_draft(
         session.db, second.id
     )
+
+
+def test_a_run_after_an_interrupted_one_renews_the_shared_resolver(seeds_copy: Path) -> None:
+    from kbtui.ops.resolver import kb_resolver
+    from kbtui.store.index import set_meta
+
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    first = kb_resolver(session.db)
+    # A run killed after committing some files leaves the refresh pending: the next run
+    # reports no change, but the documents did change since the resolver was built.
+    set_meta(session.db, "kb_refresh_pending", "1")
+    session.reindex()
+    assert kb_resolver(session.db) is not first

@@ -774,3 +774,30 @@ def test_a_file_skipped_before_its_edit_shows_no_lines_removed() -> None:
     change = export.FileChange("inbox/archive/a.md", "modify", b"---\na: 1\n---\nbody\n", b"")
     change.skipped = "not rewritten: its frontmatter has problems (duplicate-key)"
     assert change.diff() == "" and change.counts() == (0, 0)
+
+
+def test_commit_works_in_a_repository_with_no_commit_yet(seeds_copy: Path) -> None:
+    git(seeds_copy, "init", "-q")
+    source = "inbox/archive/2026-03-08-maintainer-survey-open-source-funding.md"
+    runner = CliRunner()
+    runner.invoke(main, ["status", source, "processing", "--kb", str(seeds_copy)])
+    result = runner.invoke(main, ["export", str(seeds_copy), "--commit", "--json"])
+    assert result.exit_code == 0, result.output
+    branch = json.loads(result.stdout)["branch"]
+    assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
+    assert git(seeds_copy, "show", "--name-only", "--format=", "HEAD").split() == [source]
+
+
+def test_a_refused_first_commit_leaves_the_unborn_branch_as_it_was(seeds_copy: Path) -> None:
+    git(seeds_copy, "init", "-q")
+    before = git(seeds_copy, "symbolic-ref", "HEAD").strip()
+    hook = seeds_copy / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    source = "inbox/archive/2026-03-08-maintainer-survey-open-source-funding.md"
+    runner = CliRunner()
+    runner.invoke(main, ["status", source, "processing", "--kb", str(seeds_copy)])
+    result = runner.invoke(main, ["export", str(seeds_copy), "--commit"])
+    assert result.exit_code == 2 and "files written, but not committed" in result.output
+    assert git(seeds_copy, "symbolic-ref", "HEAD").strip() == before
+    assert git(seeds_copy, "diff", "--cached", "--name-only") == ""

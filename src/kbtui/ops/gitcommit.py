@@ -76,9 +76,7 @@ def commit_export(root: Path, plan: ExportPlan, who: str) -> str | None:
     branch, number = base, 2
     while branch in existing:
         branch, number = f"{base}-{number}", number + 1
-    previous = _git(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
-    if previous == "HEAD":  # a detached HEAD: come back to its commit
-        previous = _git(root, "rev-parse", "HEAD").strip()
+    previous = _where(root)
     _git(root, "checkout", "-q", "-b", branch)
     paths = [c.path for c in written]
     try:
@@ -88,10 +86,30 @@ def commit_export(root: Path, plan: ExportPlan, who: str) -> str | None:
         # left behind: as after an export without --commit.
         with contextlib.suppress(GitError):
             _git(root, "reset", "-q", "--", *paths)
-            _git(root, "checkout", "-q", previous)
+        with contextlib.suppress(GitError):
+            if previous.startswith("refs/heads/"):
+                # The new branch is where the old one was: moving HEAD back changes no file
+                # (and works on a branch with no commit yet, which checkout cannot).
+                _git(root, "symbolic-ref", "HEAD", previous)
+            elif previous:
+                _git(root, "checkout", "-q", previous)
+        with contextlib.suppress(GitError):
             _git(root, "branch", "-q", "-D", branch)
         raise
     return branch
+
+
+def _where(root: Path) -> str:
+    """HEAD as a branch ref (`refs/heads/main`, also before its first commit), else the
+    commit a detached HEAD is on, else ''."""
+    try:
+        return _git(root, "symbolic-ref", "-q", "HEAD").strip()
+    except GitError:
+        pass
+    try:
+        return _git(root, "rev-parse", "-q", "--verify", "HEAD").strip()
+    except GitError:
+        return ""
 
 
 def _commit(

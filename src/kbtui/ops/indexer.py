@@ -720,7 +720,8 @@ def _index(
         store.store_status_counts(db)
         store.set_meta(db, "other_files", str(report.other_files))
         store.set_meta(db, PARSED_BY, PARSER_VERSION)
-        if report.changed or full:
+        # (After an interrupted run too: what it committed changed the documents unreported.)
+        if report.changed or full or refresh_pending:
             store.set_meta(db, store.GENERATION, secrets.token_hex(8))
         store.set_meta(db, "unreadable_folders", json.dumps(unreadable, ensure_ascii=False))
     report.seconds = time.perf_counter() - started
