@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from kbtui.cli import main
 from kbtui.formats.document import parse_document
@@ -37,6 +37,23 @@ def git(root: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
     ).stdout
+
+
+SURVEY = "inbox/archive/2026-03-08-maintainer-survey-open-source-funding.md"
+
+
+def export_committing(root: Path, *options: str) -> Result:
+    """The survey source started, then `kbtui export --commit`, as a curator would."""
+    runner = CliRunner()
+    runner.invoke(main, ["status", SURVEY, "processing", "--kb", str(root)])
+    return runner.invoke(main, ["export", str(root), "--commit", *options])
+
+
+def refuse_commits(root: Path) -> None:
+    """A pre-commit hook that says no."""
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'hook says no' >&2\nexit 1\n")
+    hook.chmod(0o755)
 
 
 def commit_all(root: Path) -> None:
@@ -181,10 +198,8 @@ def test_commit_puts_only_exported_files_on_an_extract_branch(seeds_copy: Path) 
     staged = seeds_copy / "entities/energy-storage/harbor-grid-cooperative.md"
     staged.write_text(staged.read_text() + "\nStaged but unrelated.\n")
     git(seeds_copy, "add", "entities/energy-storage/harbor-grid-cooperative.md")
-    source = "inbox/archive/2026-03-08-maintainer-survey-open-source-funding.md"
-    runner = CliRunner()
-    runner.invoke(main, ["status", source, "processing", "--kb", str(seeds_copy)])
-    result = runner.invoke(main, ["export", str(seeds_copy), "--commit", "--json"])
+    source = SURVEY
+    result = export_committing(seeds_copy, "--json")
     assert result.exit_code == 0, result.output
     branch = json.loads(result.stdout)["branch"]
     assert branch == "extract/2026-03-08-maintainer-survey-open-source-funding"
@@ -757,17 +772,12 @@ def test_drafts_and_status_changes_follow_a_renamed_source(seeds_copy: Path) -> 
 
 def test_a_refused_commit_leaves_the_curator_where_they_were(seeds_copy: Path) -> None:
     commit_all(seeds_copy)
-    hook = seeds_copy / ".git" / "hooks" / "pre-commit"
-    hook.write_text("#!/bin/sh\necho 'hook says no' >&2\nexit 1\n")
-    hook.chmod(0o755)
-    source = "inbox/archive/2026-03-08-maintainer-survey-open-source-funding.md"
-    runner = CliRunner()
-    runner.invoke(main, ["status", source, "processing", "--kb", str(seeds_copy)])
-    result = runner.invoke(main, ["export", str(seeds_copy), "--commit"])
+    refuse_commits(seeds_copy)
+    result = export_committing(seeds_copy)
     assert result.exit_code == 2 and "files written, but not committed" in result.output
     assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() in ("master", "main")
     assert git(seeds_copy, "branch", "--list", "extract/*") == ""
-    assert git(seeds_copy, "status", "--porcelain").splitlines() == [f" M {source}"]
+    assert git(seeds_copy, "status", "--porcelain").splitlines() == [f" M {SURVEY}"]
 
 
 def test_a_file_skipped_before_its_edit_shows_no_lines_removed() -> None:
@@ -778,26 +788,18 @@ def test_a_file_skipped_before_its_edit_shows_no_lines_removed() -> None:
 
 def test_commit_works_in_a_repository_with_no_commit_yet(seeds_copy: Path) -> None:
     git(seeds_copy, "init", "-q")
-    source = "inbox/archive/2026-03-08-maintainer-survey-open-source-funding.md"
-    runner = CliRunner()
-    runner.invoke(main, ["status", source, "processing", "--kb", str(seeds_copy)])
-    result = runner.invoke(main, ["export", str(seeds_copy), "--commit", "--json"])
+    result = export_committing(seeds_copy, "--json")
     assert result.exit_code == 0, result.output
     branch = json.loads(result.stdout)["branch"]
     assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
-    assert git(seeds_copy, "show", "--name-only", "--format=", "HEAD").split() == [source]
+    assert git(seeds_copy, "show", "--name-only", "--format=", "HEAD").split() == [SURVEY]
 
 
 def test_a_refused_first_commit_leaves_the_unborn_branch_as_it_was(seeds_copy: Path) -> None:
     git(seeds_copy, "init", "-q")
     before = git(seeds_copy, "symbolic-ref", "HEAD").strip()
-    hook = seeds_copy / ".git" / "hooks" / "pre-commit"
-    hook.write_text("#!/bin/sh\nexit 1\n")
-    hook.chmod(0o755)
-    source = "inbox/archive/2026-03-08-maintainer-survey-open-source-funding.md"
-    runner = CliRunner()
-    runner.invoke(main, ["status", source, "processing", "--kb", str(seeds_copy)])
-    result = runner.invoke(main, ["export", str(seeds_copy), "--commit"])
+    refuse_commits(seeds_copy)
+    result = export_committing(seeds_copy)
     assert result.exit_code == 2 and "files written, but not committed" in result.output
     assert git(seeds_copy, "symbolic-ref", "HEAD").strip() == before
     assert git(seeds_copy, "diff", "--cached", "--name-only") == ""

@@ -106,6 +106,12 @@ _UNSAFE = {
 """Characters a claim title cannot hold, with what the suggested title puts instead."""
 
 
+def same_file_key(name: str) -> str:
+    """What two names share when a file system takes them for one file (one normalisation
+    form, case folded, as on macOS and Windows)."""
+    return unicodedata.normalize("NFC", name.strip()).casefold()
+
+
 def file_name_check(title: str) -> Check:
     """Whether `title` can be the claim's file name, and if not exactly why (never a path)."""
     limit = MAX_NAME_BYTES - len(SUFFIX)

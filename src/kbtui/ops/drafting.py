@@ -8,7 +8,6 @@ source so that export can write it and update the source's provenance.
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
@@ -26,6 +25,7 @@ from kbtui.formats.claims import (
     file_name_check,
     placeholder_check,
     proposition_check,
+    same_file_key,
 )
 from kbtui.formats.links import find_links
 from kbtui.ops import desk
@@ -290,14 +290,14 @@ def check_draft(db: Database, draft: Draft) -> list[Check]:
 
 def _twin_draft(db: Database, draft: Draft) -> int | None:
     """Another claim draft not yet exported whose title names the same file."""
-    name = unicodedata.normalize("NFC", draft.title.strip()).casefold()
+    name = same_file_key(draft.title)
     if not name:
         return None
     for other_id, title in db.conn.execute(
         "SELECT id, title FROM drafts WHERE kind = 'claim' AND exported_at IS NULL AND id != ?",
         (draft.id,),
     ):
-        if unicodedata.normalize("NFC", title.strip()).casefold() == name:
+        if same_file_key(title) == name:
             return int(other_id)
     return None
 
@@ -399,20 +399,12 @@ def mark_different(db: Database, draft_id: int, path: str) -> Draft:
 def save_draft(db: Database, draft_id: int) -> Draft:
     """Mark the draft ready for export, if every check passes and no duplicate blocks it."""
     draft = get_draft(db, draft_id)
-    if draft.kind == "divergence":
-        from kbtui.ops.divergence import check_divergence  # divergences build on drafts
-
-        failing = failing_message(check_divergence(db, draft))
-        if failing:
-            raise DraftError("checks failing: " + failing)
-    if draft.kind == "enrichment":
-        failing = failing_message([enrichment_check(draft)])
-        if failing:
+    failing = failing_checks(db, draft)
+    if failing:
+        if draft.kind == "enrichment":
             raise DraftError("the enrichment has no evidence yet: " + failing)
+        raise DraftError("checks failing: " + failing)
     if draft.kind == "claim":
-        failing = failing_message(check_draft(db, draft))
-        if failing:
-            raise DraftError("checks failing: " + failing)
         duplicate = blocking_duplicate(db, draft)
         if duplicate is not None:
             raise DraftError(

@@ -13,7 +13,6 @@ import hashlib
 import os
 import stat
 import tempfile
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +29,7 @@ from kbtui.formats.claims import (
     normalise_newlines,
     place_evidence,
     render_claim,
+    same_file_key,
     without_placeholders,
 )
 from kbtui.formats.divergences import (
@@ -271,7 +271,7 @@ def _skip_same_names(changes: list[FileChange]) -> None:
     by_name: dict[str, list[FileChange]] = defaultdict(list)
     for change in changes:
         if change.action == "add" and change.skipped is None:
-            by_name[unicodedata.normalize("NFC", change.path).casefold()].append(change)
+            by_name[same_file_key(change.path)].append(change)
     for same in by_name.values():
         if len(same) > 1:
             drafts = ", ".join(str(i) for c in same for i in c.draft_ids)
@@ -357,9 +357,9 @@ def _new_divergence(db: Database, root: Path, draft: drafting.Draft) -> FileChan
     )
     from kbtui.ops.divergence import check_divergence  # divergences build on drafts
 
-    failing = [c.message for c in check_divergence(db, draft) if c.status == "fail"]
+    failing = drafting.failing_message(check_divergence(db, draft))
     if failing:
-        change.skipped = "its checks fail (edited since it was saved?): " + " ".join(failing)
+        change.skipped = "its checks fail (edited since it was saved?): " + failing
         return change
     return _guard_new_file(root, change)
 

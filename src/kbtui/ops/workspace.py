@@ -155,16 +155,16 @@ def open_workspace(kb: str | Path | None, db: str | Path | None) -> tuple[Worksp
             raise WorkspaceError(f"no such KB folder: {root}")
         if not root.is_dir():
             raise WorkspaceError(f"not a folder: {root}")
-        if not _holds_markdown(root):
-            # Before anything is written there (an index in /etc, say).
-            raise WorkspaceError(
-                f"no markdown files under {root}: not a KB (give the folder that holds "
-                "inbox/ and domains/)"
-            )
     root = root.resolve()
     db_path = Path(db).expanduser().resolve() if db else root / DB_NAME
     if db_path.is_dir():
         raise WorkspaceError(f"--db names a folder, not a file: {db_path}")
+    # Before a first index is written there (in /etc, say); a folder holding one is a KB.
+    if not is_demo and not (root / DB_NAME).exists() and not _holds_markdown(root):
+        raise WorkspaceError(
+            f"no markdown files under {root}: not a KB (give the folder that holds "
+            "inbox/ and domains/)"
+        )
     exclude_from_git(root, db_path)
     return Workspace(root, db_path, is_demo), note
 
@@ -174,15 +174,21 @@ SCAN_LIMIT = 20_000
 
 
 def _holds_markdown(root: Path) -> bool:
-    """Whether `root` has a `.md` file in it (True as well when too big to tell quickly)."""
-    seen = 0
-    for _folder, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if d != ".git"]
-        if any(name.endswith(".md") for name in names):
-            return True
-        seen += len(dirs) + len(names)
-        if seen > SCAN_LIMIT:
-            return True
+    """Whether `root` has a `.md` file in it (True as well when too big to tell quickly):
+    stops at the first one, without listing the rest of its folder."""
+    folders, seen = [str(root)], 0
+    while folders:
+        try:
+            entries = os.scandir(folders.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                seen += 1
+                if entry.name.endswith(".md") or seen > SCAN_LIMIT:
+                    return True
+                if entry.name != ".git" and entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
     return False
 
 
