@@ -442,11 +442,8 @@ def draft_claim_command(
                     session.db, draft.id, target, enrichment_kind or "extend"
                 )
             elif different:
-                for duplicate in drafting.find_duplicates(
-                    session.db, draft.title, draft.description
-                ):
-                    if duplicate.score >= drafting.DUPLICATE_BLOCK:
-                        draft = drafting.mark_different(session.db, draft.id, duplicate.path)
+                while (duplicate := drafting.blocking_duplicate(session.db, draft)) is not None:
+                    draft = drafting.mark_different(session.db, draft.id, duplicate.path)
             if save:
                 draft = drafting.save_draft(session.db, draft.id)
         except drafting.DraftError as exc:
