@@ -381,6 +381,42 @@ def enrich(root: Path, target: str, body: str) -> Session:
     return session
 
 
+BATTERY = "inbox/archive/2026-01-03-battery-trial.md"
+TARIFF = "inbox/archive/2025-11-20-tariff-study.md"
+PEAK_CLAIM = "domains/energy/home batteries flatten the evening peak.md"
+
+
+def test_a_source_that_cannot_be_written_holds_back_only_its_own_evidence(
+    small_kb: Path,
+) -> None:
+    """Two sources enrich one claim; one of them changed on disk since it was indexed. The
+    other source and its evidence are written; the held-back evidence follows next time."""
+    session = open_session(small_kb, None)
+    session.reindex()
+    for source, body in ((BATTERY, "Forty homes shifted load."), (TARIFF, "Tariffs pay back.")):
+        draft = drafting.new_claim_draft(session.db, source, hint=1)
+        drafting.enrich_instead(session.db, draft.id, PEAK_CLAIM)
+        drafting.update_draft(session.db, draft.id, body=body)
+        drafting.save_draft(session.db, draft.id)
+    edited = small_kb / TARIFF
+    edited.write_text(edited.read_text() + "\nA line added in another editor.\n")
+    plan = export_all(session, small_kb)
+    by_path = {c.path: c for c in plan.changes}
+    assert "changed on disk" in str(by_path[TARIFF].skipped)
+    assert by_path[BATTERY].written and by_path[PEAK_CLAIM].written
+    claim = (small_kb / PEAK_CLAIM).read_text()
+    assert "Forty homes shifted load." in claim and "Tariffs pay back." not in claim
+    assert "status: processed" in (small_kb / BATTERY).read_text()
+    assert "status: unprocessed" in edited.read_text()
+    # Once the curator has looked at the edit, the rest goes out.
+    session.reindex()
+    again = export_all(session, small_kb)
+    assert not again.skipped
+    claim = (small_kb / PEAK_CLAIM).read_text()
+    assert claim.count("Forty homes shifted load.") == 1 and "Tariffs pay back." in claim
+    assert "status: processed" in edited.read_text()
+
+
 def test_enrichment_listed_as_a_mapping_target_is_not_added_again(small_kb: Path) -> None:
     (small_kb / ESSAY).write_text(ESSAY_TEXT.format(target=TIDE_CLAIM.split("/")[-1][:-3]))
     (small_kb / TIDE_CLAIM).write_bytes(TIDE_CLAIM_TEXT.encode())

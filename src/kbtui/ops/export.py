@@ -232,8 +232,10 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
             plan.changes.append(_new_divergence(db, root, draft))
         elif draft.kind == "resolution" and draft.target_path:
             plan.changes.append(_resolution(db, root, draft))
+    enrichments: dict[str, FileChange] = {}
     for target, target_drafts in blocks.items():
-        plan.changes.append(_enrichment(db, root, target, target_drafts, who, day))
+        enrichments[target] = _enrichment(db, root, target, target_drafts, who, day)
+        plan.changes.append(enrichments[target])
     for source in sorted(set(statuses) | set(extracted) | set(enriched)):
         plan.changes.append(
             _source_update(
@@ -251,14 +253,22 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
     # A claim draft is written only with its source's provenance, and the other way round:
     # a file skipped holds back every file sharing a draft with it, and so on, transitively
     # (a skipped claim holds back its source, which holds back the source's other claims).
+    # A claim enriched from several sources is the exception: it takes the evidence of the
+    # sources that can be written, and the rest waits for the next export.
     blocked: set[int] = set()
     while True:
         now = {i for c in plan.changes if c.skipped for i in c.draft_ids}
         if now == blocked:
             break
         blocked = now
-        for change in plan.changes:
-            if change.skipped is None and set(change.draft_ids) & blocked:
+        for number, change in enumerate(plan.changes):
+            if change.skipped is not None or not set(change.draft_ids) & blocked:
+                continue
+            kept = [d for d in blocks.get(change.path, []) if d.id not in blocked]
+            if kept and change is enrichments.get(change.path):
+                enrichments[change.path] = _enrichment(db, root, change.path, kept, who, day)
+                plan.changes[number] = enrichments[change.path]
+            else:
                 change.skipped = "waits for a related file that cannot be written now"
     plan.unchanged = [c for c in plan.changes if not c.skipped and c.before == c.after]
     plan.changes = [c for c in plan.changes if c.skipped or c.before != c.after]
