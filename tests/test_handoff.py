@@ -138,6 +138,18 @@ def test_divergence_signals_any_case_with_line_and_excerpt() -> None:
     assert handoff.signals[0].excerpt.startswith("**What surprised me:** It CONTRADICTS")
 
 
+def test_a_signal_excerpt_is_cut_between_words_and_says_where_the_line_goes_on() -> None:
+    words = " ".join(f"word{n}" for n in range(40))
+    body = f"## Agent Notes\n**Note:** {words} is in tension with {words}\n"
+    [signal] = parse_handoff(body, 1, {}).signals
+    assert signal.excerpt.startswith("…") and signal.excerpt.endswith("…")
+    inner = signal.excerpt.strip("…").split(" ")
+    assert all(w.startswith("word") or w in ("is", "in", "tension", "with") for w in inner)
+    assert "tension" in inner and len(signal.excerpt) <= 2 * 80 + len("tension") + 2
+    [short] = parse_handoff("## Agent Notes\nA tension here.\n", 1, {}).signals
+    assert short.excerpt == "A tension here."
+
+
 def test_signal_words_spelt_with_letters_that_fold_to_i_or_s() -> None:
     # Ignoring case, the pattern takes the dotless ı and the dotted İ for an i, and the long ſ
     # for an s, which `str.lower` does not turn into them: the quick test must not miss them.

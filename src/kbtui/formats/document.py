@@ -26,7 +26,7 @@ from kbtui.formats.links import WikiLink, bare_title_link, find_links
 from kbtui.formats.models import model_values
 from kbtui.formats.problems import Problem
 
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"
 """Changes whenever parsing the same bytes gives a different document (a fixed bug, a new
 field): an index made by another version reads every file again on its next run."""
 LARGE_FILE_BYTES = 100_000

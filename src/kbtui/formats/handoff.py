@@ -268,10 +268,28 @@ def _signals(text: str, first_line: int) -> list[Signal]:
         if not _may_signal(line):
             continue
         for match in _SIGNAL_RE.finditer(line):
-            start = max(0, match.start() - 80)
-            excerpt = line[start : match.end() + 80].strip()
+            excerpt = _excerpt(line, match.start(), match.end())
             signals.append(Signal(match.group(1).lower(), excerpt, first_line + offset))
     return signals
+
+
+EXCERPT_ROOM = 80
+"""Characters of context a signal's excerpt keeps on each side of its word, at most."""
+
+
+def _excerpt(line: str, start: int, end: int) -> str:
+    """`line[start:end]` with up to `EXCERPT_ROOM` characters each side, cut between words
+    (not inside one), and `…` where the line goes on."""
+    left = max(0, start - EXCERPT_ROOM)
+    if left > 0:
+        space = line.find(" ", left, start)
+        left = space + 1 if space != -1 else left
+    right = min(len(line), end + EXCERPT_ROOM)
+    if right < len(line):
+        space = line.rfind(" ", end, right + 1)
+        right = space if space != -1 else right
+    text = line[left:right].strip()
+    return ("…" if left > 0 else "") + text + ("…" if right < len(line) else "")
 
 
 def parse_handoff(
