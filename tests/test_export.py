@@ -417,6 +417,66 @@ def test_a_source_that_cannot_be_written_holds_back_only_its_own_evidence(
     assert "status: processed" in edited.read_text()
 
 
+def enrich_peak_from_battery(root: Path) -> Session:
+    """The small KB with one saved enrichment of the peak claim, drafted from the battery
+    trial source."""
+    session = open_session(root, None)
+    session.reindex()
+    draft = drafting.new_claim_draft(session.db, BATTERY, hint=1)
+    drafting.enrich_instead(session.db, draft.id, PEAK_CLAIM)
+    drafting.update_draft(session.db, draft.id, body="Forty homes shifted load.")
+    drafting.save_draft(session.db, draft.id)
+    return session
+
+
+def test_evidence_is_never_written_while_its_source_is_read_only(small_kb: Path) -> None:
+    session = enrich_peak_from_battery(small_kb)
+    os.chmod(small_kb / BATTERY, 0o444)
+    claim_before = (small_kb / PEAK_CLAIM).read_bytes()
+    for _ in range(3):
+        plan = export_all(session, small_kb)
+        by_path = {c.path: c for c in plan.changes}
+        assert "read-only" in str(by_path[BATTERY].skipped)
+        assert by_path[PEAK_CLAIM].skipped and not by_path[PEAK_CLAIM].written
+        session.reindex()
+    assert (small_kb / PEAK_CLAIM).read_bytes() == claim_before
+    os.chmod(small_kb / BATTERY, 0o644)
+    plan = export_all(session, small_kb)
+    assert not plan.skipped
+    assert (small_kb / PEAK_CLAIM).read_text().count("Forty homes shifted load.") == 1
+
+
+def test_an_export_cut_short_is_finished_without_writing_anything_twice(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after writing the claim's evidence, before the source: the next export writes
+    the source and finds the evidence already there."""
+    session = enrich_peak_from_battery(small_kb)
+    curation.set_status(session.db, TARIFF, "processing")
+    written: list[str] = []
+    original = export.atomic_write
+
+    def dies_after_the_first_file(path: Path, data: bytes) -> None:
+        if written:
+            raise KeyboardInterrupt  # as a kill would, between two files
+        original(path, data)
+        written.append(str(path))
+
+    monkeypatch.setattr(export, "atomic_write", dies_after_the_first_file)
+    plan = export.plan_export(session.db, small_kb, "tester")
+    with pytest.raises(KeyboardInterrupt):
+        export.apply_export(session.db, small_kb, plan)
+    monkeypatch.setattr(export, "atomic_write", original)
+    assert written == [str(small_kb / PEAK_CLAIM)]
+    session.reindex()
+    again = export_all(session, small_kb)
+    assert not again.skipped
+    assert (small_kb / PEAK_CLAIM).read_text().count("Forty homes shifted load.") == 1
+    assert "status: processed" in (small_kb / BATTERY).read_text()
+    assert "status: processing" in (small_kb / TARIFF).read_text()
+    assert drafting.list_drafts(session.db) == []
+
+
 def test_enrichment_listed_as_a_mapping_target_is_not_added_again(small_kb: Path) -> None:
     (small_kb / ESSAY).write_text(ESSAY_TEXT.format(target=TIDE_CLAIM.split("/")[-1][:-3]))
     (small_kb / TIDE_CLAIM).write_bytes(TIDE_CLAIM_TEXT.encode())

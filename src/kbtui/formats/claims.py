@@ -369,6 +369,37 @@ def enrichment_block(
     return text.replace("\n", newline)
 
 
+def _flat(text: str) -> str:
+    """`text` with every run of whitespace (line endings included) one space."""
+    return " ".join(text.split())
+
+
+def evidence_present(text: str, evidence: str, source_stem: str) -> bool:
+    """Whether `text` (a claim file) already has an Additional Evidence block citing
+    `[[source_stem]]` with this evidence (an earlier export that was cut short, or one whose
+    source could not be written), whatever its date, line endings or wrapping."""
+    wanted = _flat(normalise_newlines(evidence))
+    if not wanted:
+        return False
+    link = f"[[{source_stem}]]"
+    for block in text.split("### Additional Evidence")[1:]:
+        # A block ends at the next heading or rule (the footer's `---`, say).
+        lines = block.split("\n")
+        end = next(
+            (i for i in range(1, len(lines)) if lines[i].startswith(("#", "---"))), len(lines)
+        )
+        block = "\n".join(lines[:end])
+        if link in block and wanted in _flat(block):
+            return True
+    return False
+
+
+def resolution_present(text: str, resolution: str) -> bool:
+    """Whether `text` (a divergence file) already has a `## Resolution` saying this."""
+    wanted = _flat(normalise_newlines(resolution))
+    return bool(wanted) and any(wanted in _flat(block) for block in text.split("## Resolution")[1:])
+
+
 FOOTER_HEADS = ("Relevant Notes:", "Topics:")
 
 

@@ -25,10 +25,12 @@ from kbtui.formats.claims import (
     confidence_check,
     domain_check,
     enrichment_block,
+    evidence_present,
     file_name_check,
     normalise_newlines,
     place_evidence,
     render_claim,
+    resolution_present,
     same_file_key,
     without_placeholders,
 )
@@ -160,7 +162,10 @@ def _read_current(root: Path, db: Database, path: str, change: FileChange) -> st
     """The file's text as indexed, or None (with `change.skipped` saying why)."""
     indexed = _indexed(db, path)
     if indexed is None:
-        change.skipped = "not in the index (re-index first)"
+        change.skipped = (
+            "the file is gone (deleted, or renamed and edited since): delete the drafts "
+            "or undo the status change made on it"
+        )
         return None
     sha, codes = indexed
     unsafe = sorted(codes & set(UNSAFE_CODES))
@@ -178,8 +183,24 @@ def _read_current(root: Path, db: Database, path: str, change: FileChange) -> st
     if _digest(data) != sha:
         change.skipped = "changed on disk since it was indexed: re-index and export again"
         return None
+    if _read_only(root, path):
+        # Known now, not only when writing: the files sharing its work wait with it.
+        change.skipped = READ_ONLY
+        return None
     change.before = data
     return data.decode("utf-8")
+
+
+READ_ONLY = "the file is read-only: not written"
+
+
+def _read_only(root: Path, path: str) -> bool:
+    """Whether the file at `path` has no write permission (as a curator marks a file not to
+    be touched; even root, who could write it anyway, leaves it alone)."""
+    try:
+        return not (root / path).stat().st_mode & 0o222
+    except OSError:
+        return False
 
 
 def _claim_folder(db: Database, domain: str) -> str:
@@ -382,6 +403,9 @@ def _resolution(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
     text = _read_current(root, db, draft.target_path, change)
     if text is None:
         return change
+    if resolution_present(text, draft.body):
+        change.after = change.before or b""  # written by an export that could not finish
+        return change
     try:
         text = set_scalar(text, "status", "resolved")
     except EditError as exc:
@@ -421,8 +445,13 @@ def _enrichment(
     blocks = ""
     for draft in drafts:
         stem = _stem(draft.source_path) if draft.source_path else "unknown-source"
+        if evidence_present(text, draft.body, stem):
+            continue  # written by an export that could not finish: not written twice
         kind = draft.enrichment_kind or "extend"
         blocks += enrichment_block(kind, draft.body, stem, day, who, newline)
+    if not blocks:
+        change.after = change.before or b""
+        return change
     change.after = place_evidence(text, blocks, newline).encode("utf-8")
     return change
 
@@ -555,8 +584,38 @@ def apply_export_at(db_path: Path, root: Path, plan: ExportPlan) -> ExportPlan:
 
 
 def apply_export(db: Database, root: Path, plan: ExportPlan) -> ExportPlan:
-    """Write the plan's writable files; re-check each against what was read just before."""
+    """Write the plan's writable files; re-check each against what was read just before.
+
+    The work a file carries is recorded as exported as soon as that file is written (a draft
+    once every file it goes to is), so an export cut short leaves pending only what it did
+    not write; and what it wrote is found in the files next time, not written twice."""
     _remove_stale_temporaries(root, plan)
+    files_of: dict[int, list[FileChange]] = defaultdict(list)
+    for change in (*plan.changes, *plan.unchanged):
+        for draft_id in change.draft_ids:
+            files_of[draft_id].append(change)
+    done: set[int] = set()  # ids of the changes written, or with nothing to write
+
+    def record(changes: list[FileChange]) -> None:
+        done.update(id(change) for change in changes)
+        drafts = {
+            i
+            for change in changes
+            for i in change.draft_ids
+            if all(id(other) in done for other in files_of[i])
+        }
+        actions = {i for change in changes for i in change.action_ids}
+        with transaction(db):
+            db.conn.executemany(
+                "UPDATE drafts SET exported_at = datetime('now') WHERE id = ?",
+                [(i,) for i in sorted(drafts)],
+            )
+            db.conn.executemany(
+                "UPDATE actions SET exported_at = datetime('now') WHERE id = ?",
+                [(i,) for i in sorted(actions)],
+            )
+
+    record(plan.unchanged)
     for change in plan.writable:
         try:
             target = _inside(root, change.path)
@@ -565,25 +624,15 @@ def apply_export(db: Database, root: Path, plan: ExportPlan) -> ExportPlan:
                 change.skipped = "changed on disk since export read it: not overwritten"
                 continue
             if current is not None and not target.stat().st_mode & 0o222:
-                change.skipped = "the file is read-only: not written"
+                change.skipped = READ_ONLY
                 continue
             atomic_write(target, change.after)
             change.written = True
         except ExportError as exc:
             change.skipped = str(exc)
+            continue
         except OSError as exc:
             change.skipped = f"could not write: {exc.strerror or exc}"
-    done = [c for c in plan.changes if c.written] + plan.unchanged
-    failed_drafts = {i for c in plan.changes if not c.written for i in c.draft_ids}
-    done_drafts = {i for c in done for i in c.draft_ids} - failed_drafts
-    done_actions = {i for c in done for i in c.action_ids}
-    with transaction(db):
-        db.conn.executemany(
-            "UPDATE drafts SET exported_at = datetime('now') WHERE id = ?",
-            [(i,) for i in sorted(done_drafts)],
-        )
-        db.conn.executemany(
-            "UPDATE actions SET exported_at = datetime('now') WHERE id = ?",
-            [(i,) for i in sorted(done_actions)],
-        )
+            continue
+        record([change])
     return plan
