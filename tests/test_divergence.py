@@ -295,3 +295,22 @@ def test_cascade_impact_lists_what_depends_on_a_claim_not_the_sources_citing_it(
         "AND c.kind = 'claim'"
     ).fetchone()[0]
     assert cited > 0  # sources do cite claims: they are left out on purpose
+
+
+def test_a_committed_divergence_is_listed_as_one_in_the_commit_message(seeds_copy: Path) -> None:
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(seeds_copy), *args], capture_output=True, text=True, check=True
+        ).stdout
+
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    saved_divergence(seeds_copy)
+    result = CliRunner().invoke(main, ["export", str(seeds_copy), "--commit"])
+    assert result.exit_code == 0, result.output
+    message = git("log", "-1", "--format=%B")
+    assert "Divergences:\n- divergence-should-evening-peak" in message
+    assert "New claims" not in message and "Enriched claims" not in message

@@ -253,3 +253,15 @@ def test_a_line_break_yaml_knows_but_kbtui_does_not_split_at_is_refused_not_chan
     text = f"---\nstatus: unprocessed{separator}title: x\n---\nbody\n"
     with pytest.raises(EditError):
         set_scalar(text, "status", "processed")
+
+
+def test_a_value_of_several_lines_is_written_as_a_literal_block() -> None:
+    text = "---\r\ntype: source\r\nnotes: |\r\n  First.\r\n\r\n  Second.\r\nstatus: x\r\n---\r\n"
+    out = set_scalar(text, "notes", "First.\n\nSecond.\n\nThird: with a colon.\n")
+    assert out == (
+        "---\r\ntype: source\r\nnotes: |\r\n  First.\r\n\r\n  Second.\r\n\r\n"
+        "  Third: with a colon.\r\nstatus: x\r\n---\r\n"
+    )
+    # No final line break: `|-`; a first line starting with a space: quoted instead.
+    assert "notes: |-\n  a\n  b\n" in set_scalar("---\nnotes: x\n---\n", "notes", "a\nb")
+    assert 'notes: " a\\nb"' in set_scalar("---\nnotes: x\n---\n", "notes", " a\nb")

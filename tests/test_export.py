@@ -477,6 +477,46 @@ def test_an_export_cut_short_is_finished_without_writing_anything_twice(
     assert drafting.list_drafts(session.db) == []
 
 
+def test_a_status_changed_on_disk_since_the_curator_set_it_is_not_overwritten(
+    small_kb: Path,
+) -> None:
+    session = open_session(small_kb, None)
+    session.reindex()
+    curation.set_status(session.db, TARIFF, "null-result", note="nothing new")
+    source = small_kb / TARIFF
+    theirs = source.read_text().replace("status: unprocessed", "status: processed")
+    source.write_text(theirs.replace("priority: low", "priority: low\nprocessed_by: alice"))
+    session.reindex()
+    plan = export_all(session, small_kb)
+    [change] = plan.changes
+    assert "changed on disk from unprocessed to processed since you set it to null-result" in str(
+        change.skipped
+    )
+    assert "processed_by: alice" in source.read_text()
+
+
+def test_a_null_result_note_goes_after_the_notes_a_source_already_has(small_kb: Path) -> None:
+    source = small_kb / TARIFF
+    agent = "Thin for tariff claims.\n\nMay yield claims in a later pass.\n"
+    source.write_text(
+        source.read_text().replace(
+            "priority: low\n",
+            "priority: low\nnotes: |\n  Thin for tariff claims.\n\n"
+            "  May yield claims in a later pass.\n",
+            1,
+        )
+    )
+    session = open_session(small_kb, None)
+    session.reindex()
+    curation.set_status(session.db, TARIFF, "null-result", note="Only a press release: no data.")
+    plan = export_all(session, small_kb)
+    assert not plan.skipped
+    text = source.read_text()
+    fields = parse_document(TARIFF, text.encode()).fields
+    assert fields["notes"] == agent + "\nOnly a press release: no data.\n"
+    assert "notes: |\n  Thin for tariff claims.\n\n  May yield claims" in text
+
+
 def test_enrichment_listed_as_a_mapping_target_is_not_added_again(small_kb: Path) -> None:
     (small_kb / ESSAY).write_text(ESSAY_TEXT.format(target=TIDE_CLAIM.split("/")[-1][:-3]))
     (small_kb / TIDE_CLAIM).write_bytes(TIDE_CLAIM_TEXT.encode())
@@ -631,6 +671,22 @@ def test_a_claim_held_back_holds_back_its_source_and_the_sources_other_claims(
     assert hashes(seeds_copy) == before
 
 
+def test_a_new_claim_named_like_an_existing_file_but_for_case_is_refused(
+    seeds_copy: Path,
+) -> None:
+    existing = (
+        "four-hour lithium storage displaces gas peakers first because peaker run-hours "
+        "cluster in short evening windows"
+    )
+    before = hashes(seeds_copy)
+    session = claim_drafts(seeds_copy, [existing.upper()])
+    plan = export_all(session, seeds_copy)
+    [new] = [c for c in plan.changes if c.action == "add"]
+    assert f"'{existing}.md' is there already" in str(new.skipped)
+    assert "macOS and Windows" in str(new.skipped)
+    assert hashes(seeds_copy) == before
+
+
 def test_two_drafts_of_one_title_are_both_refused_with_a_clear_reason(seeds_copy: Path) -> None:
     title = "evening peaks arrive an hour later each decade as air conditioning spreads north"
     before = hashes(seeds_copy)
@@ -661,6 +717,23 @@ def test_a_source_turned_into_a_symlink_out_of_the_kb_is_skipped_not_fatal(
     assert "outside the KB" in str(by_path[first].skipped)
     assert by_path[second].written
     assert outside.read_bytes() == original
+
+
+def test_commit_refuses_when_a_file_to_export_has_uncommitted_changes(seeds_copy: Path) -> None:
+    commit_all(seeds_copy)
+    source = seeds_copy / SURVEY
+    source.write_text(source.read_text() + "\nMy unfinished note.\n")
+    before = hashes(seeds_copy)
+    result = export_committing(seeds_copy)
+    assert result.exit_code == 2
+    assert "changes not committed" in result.output and SURVEY in result.output
+    assert hashes(seeds_copy) == before  # nothing written, nothing committed
+    assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() in ("main", "master")
+    # Without --commit the export goes ahead, the curator's edit kept.
+    result = CliRunner().invoke(main, ["export", str(seeds_copy)])
+    assert result.exit_code == 0, result.output
+    assert "My unfinished note." in source.read_text()
+    assert "status: processing" in source.read_text()
 
 
 def test_commit_takes_file_names_literally(seeds_copy: Path) -> None:

@@ -674,6 +674,11 @@ def export_command(
             fail(f"--commit: {root} is not a git repository")
         plan = export.plan_export(session.db, root, who)
         branch = None
+        if commit and not dry_run:
+            try:
+                gitcommit.check_committable(root, plan)
+            except gitcommit.GitError as exc:
+                fail(f"--commit: {exc}")
         if not dry_run:
             export.apply_export(session.db, root, plan)
             session.reindex()

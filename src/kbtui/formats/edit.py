@@ -304,9 +304,35 @@ def set_scalar(text: str, key: str, value: str, new_style: str = "") -> str:
     if comment and not comment[:1].isspace():
         comment = " " + comment
     kept = [extra for extra in block.lines[start + 1 : end] if _is_note(extra)]
+    literal = _literal(value, ending) if "\n" in value else None
+    if literal is not None:
+        # A text of several lines stays readable: a literal block (`|`), as the KB writes
+        # its longer notes. Blank lines inside the old block were its text, not notes.
+        head, *lines = literal
+        if old.lstrip()[:1] in ("|", ">"):
+            kept = [extra for extra in kept if extra.strip()]
+        new_lines = [f"{prefix}{spacing}{head}{comment}{ending}", *lines]
+        block.lines[start:end] = [*new_lines, *kept]
+        return _verify(text, _join(block), key, value, before)
     new_line = f"{prefix}{spacing}{_scalar(value, _style_of(old))}{comment}{ending}"
     block.lines[start:end] = [new_line, *kept]
     return _verify(text, _join(block), key, value, before)
+
+
+def _literal(value: str, ending: str, indent: str = "  ") -> list[str] | None:
+    """`value` as a literal block: its indicator (`|`, `|-` or `|+`, by how many line
+    breaks end it), then its lines; None when a block cannot hold it as it is (a first line
+    starting with a space, characters YAML cannot hold raw, a lone carriage return)."""
+    body = value.rstrip("\n")
+    if not body or body[0] in " \t" or "\r" in value:
+        return None
+    if not all(char == "\t" or _PRINTABLE_RE.match(char) for char in body.replace("\n", "")):
+        return None
+    breaks = len(value) - len(body)
+    indicator = "|-" if breaks == 0 else "|" if breaks == 1 else "|+"
+    lines = [f"{indent}{line}{ending}" if line else ending for line in body.split("\n")]
+    lines += [ending] * max(0, breaks - 1)
+    return [indicator, *lines]
 
 
 def _items_style(lines: list[str]) -> tuple[str, str]:

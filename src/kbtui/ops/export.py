@@ -137,6 +137,17 @@ class ExportPlan:
         return [c for c in self.changes if c.skipped is not None]
 
 
+@dataclass(frozen=True, slots=True)
+class PendingStatus:
+    """A source's status change not yet exported."""
+
+    to_status: str
+    note: str | None
+    action_ids: list[int]
+    from_status: str | None
+    """The status the file had when the curator first changed it."""
+
+
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -230,10 +241,14 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
     plan = ExportPlan()
     drafts = [d for d in drafting.list_drafts(db) if d.state == "saved"]
     statuses = {
-        row[0]: (row[1], row[2], [int(i) for i in str(row[3]).split(",")])
+        row[0]: PendingStatus(row[1], row[2], [int(i) for i in str(row[3]).split(",")], row[4])
         for row in db.conn.execute(
             "SELECT p.path, p.to_status, p.note, (SELECT group_concat(a.id) FROM actions a "
-            "WHERE a.path = p.path AND a.exported_at IS NULL) FROM pending_status p"
+            "WHERE a.path = p.path AND a.exported_at IS NULL), "
+            # The status the file had when the curator first changed it.
+            "(SELECT a.from_status FROM actions a WHERE a.path = p.path AND a.action = 'status' "
+            "AND a.undone_at IS NULL AND a.exported_at IS NULL ORDER BY a.id LIMIT 1) "
+            "FROM pending_status p"
         )
     }
     extracted: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -325,6 +340,18 @@ def _guard_new_file(root: Path, change: FileChange) -> FileChange:
         if existing != change.after:
             change.skipped = "a different file with this name already exists"
         change.before = existing
+        return change
+    # A name that differs only in case (or in Unicode form) is the same file on macOS and
+    # Windows: a checkout there would have one file for the two.
+    key = same_file_key(target.name)
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            if same_file_key(entry.name) == key:
+                change.skipped = (
+                    f"{entry.name!r} is there already, a name that macOS and Windows take "
+                    "for the same file: enrich that claim, or word the title differently"
+                )
+                break
     return change
 
 
@@ -460,7 +487,7 @@ def _source_update(
     db: Database,
     root: Path,
     source: str,
-    status: tuple[str, str | None, list[int]] | None,
+    status: PendingStatus | None,
     claims: list[tuple[str, int]],
     enrichments: list[tuple[str, int]],
     who: str,
@@ -472,15 +499,23 @@ def _source_update(
     if text is None:
         return change
     extracted = bool(claims or enrichments)
-    if extracted and status and status[0] == "null-result":
+    if extracted and status and status.to_status == "null-result":
         change.skipped = (
             "set to null-result, yet claims or enrichments drafted from it are saved: "
             "undo the null-result or delete those drafts"
         )
         return change
     # Work extracted from a source makes it processed, whatever step it was pending at.
-    new_status = "processed" if extracted else (status[0] if status else None)
+    new_status = "processed" if extracted else (status.to_status if status else None)
     existing = source_provenance(db, source)
+    if status and existing.status not in (status.from_status, status.to_status):
+        # Someone else changed it (a pull, another editor): theirs is not overwritten.
+        change.skipped = (
+            f"its status changed on disk from {status.from_status or 'none'} to "
+            f"{existing.status or 'none'} since you set it to {status.to_status}: "
+            "undo your change, or set it again"
+        )
+        return change
     try:
         if new_status:
             text = set_scalar(text, "status", new_status)
@@ -490,9 +525,8 @@ def _source_update(
         if new_status in ("processed", "null-result") and not kept:
             text = set_scalar(text, "processed_by", who)
             text = set_scalar(text, "processed_date", day)
-        if new_status == "null-result" and status and status[1]:
-            # Quoted, as the KB writes its notes: a note is prose, often with a colon.
-            text = set_scalar(text, "notes", status[1], new_style='"')
+        if new_status == "null-result" and status and status.note:
+            text = _with_note(text, existing.notes, status.note)
         new_claims = [t for t, _ in claims if bare_title(t) not in existing.claims_extracted]
         new_enrichments = [
             t for t, _ in enrichments if bare_title(t) not in existing.enrichments_applied
@@ -512,9 +546,22 @@ def _source_update(
         change.skipped = f"not rewritten: {exc}"
         return change
     if status:
-        change.action_ids = status[2]
+        change.action_ids = status.action_ids
     change.after = text.encode("utf-8")
     return change
+
+
+def _with_note(text: str, notes: str | None, note: str) -> str:
+    """`text` with the curator's null-result `note` in its `notes`: set, quoted as the KB
+    writes its notes (prose, often with a colon); or, when the file already has notes (an
+    agent's, say), added after them as a paragraph of its own, never in their place."""
+    note = note.strip()
+    if not notes or not notes.strip():
+        return set_scalar(text, "notes", note, new_style='"')
+    if " ".join(note.split()) in " ".join(notes.split()):
+        return text  # already there (an earlier export, cut short)
+    end = "\n" if notes.endswith("\n") else ""  # as the notes end (`|` or `|-`)
+    return set_scalar(text, "notes", f"{notes.rstrip()}\n\n{note}{end}")
 
 
 def atomic_write(path: Path, data: bytes) -> None:

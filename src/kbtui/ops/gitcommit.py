@@ -18,7 +18,7 @@ class GitError(RuntimeError):
     """Git could not do what export asked; the message says why in one line."""
 
 
-def _git(root: Path, *args: str) -> str:
+def _git(root: Path, *args: str, strip: bool = True) -> str:
     try:
         result = subprocess.run(
             # Paths are file names, never patterns: `a[1].md` must not also match `a1.md`.
@@ -32,7 +32,7 @@ def _git(root: Path, *args: str) -> str:
     if result.returncode != 0:
         reason = (result.stderr.strip().splitlines() or ["failed"])[-1]
         raise GitError(f"git {args[0]}: {reason}")
-    return result.stdout.strip()
+    return result.stdout.strip() if strip else result.stdout
 
 
 def is_repository(root: Path) -> bool:
@@ -69,8 +69,13 @@ def commit_export(root: Path, plan: ExportPlan, who: str) -> str | None:
     if not is_repository(root):
         raise GitError(f"{root} is not a git repository")
     sources = sorted({c.path for c in written if c.path.startswith("inbox/")})
-    claims = [c.path for c in written if c.action == "add"]
-    enriched = [c.path for c in written if c.action == "modify" and c.path not in sources]
+    divergences = [c.path for c in written if _stem(c.path).startswith("divergence-")]
+    claims = [c.path for c in written if c.action == "add" and c.path not in divergences]
+    enriched = [
+        c.path
+        for c in written
+        if c.action == "modify" and c.path not in sources and c.path not in divergences
+    ]
     base = _branch_name(root, _stem(sources[0]) if sources else "kbtui-export")
     existing = set(_git(root, "branch", "--list", "--format=%(refname:short)").splitlines())
     branch, number = base, 2
@@ -80,7 +85,7 @@ def commit_export(root: Path, plan: ExportPlan, who: str) -> str | None:
     _git(root, "checkout", "-q", "-b", branch)
     paths = [c.path for c in written]
     try:
-        _commit(root, paths, sources, claims, enriched, who)
+        _commit(root, paths, sources, claims, enriched, divergences, who)
     except GitError:
         # Back where the curator was, the files written but not staged, and no empty branch
         # left behind: as after an export without --commit.
@@ -97,6 +102,49 @@ def commit_export(root: Path, plan: ExportPlan, who: str) -> str | None:
             _git(root, "branch", "-q", "-D", branch)
         raise
     return branch
+
+
+def check_committable(root: Path, plan: ExportPlan) -> None:
+    """Raise `GitError` when a file the plan would change has changes of the curator's not
+    yet committed: the export's commit would take them in with kbtui's edit."""
+    if not _has_commit(root):
+        return  # no commit yet: every file is new to git, the export's commit takes them all
+    paths = [c.path for c in plan.writable if c.action == "modify"]
+    if not paths:
+        return
+    status = _git(
+        root, "status", "--porcelain", "-z", "--untracked-files=all", "--", *paths, strip=False
+    )
+    changed = sorted(_status_paths(status))
+    if changed:
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        shown = ", ".join(changed[:3]) + more
+        raise GitError(
+            f"{shown} ha{'s' if len(changed) == 1 else 've'} changes not committed, which the "
+            "export's commit would take in: commit or stash them first, or export without "
+            "committing"
+        )
+
+
+def _status_paths(status: str) -> set[str]:
+    """The paths of `git status --porcelain -z`: entries `XY path`, each ended by a NUL; a
+    rename or copy is followed by its old path, which is not listed."""
+    paths: set[str] = set()
+    entries = iter(status.split("\0"))
+    for entry in entries:
+        if len(entry) > 3:
+            paths.add(entry[3:])
+            if entry[0] in "RC":
+                next(entries, None)
+    return paths
+
+
+def _has_commit(root: Path) -> bool:
+    try:
+        _git(root, "rev-parse", "-q", "--verify", "HEAD")
+    except GitError:
+        return False
+    return True
 
 
 def _where(root: Path) -> str:
@@ -118,6 +166,7 @@ def _commit(
     sources: list[str],
     claims: list[str],
     enriched: list[str],
+    divergences: list[str],
     who: str,
 ) -> None:
     _git(root, "add", "--", *paths)
@@ -130,6 +179,7 @@ def _commit(
         ("Sources", sources),
         ("New claims", claims),
         ("Enriched claims", enriched),
+        ("Divergences", divergences),
     ):
         if items:
             lines += [f"{label}:", *[f"- {_stem(item)}" for item in items], ""]

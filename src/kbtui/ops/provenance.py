@@ -20,6 +20,8 @@ class Provenance:
     """The frontmatter's keys (to tell the legacy `enrichments:` list from the current one)."""
     status: str | None = None
     """The status the file says (pending changes aside)."""
+    notes: str | None = None
+    """The file's `notes` (when it is text)."""
 
 
 def source_provenance(db: Database, path: str) -> Provenance:
@@ -34,6 +36,7 @@ def source_provenance(db: Database, path: str) -> Provenance:
         ),
         keys=frozenset(fields),
         status=fields["status"] if isinstance(fields.get("status"), str) else None,
+        notes=fields["notes"] if isinstance(fields.get("notes"), str) else None,
     )
 
 

@@ -142,6 +142,12 @@ class ExportPreview(Screen[None]):
         workspace = self.kb.session.workspace
         root = workspace.root
         who = curation.curator_name()
+        if commit:
+            try:
+                gitcommit.check_committable(root, plan)
+            except gitcommit.GitError as exc:
+                self.app.call_from_thread(self._failed, str(exc))
+                return
         export.apply_export_at(workspace.db_path, root, plan)
         # The files written are read back into the index in a child process, as the app's own
         # indexing is: a large KB's walk would otherwise hold up the UI thread.
