@@ -481,3 +481,37 @@ def test_draft_claim_enriches_a_claim_named_by_title_and_can_declare_different(
     assert code == 2 and "near-duplicate" in output
     code, data = run_json(*common, "--different", "--save")
     assert code == 0 and data["state"] == "saved", data
+
+
+def test_a_big_folder_without_a_kb_layout_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kbtui.ops import workspace
+
+    monkeypatch.setattr(workspace, "SCAN_LIMIT", 50)
+    big = tmp_path / "home"
+    (big / "photos").mkdir(parents=True)
+    for number in range(60):
+        (big / "photos" / f"{number}.jpg").write_bytes(b"")
+    (big / "notes.md").write_text("# notes\n")
+    code, output = run("index", str(big))
+    assert code == 2 and "holds over 50 files and folders" in output and "not a KB" in output
+    assert not (big / "kb.sqlite").exists()
+    (big / "domains").mkdir()  # the KB's layout: a KB, however big
+    code, output = run("index", str(big))
+    assert code == 0, output
+
+
+def test_an_index_belongs_to_its_kb(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root in (first, second):
+        (root / "domains" / "d").mkdir(parents=True)
+        (root / "domains" / "d" / "a claim.md").write_text("---\ntype: claim\n---\n# a\n")
+    index = str(tmp_path / "shared.sqlite")
+    assert run("index", str(first), "--db", index)[0] == 0
+    code, output = run("index", str(second), "--db", index)
+    assert code == 2 and "belongs to the KB at" in output and str(first) in output
+    moved = tmp_path / "moved"
+    first.rename(moved)  # a KB moved takes its index along
+    code, output = run("stats", str(moved), "--db", index)
+    assert code == 0, output

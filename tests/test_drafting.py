@@ -319,3 +319,21 @@ def test_a_run_after_an_interrupted_one_renews_the_shared_resolver(seeds_copy: P
     set_meta(session.db, "kb_refresh_pending", "1")
     session.reindex()
     assert kb_resolver(session.db) is not first
+
+
+def test_a_title_an_existing_claim_has_fails_even_declared_different(seeds_copy: Path) -> None:
+    existing = (
+        "four-hour lithium storage displaces gas peakers first because peaker run-hours "
+        "cluster in short evening windows"
+    )
+    code = CliRunner().invoke(
+        main,
+        [
+            "draft", "claim", "--kb", str(seeds_copy), "--source",
+            "inbox/archive/2026-03-01-grid-operator-quarterly-evening-peak.md",
+            "--title", existing.upper(), "--description", "Said again, louder.",
+            "--confidence", "likely", "--different", "--save", "--json",
+        ],
+    )  # fmt: skip
+    assert code.exit_code != 0
+    assert f"domains/energy-storage/{existing}.md has this title already" in code.output

@@ -67,6 +67,19 @@ async def test_failing_checks_keep_the_editor_open(small_kb: Path) -> None:
     assert row["title"] == "Batteries" and row["state"] == "draft"
 
 
+async def test_the_body_heading_follows_the_title(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c", "0")  # a blank claim: its heading is the placeholder
+        await pilot.press(*"Tariffs pay", "backspace", *"y back")
+        await pilot.pause()
+        body = app.screen.query_one("#body", TextArea)
+        assert app.screen.query_one("#title", Input).value == "Tariffs pay back"
+        assert body.text.startswith("# Tariffs pay back\n")
+    [row] = draft_rows(small_kb)
+    assert str(row["body"]).startswith(f"# {row['title']}\n")
+
+
 async def test_reopen_from_drafts_view_restores_fields(small_kb: Path) -> None:
     app = make_app(small_kb)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -671,6 +671,19 @@ def test_a_claim_held_back_holds_back_its_source_and_the_sources_other_claims(
     assert hashes(seeds_copy) == before
 
 
+def test_a_new_claim_s_heading_is_its_title_whatever_the_body_said(seeds_copy: Path) -> None:
+    title = "evening peaks arrive an hour later each decade as air conditioning spreads north"
+    session = claim_drafts(seeds_copy, [title])
+    [draft] = drafting.list_drafts(session.db)
+    drafting.update_draft(
+        session.db, draft.id, body="# <the claim, as a proposition>\n\nWhy it holds.\n"
+    )
+    plan = export_all(session, seeds_copy)
+    [new] = [c for c in plan.changes if c.action == "add"]
+    body = (seeds_copy / new.path).read_text().split("---\n", 2)[2]
+    assert body.startswith(f"\n# {title}\n\nWhy it holds.")
+
+
 def test_a_new_claim_named_like_an_existing_file_but_for_case_is_refused(
     seeds_copy: Path,
 ) -> None:
@@ -801,13 +814,26 @@ def test_a_null_result_with_claims_drafted_from_the_source_writes_nothing(
     seeds_copy: Path,
 ) -> None:
     title = "evening peaks arrive an hour later each decade as air conditioning spreads north"
-    session = claim_drafts(seeds_copy, [title])
-    curation.set_status(session.db, PEAK, "null-result", "nothing new")
+    first = open_session(seeds_copy, None)
+    first.reindex()
+    curation.set_status(first.db, PEAK, "null-result", "nothing new")
+    session = claim_drafts(seeds_copy, [title])  # saved after the null-result was set
     before = hashes(seeds_copy)
     plan = export_all(session, seeds_copy)
     source = next(c for c in plan.changes if c.path == PEAK)
     assert "set to null-result, yet claims" in str(source.skipped)
     assert hashes(seeds_copy) == before
+
+
+def test_a_source_with_saved_drafts_cannot_be_set_to_null_result(seeds_copy: Path) -> None:
+    title = "evening peaks arrive an hour later each decade as air conditioning spreads north"
+    session = claim_drafts(seeds_copy, [title])
+    with pytest.raises(curation.CurationError, match=r"draft 1 drawn from .* is saved for export"):
+        curation.set_status(session.db, PEAK, "null-result", "nothing new")
+    result = CliRunner().invoke(
+        main, ["status", PEAK, "null-result", "--note", "x", "--kb", str(seeds_copy)]
+    )
+    assert result.exit_code == 2 and "saved for export" in result.output
 
 
 def test_more_claims_from_a_processed_source_keep_its_first_extractor(seeds_copy: Path) -> None:
@@ -942,8 +968,12 @@ def test_drafts_and_status_changes_follow_a_renamed_source(seeds_copy: Path) -> 
 def test_a_refused_commit_leaves_the_curator_where_they_were(seeds_copy: Path) -> None:
     commit_all(seeds_copy)
     refuse_commits(seeds_copy)
-    result = export_committing(seeds_copy)
-    assert result.exit_code == 2 and "files written, but not committed" in result.output
+    result = export_committing(seeds_copy, "--json")
+    # Exit 1, with what was written (no longer pending) and why it was not committed.
+    assert result.exit_code == 1 and "files written, but not committed" in result.stderr
+    report = json.loads(result.stdout)
+    assert report["written"] == 1 and report["branch"] is None
+    assert "hook says no" in report["commit_error"]
     assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() in ("master", "main")
     assert git(seeds_copy, "branch", "--list", "extract/*") == ""
     assert git(seeds_copy, "status", "--porcelain").splitlines() == [f" M {SURVEY}"]
@@ -969,6 +999,6 @@ def test_a_refused_first_commit_leaves_the_unborn_branch_as_it_was(seeds_copy: P
     before = git(seeds_copy, "symbolic-ref", "HEAD").strip()
     refuse_commits(seeds_copy)
     result = export_committing(seeds_copy)
-    assert result.exit_code == 2 and "files written, but not committed" in result.output
+    assert result.exit_code == 1 and "files written, but not committed" in result.output
     assert git(seeds_copy, "symbolic-ref", "HEAD").strip() == before
     assert git(seeds_copy, "diff", "--cached", "--name-only") == ""

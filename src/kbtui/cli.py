@@ -430,7 +430,7 @@ def draft_claim_command(
             body = draft.body
             if title is not None:
                 body = body.replace(
-                    f"# {draft.title or '<the claim, as a proposition>'}", f"# {title}", 1
+                    f"# {draft.title or drafting.TITLE_PLACEHOLDER}", f"# {title}", 1
                 )
             if argument is not None and argument.strip():
                 body = body.replace(ARGUMENT_PLACEHOLDER, argument.strip(), 1)
@@ -673,7 +673,7 @@ def export_command(
         if commit and not dry_run and not gitcommit.is_repository(root):
             fail(f"--commit: {root} is not a git repository")
         plan = export.plan_export(session.db, root, who)
-        branch = None
+        branch = commit_error = None
         if commit and not dry_run:
             try:
                 gitcommit.check_committable(root, plan)
@@ -686,7 +686,8 @@ def export_command(
                 try:
                     branch = gitcommit.commit_export(root, plan, who)
                 except gitcommit.GitError as exc:
-                    fail(f"files written, but not committed: {exc}")
+                    # Said, with what was written (no longer pending: the files hold it).
+                    commit_error = f"files written, but not committed: {exc}"
         if as_json:
             print_json(
                 {
@@ -695,13 +696,16 @@ def export_command(
                     "written": sum(1 for c in plan.changes if c.written),
                     "skipped": len(plan.skipped),
                     "branch": branch,
+                    "commit_error": commit_error,
                 }
             )
         else:
             _describe_plan(plan, dry_run)
             if branch:
                 out.print(f"Committed on branch [b]{escape(branch)}[/b] (not pushed).")
-    sys.exit(EXIT_PROBLEMS if plan.skipped else EXIT_CLEAN)
+        if commit_error:
+            err.print(f"kbtui: {escape(commit_error)}")
+    sys.exit(EXIT_PROBLEMS if plan.skipped or commit_error else EXIT_CLEAN)
 
 
 def _ask_curator_once() -> str:

@@ -299,6 +299,17 @@ def render_claim(claim: ClaimText) -> str:
     return "\n".join(lines) + "\n\n" + body + "\n"
 
 
+def with_heading(body: str, title: str) -> str:
+    """`body` with `# title` as its heading: the first line, when it is a `# ` heading
+    (whatever it says: the candidate's text, the skeleton's placeholder), else added on top.
+    A claim's heading is its title, which is its file name."""
+    lines = body.lstrip("\n").split("\n")
+    if lines and lines[0].startswith("# "):
+        lines[0] = f"# {title}"
+        return "\n".join(lines)
+    return f"# {title}\n\n" + body.lstrip("\n")
+
+
 ARGUMENT_PLACEHOLDER = "The argument: why this holds, with the evidence inline."
 """The claim skeleton's line for the argument, until the curator writes it."""
 EVIDENCE_PLACEHOLDER = "What this source adds to the claim: the finding, with its figures."

@@ -88,7 +88,28 @@ def check_transition(db: Database, path: str, to_status: str) -> str | None:
         raise CurationError(f"already {to_status}: {path}")
     if to_status in ("null-result", "unprocessed"):
         _refuse_drift(db, path, to_status)
+        _refuse_saved_drafts(db, path, to_status)
     return current
+
+
+def _refuse_saved_drafts(db: Database, path: str, to_status: str) -> None:
+    """Claims or evidence drafted from the source and saved for export would make it
+    processed at export: export would refuse the source, and with it those drafts."""
+    saved = [
+        int(row[0])
+        for row in db.conn.execute(
+            "SELECT id FROM drafts WHERE source_path = ? AND state = 'saved' "
+            "AND kind IN ('claim', 'enrichment') AND exported_at IS NULL ORDER BY id",
+            (path,),
+        )
+    ]
+    if saved:
+        ids = ", ".join(str(i) for i in saved)
+        raise CurationError(
+            f"cannot set {to_status}: draft{'s' if len(saved) > 1 else ''} {ids} drawn from "
+            f"{path} {'are' if len(saved) > 1 else 'is'} saved for export (delete "
+            f"{'them' if len(saved) > 1 else 'it'} first if the source yields nothing)"
+        )
 
 
 def set_status(

@@ -199,7 +199,7 @@ def new_claim_draft(
     stem = source_path.rsplit("/", 1)[-1].removesuffix(".md")
     created = (today or date.today()).isoformat()
     body = body_skeleton(
-        title or "<the claim, as a proposition>",
+        title or TITLE_PLACEHOLDER,
         stem,
         view.title,
         list(dict.fromkeys(connections))[:6],
@@ -223,6 +223,10 @@ def new_claim_draft(
             ),
         )
     return get_draft(db, int(cursor.lastrowid or 0))
+
+
+TITLE_PLACEHOLDER = "<the claim, as a proposition>"
+"""A blank claim's heading, until it has a title."""
 
 
 def update_draft(db: Database, draft_id: int, **changes: Any) -> Draft:
@@ -275,6 +279,16 @@ def check_draft(db: Database, draft: Draft) -> list[Check]:
         placeholder_check(draft.body, (ARGUMENT_PLACEHOLDER,)),
     ]
     checks.append(_links_check(db, draft))
+    existing = _existing_file(db, draft.title)
+    if existing is not None:
+        checks.append(
+            Check(
+                "existing-claim",
+                "fail",
+                f"{existing} has this title already: enrich that claim instead (ctrl+n), "
+                "or word this one differently.",
+            )
+        )
     twin = _twin_draft(db, draft)
     if twin is not None:
         checks.append(
@@ -286,6 +300,20 @@ def check_draft(db: Database, draft: Draft) -> list[Check]:
             )
         )
     return checks
+
+
+def _existing_file(db: Database, title: str) -> str | None:
+    """A document whose file name is the one `title` would get (but for case or Unicode
+    form): wiki links name files by their stem, so two would make every link ambiguous."""
+    name = same_file_key(title)
+    if not name:
+        return None
+    for (path,) in db.conn.execute(
+        "SELECT path FROM documents WHERE stem COLLATE NOCASE = ? LIMIT 20", (title.strip(),)
+    ):
+        if same_file_key(path.rsplit("/", 1)[-1].removesuffix(".md")) == name:
+            return str(path)
+    return None
 
 
 def _twin_draft(db: Database, draft: Draft) -> int | None:

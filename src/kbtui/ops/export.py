@@ -32,6 +32,7 @@ from kbtui.formats.claims import (
     render_claim,
     resolution_present,
     same_file_key,
+    with_heading,
     without_placeholders,
 )
 from kbtui.formats.divergences import (
@@ -368,7 +369,9 @@ def _new_claim(db: Database, root: Path, draft: drafting.Draft, domains: list[st
         depends_on=draft.depends_on,
         challenged_by=draft.challenged_by,
         secondary_domains=draft.secondary_domains,
-        body=without_placeholders(draft.body, (ARGUMENT_PLACEHOLDER,)),
+        body=with_heading(
+            without_placeholders(draft.body, (ARGUMENT_PLACEHOLDER,)), draft.title.strip()
+        ),
     )
     data = render_claim(claim).encode("utf-8")
     change = FileChange(path, "add", None, data, [f"new claim (draft {draft.id})"], [draft.id])

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kbtui.ops.workspace import Workspace, open_workspace
+from kbtui.ops.workspace import Workspace, WorkspaceError, open_workspace
+from kbtui.store import index as store
 from kbtui.store.db import Database, open_db
 
 if TYPE_CHECKING:
@@ -32,7 +33,30 @@ class Session:
         self.db.conn.close()
 
 
+KB_ROOT = "kb_root"
+"""Meta key: the folder of the KB an index was built for."""
+
+
 def open_session(kb: str | Path | None, db: str | Path | None) -> Session:
-    """Open the KB (the demo KB when `kb` is None) and its index, without indexing yet."""
+    """Open the KB (the demo KB when `kb` is None) and its index, without indexing yet.
+
+    An index belongs to one KB: given another KB's (`--db`), it is refused, since its drafts
+    and status changes would be exported into the wrong files. A KB moved elsewhere (its old
+    folder gone) takes its index along."""
     workspace, note = open_workspace(kb, db)
-    return Session(workspace, open_db(workspace.db_path), note)
+    database = open_db(workspace.db_path)
+    try:
+        root = str(workspace.root.resolve())
+        recorded = store.get_meta(database, KB_ROOT)
+        if recorded != root:
+            if recorded is not None and Path(recorded).is_dir():
+                raise WorkspaceError(
+                    f"the index {workspace.db_path} belongs to the KB at {recorded}, not "
+                    f"{root}: open that KB, or give this one an index of its own (--db)"
+                )
+            with store.transaction(database):
+                store.set_meta(database, KB_ROOT, root)
+    except BaseException:
+        database.close()
+        raise
+    return Session(workspace, database, note)

@@ -159,24 +159,32 @@ def open_workspace(kb: str | Path | None, db: str | Path | None) -> tuple[Worksp
     db_path = Path(db).expanduser().resolve() if db else root / DB_NAME
     if db_path.is_dir():
         raise WorkspaceError(f"--db names a folder, not a file: {db_path}")
-    # Before a first index is written there (in /etc, say); a folder holding one is a KB.
-    if not is_demo and not (root / DB_NAME).exists() and not _holds_markdown(root):
-        raise WorkspaceError(
-            f"no markdown files under {root}: not a KB (give the folder that holds "
-            "inbox/ and domains/)"
-        )
+    # Before a first index is written there (in /etc, or /, say); a folder holding one is
+    # a KB.
+    if not is_demo and not (root / DB_NAME).exists():
+        refusal = _not_a_kb(root)
+        if refusal:
+            raise WorkspaceError(
+                f"{refusal}: not a KB (give the folder that holds inbox/ and domains/)"
+            )
     exclude_from_git(root, db_path)
     return Workspace(root, db_path, is_demo), note
 
 
 SCAN_LIMIT = 20_000
-"""Entries looked at for a first markdown file before a folder is taken as a KB anyway."""
+"""Entries a folder without a KB's layout may hold to be taken as a loose KB."""
+LAYOUT = ("inbox", "domains", "core", "foundations")
+"""Folders of a KB's layout: a folder with one of them at its top is a KB."""
 
 
-def _holds_markdown(root: Path) -> bool:
-    """Whether `root` has a `.md` file in it (True as well when too big to tell quickly):
-    stops at the first one, without listing the rest of its folder."""
-    folders, seen = [str(root)], 0
+def _not_a_kb(root: Path) -> str | None:
+    """Why `root` cannot be a KB, or None. A KB has a folder of its layout at its top;
+    else it is a small folder of markdown files (at most `SCAN_LIMIT` entries): a big
+    folder without that layout (`/`, a home folder) would be indexed for minutes, into a
+    file of gigabytes, by a mistyped path."""
+    if any((root / name).is_dir() for name in LAYOUT):
+        return None
+    folders, seen, markdown = [str(root)], 0, False
     while folders:
         try:
             entries = os.scandir(folders.pop())
@@ -185,11 +193,15 @@ def _holds_markdown(root: Path) -> bool:
         with entries:
             for entry in entries:
                 seen += 1
-                if entry.name.endswith(".md") or seen > SCAN_LIMIT:
-                    return True
+                if seen > SCAN_LIMIT:
+                    return (
+                        f"{root} holds over {SCAN_LIMIT:,} files and folders, none of them "
+                        f"{', '.join(name + '/' for name in LAYOUT)}"
+                    )
+                markdown = markdown or entry.name.endswith(".md")
                 if entry.name != ".git" and entry.is_dir(follow_symlinks=False):
                     folders.append(entry.path)
-    return False
+    return None if markdown else f"no markdown files under {root}"
 
 
 class ScratchCopy:

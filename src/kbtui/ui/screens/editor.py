@@ -171,8 +171,19 @@ class ClaimEditor(Screen[None]):
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "title" and not self._loading:
+            self._sync_heading(self.draft.title, event.value)
         if event.input.id in FIELDS:
             self._save_field(event.input.id, event.value)
+
+    def _sync_heading(self, old: str, new: str) -> None:
+        """The body's `# heading` follows the title while it says the title (or the blank
+        claim's placeholder): the claim's heading is its title (export writes it so)."""
+        area = self.query_one("#body", TextArea)
+        first = area.document.get_line(0)
+        if first.startswith("# ") and first[2:] in (old, drafting.TITLE_PLACEHOLDER):
+            heading = new if new.strip() else drafting.TITLE_PLACEHOLDER
+            area.replace(f"# {heading}", (0, 0), (0, len(first)))
 
     @on(TextArea.Changed, "#body")
     def _body_changed(self, event: TextArea.Changed) -> None:
