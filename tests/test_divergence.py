@@ -314,3 +314,21 @@ def test_a_committed_divergence_is_listed_as_one_in_the_commit_message(seeds_cop
     message = git("log", "-1", "--format=%B")
     assert "Divergences:\n- divergence-should-evening-peak" in message
     assert "New claims" not in message and "Enriched claims" not in message
+
+
+def test_a_claim_without_an_evidence_section_gets_no_template_text(small_kb: Path) -> None:
+    from conftest import SMALL_CLAIM
+
+    other = small_kb / "domains" / "energy" / "grid batteries beat home batteries on cost.md"
+    other.write_text(SMALL_CLAIM.replace("home batteries flatten the evening peak", other.stem))
+    session = open_session(small_kb, None)
+    session.reindex()
+    draft = divergence.new_divergence_draft(
+        session.db,
+        [
+            "domains/energy/home batteries flatten the evening peak.md",
+            str(other.relative_to(small_kb)),
+        ],
+    )
+    assert "(from the claim's" not in draft.body
+    assert "**Strongest evidence:** no Evidence section; its source: Field Notes" in draft.body

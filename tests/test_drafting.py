@@ -337,3 +337,18 @@ def test_a_title_an_existing_claim_has_fails_even_declared_different(seeds_copy:
     )  # fmt: skip
     assert code.exit_code != 0
     assert f"domains/energy-storage/{existing}.md has this title already" in code.output
+
+
+def test_links_are_checked_from_the_folder_the_claim_will_be_written_to(small_kb: Path) -> None:
+    area = small_kb / "foundations" / "critical-systems"
+    area.mkdir(parents=True)
+    (area / "_map.md").write_text("# Critical systems\n")
+    (area / "systems keep their boundaries.md").write_text(
+        "---\ntype: claim\ndomain: critical-systems\n---\n# systems keep their boundaries\n"
+    )
+    session = open_session(small_kb, None)
+    session.reindex()
+    draft = drafting.new_claim_draft(session.db, "inbox/archive/2026-01-03-battery-trial.md")
+    draft = drafting.update_draft(session.db, draft.id, domain="critical-systems")
+    [links] = [c for c in drafting.check_draft(session.db, draft) if c.id == "links"]
+    assert links.status == "pass", links.message

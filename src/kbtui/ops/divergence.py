@@ -123,14 +123,18 @@ def _link_name(db: Database, path: str) -> str:
     return stem if count[0] == 1 else path.removesuffix(".md")
 
 
-def _strongest_evidence(body: str) -> str:
+def _strongest_evidence(body: str, source: object) -> str:
+    """The first line of the claim's Evidence section; else its `source:`, named as such;
+    else that it cites none (never template text: it goes into the file as written)."""
     match = _EVIDENCE_RE.search(body)
     text = match.group(1) if match else ""
     for line in text.splitlines():
         line = line.strip().lstrip("-* ").strip()
         if line:
             return line
-    return "(from the claim's evidence section)"
+    if isinstance(source, str) and source.strip():
+        return f"no Evidence section; its source: {' '.join(source.split())}"
+    return "none cited in the claim"
 
 
 def _side(db: Database, path: str) -> ClaimSide:
@@ -145,8 +149,8 @@ def _side(db: Database, path: str) -> ClaimSide:
     return ClaimSide(
         stem=_stem(path),
         core_argument=" ".join(str(view.fields.get("description") or "").split())
-        or "(the claim's argument)",
-        strongest_evidence=_strongest_evidence(view.body),
+        or "no description in the claim",
+        strongest_evidence=_strongest_evidence(view.body, view.fields.get("source")),
         cascade=lines,
     )
 

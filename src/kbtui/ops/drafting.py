@@ -345,12 +345,25 @@ def failing_message(checks: list[Check]) -> str:
     return " ".join(m if m.endswith((".", "?", "!")) else m + "." for m in messages)
 
 
+def claim_folder(db: Database, domain: str) -> str:
+    """Where a new claim of `domain` goes: `domains/<d>`, or the `core/` or `foundations/`
+    area of that name when it exists."""
+    for root in ("domains", "core", "foundations"):
+        row = db.conn.execute(
+            "SELECT 1 FROM documents WHERE folder = ? LIMIT 1", (f"{root}/{domain}",)
+        ).fetchone()
+        if row is not None:
+            return f"{root}/{domain}"
+    return f"domains/{domain}"
+
+
 def _links_check(db: Database, draft: Draft) -> Check:
     links = find_links(draft.body, 1, "body")
     if not links:
         return Check("links", "pass", "No links to check.")
     resolver = kb_resolver(db)
-    folder = f"domains/{draft.domain}/x.md" if draft.domain else "x.md"
+    # Resolved from where export will write the claim (a `[[_map]]` is that folder's map).
+    folder = f"{claim_folder(db, draft.domain)}/x.md" if draft.domain else "x.md"
     broken = sorted(
         {
             link.target

@@ -215,17 +215,6 @@ def _read_only(root: Path, path: str) -> bool:
         return False
 
 
-def _claim_folder(db: Database, domain: str) -> str:
-    """`domains/<d>`, or the `core/` or `foundations/` area of that name when it exists."""
-    for root in ("domains", "core", "foundations"):
-        row = db.conn.execute(
-            "SELECT 1 FROM documents WHERE folder = ? LIMIT 1", (f"{root}/{domain}",)
-        ).fetchone()
-        if row is not None:
-            return f"{root}/{domain}"
-    return f"domains/{domain}"
-
-
 def _stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].removesuffix(".md")
 
@@ -357,7 +346,7 @@ def _guard_new_file(root: Path, change: FileChange) -> FileChange:
 
 
 def _new_claim(db: Database, root: Path, draft: drafting.Draft, domains: list[str]) -> FileChange:
-    folder = _claim_folder(db, draft.domain)
+    folder = drafting.claim_folder(db, draft.domain)
     path = f"{folder}/{draft.title.strip()}.md"
     claim = ClaimText(
         title=draft.title.strip(),
@@ -393,7 +382,7 @@ def _new_claim(db: Database, root: Path, draft: drafting.Draft, domains: list[st
 
 def _new_divergence(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
     question = draft.title.strip()
-    path = f"{_claim_folder(db, draft.domain)}/divergence-{slug(question)}.md"
+    path = f"{drafting.claim_folder(db, draft.domain)}/divergence-{slug(question)}.md"
     body = draft.body
     if body.startswith("# "):
         body = f"# {question}" + body[body.find("\n") if "\n" in body else len(body) :]
