@@ -332,3 +332,39 @@ def test_a_claim_without_an_evidence_section_gets_no_template_text(small_kb: Pat
     )
     assert "(from the claim's" not in draft.body
     assert "**Strongest evidence:** no Evidence section; its source: Field Notes" in draft.body
+
+
+def test_a_claim_given_by_its_path_is_that_file_not_another_of_its_name(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    name = "same name claim holds because reasons"
+    for domain in ("a", "b", "c"):
+        folder = kb / "domains" / domain
+        folder.mkdir(parents=True)
+        (folder / f"{name}.md").write_text(
+            f"---\ntype: claim\ndomain: {domain}\ndescription: in {domain}\n---\n# {name}\n"
+        )
+        (folder / f"other claim of {domain} holds.md").write_text(
+            f"---\ntype: claim\ndomain: {domain}\n---\n# other\n"
+        )
+    target = kb / "domains" / "b" / f"{name}.md"
+    other = kb / "domains" / "b" / "other claim of b holds.md"
+    result = CliRunner().invoke(
+        main, ["draft", "divergence", "--claim", str(target), "--claim", str(other), "--json"]
+    )  # the KB is found from the claims' paths
+    assert result.exit_code == 0, result.output
+    draft = json.loads(result.stdout)
+    assert draft["domain"] == "b" and "Core argument:** in b" in draft["body"]
+    result = CliRunner().invoke(
+        main,
+        [
+            "draft",
+            "divergence",
+            "--kb",
+            str(kb),
+            "--claim",
+            "domains/d/missing.md",
+            "--claim",
+            str(other),
+        ],
+    )
+    assert result.exit_code == 2 and "no file 'domains/d/missing.md' in the KB" in result.output

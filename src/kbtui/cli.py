@@ -479,10 +479,12 @@ def draft_divergence_command(
     as_json: bool,
 ) -> None:
     """Start a divergence draft on 2-5 claims, with its cascade impact prefilled."""
+    kb = kb or next((root for root in map(_kb_root_of, claims) if root), None)
     with session_for(kb, db_path) as session:
         created = True
         try:
-            draft = divergence.new_divergence_draft(session.db, list(claims))
+            refs = [_kb_relative(session, claim) for claim in claims]
+            draft = divergence.new_divergence_draft(session.db, refs)
         except divergence.DuplicateDivergence as exc:
             existing = (
                 drafting.get_draft(session.db, int(exc.existing.removeprefix("draft ")))

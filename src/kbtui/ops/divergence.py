@@ -67,6 +67,9 @@ class _Claims:
         ref = ref.strip()
         if ref in self._known:
             path: str | None = ref
+        elif "/" in ref and ref.endswith(".md"):
+            # A path names one file: never another claim of the same name elsewhere.
+            raise DraftError(f"no file {ref!r} in the KB")
         else:
             path = self._resolver.resolve(ref.removesuffix(".md"), "x.md").path
         kind = self._db.conn.execute(
