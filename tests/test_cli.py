@@ -515,3 +515,25 @@ def test_an_index_belongs_to_its_kb(tmp_path: Path) -> None:
     first.rename(moved)  # a KB moved takes its index along
     code, output = run("stats", str(moved), "--db", index)
     assert code == 0, output
+
+
+def test_a_run_waiting_for_another_one_says_so(seeds_copy: Path) -> None:
+    import fcntl
+    import threading
+
+    from kbtui.ops.session import open_session
+
+    session = open_session(seeds_copy, None)
+    holder = open(f"{seeds_copy / 'kb.sqlite'}.lock", "ab")  # noqa: SIM115
+    fcntl.flock(holder.fileno(), fcntl.LOCK_EX)  # another run, holding the index
+    said: list[str] = []
+
+    def release() -> None:
+        holder.close()  # the other run ends
+
+    def waiting() -> None:
+        said.append("waiting")
+        threading.Timer(0.05, release).start()
+
+    report = session.reindex(waiting=waiting)
+    assert said == ["waiting"] and report.documents > 0

@@ -368,3 +368,14 @@ def test_a_claim_given_by_its_path_is_that_file_not_another_of_its_name(tmp_path
         ],
     )
     assert result.exit_code == 2 and "no file 'domains/d/missing.md' in the KB" in result.output
+
+
+def test_drafts_show_gives_a_divergence_draft_its_checks(seeds_copy: Path) -> None:
+    _, draft = saved_divergence(seeds_copy)
+    result = CliRunner().invoke(
+        main, ["drafts", "show", str(draft.id), "--kb", str(seeds_copy), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    ids = {check["id"] for check in shown["checks"]}
+    assert len(ids) >= 3 and shown["duplicates"] == []

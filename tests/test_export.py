@@ -517,6 +517,22 @@ def test_a_null_result_note_goes_after_the_notes_a_source_already_has(small_kb: 
     assert "notes: |\n  Thin for tariff claims.\n\n  May yield claims" in text
 
 
+def test_two_pieces_of_evidence_for_one_claim_list_it_once(small_kb: Path) -> None:
+    session = open_session(small_kb, None)
+    session.reindex()
+    for body in ("Forty homes shifted load.", "Payback came in year six."):
+        draft = drafting.new_claim_draft(session.db, BATTERY, hint=1)
+        drafting.enrich_instead(session.db, draft.id, PEAK_CLAIM)
+        drafting.update_draft(session.db, draft.id, body=body)
+        drafting.save_draft(session.db, draft.id)
+    plan = export_all(session, small_kb)
+    assert not plan.skipped
+    fields = parse_document(BATTERY, (small_kb / BATTERY).read_bytes()).fields
+    assert fields["enrichments_applied"] == ["home batteries flatten the evening peak"]
+    claim = (small_kb / PEAK_CLAIM).read_text()
+    assert "Forty homes shifted load." in claim and "Payback came in year six." in claim
+
+
 def test_enrichment_listed_as_a_mapping_target_is_not_added_again(small_kb: Path) -> None:
     (small_kb / ESSAY).write_text(ESSAY_TEXT.format(target=TIDE_CLAIM.split("/")[-1][:-3]))
     (small_kb / TIDE_CLAIM).write_bytes(TIDE_CLAIM_TEXT.encode())

@@ -98,7 +98,7 @@ def session_for(kb: str | None, db_path: str | None, full: bool = False) -> Iter
         err.print(session.note)
     progress = _LazyProgress("Indexing")
     try:
-        session.reindex(progress, full=full)
+        session.reindex(progress, full=full, waiting=_say_waiting)
     except OSError as exc:
         fail(f"indexing failed: {exc.filename or ''} {exc.strerror}")
     except sqlite3.Error as exc:
@@ -111,6 +111,10 @@ def session_for(kb: str | None, db_path: str | None, full: bool = False) -> Iter
         fail(_index_failure(session, exc))
     finally:
         session.close()
+
+
+def _say_waiting() -> None:
+    err.print("Waiting for another kbtui (the app, or a command) to finish indexing this KB…")
 
 
 def _index_failure(session: Session, exc: sqlite3.Error) -> str:
@@ -552,8 +556,12 @@ def divergences_command(kb: str | None, db_path: str | None, as_json: bool) -> N
 
 
 def _print_draft(session: Session, draft: drafting.Draft, as_json: bool) -> None:
-    checks = drafting.check_draft(session.db, draft) if draft.kind == "claim" else []
-    duplicates = drafting.find_duplicates(session.db, draft.title, draft.description)
+    checks = drafting.checks_for(session.db, draft)
+    duplicates = (
+        drafting.find_duplicates(session.db, draft.title, draft.description)
+        if draft.kind == "claim"
+        else []
+    )
     if as_json:
         print_json(
             {

@@ -463,15 +463,20 @@ def save_draft(db: Database, draft_id: int) -> Draft:
 def failing_checks(db: Database, draft: Draft) -> str:
     """The checks the draft fails now, as sentences ('' when none): a saved draft edited
     since is checked again at export, and skipped if it fails."""
+    return failing_message(checks_for(db, draft))
+
+
+def checks_for(db: Database, draft: Draft) -> list[Check]:
+    """The checks of a draft of any kind (a resolution has none of its own)."""
     if draft.kind == "claim":
-        return failing_message(check_draft(db, draft))
+        return check_draft(db, draft)
     if draft.kind == "enrichment":
-        return failing_message([enrichment_check(draft)])
+        return [enrichment_check(draft)]
     if draft.kind == "divergence":
         from kbtui.ops.divergence import check_divergence  # divergences build on drafts
 
-        return failing_message(check_divergence(db, draft))
-    return ""
+        return check_divergence(db, draft)
+    return []
 
 
 def claim_titles(db: Database) -> list[str]:

@@ -519,10 +519,15 @@ def _source_update(
             text = set_scalar(text, "processed_date", day)
         if new_status == "null-result" and status and status.note:
             text = _with_note(text, existing.notes, status.note)
-        new_claims = [t for t, _ in claims if bare_title(t) not in existing.claims_extracted]
-        new_enrichments = [
-            t for t, _ in enrichments if bare_title(t) not in existing.enrichments_applied
-        ]
+        # Each claim listed once (two pieces of evidence for one claim name it once).
+        new_claims = list(
+            dict.fromkeys(t for t, _ in claims if bare_title(t) not in existing.claims_extracted)
+        )
+        new_enrichments = list(
+            dict.fromkeys(
+                t for t, _ in enrichments if bare_title(t) not in existing.enrichments_applied
+            )
+        )
         if new_claims:
             text = add_to_list(text, "claims_extracted", new_claims)
             change.reasons.append(f"claims_extracted +{len(new_claims)}")

@@ -496,13 +496,15 @@ def index_kb(
     progress: Progress | None = None,
     full: bool = False,
     workers: int | None = None,
+    waiting: Callable[[], None] | None = None,
 ) -> IndexReport:
     """Bring the index in line with the files under `root`; unchanged files are skipped.
 
     `workers` parser processes are used (None: two when there are many files to parse).
-    One run at a time per index: a second waits for the first (app and CLI alike).
+    One run at a time per index: a second waits for the first (app and CLI alike), after
+    calling `waiting` (to say so).
     """
-    with _index_lock(db):
+    with _index_lock(db, waiting):
         # Read under the lock: another run's preamble (another thread) has the GC off.
         collecting = gc.isenabled()
         try:
@@ -514,7 +516,7 @@ def index_kb(
 
 
 @contextmanager
-def _index_lock(db: Database) -> Iterator[None]:
+def _index_lock(db: Database, waiting: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold an exclusive lock on `<index>.lock` (where the OS has file locks)."""
     main = db.conn.execute("PRAGMA database_list").fetchone()[2]
     try:
@@ -530,7 +532,12 @@ def _index_lock(db: Database) -> Iterator[None]:
         yield
         return
     with handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         _LOCK_FDS.append(handle.fileno())
         try:
             yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,10 +24,16 @@ class Session:
     note: str | None = None
     report: IndexReport | None = None
 
-    def reindex(self, progress: Progress | None = None, full: bool = False) -> IndexReport:
+    def reindex(
+        self,
+        progress: Progress | None = None,
+        full: bool = False,
+        waiting: Callable[[], None] | None = None,
+    ) -> IndexReport:
+        """Index the KB; `waiting` is called if another run holds the index meanwhile."""
         from kbtui.ops.indexer import index_kb  # the parsing stack loads only when needed
 
-        self.report = index_kb(self.db, self.workspace.root, progress, full=full)
+        self.report = index_kb(self.db, self.workspace.root, progress, full=full, waiting=waiting)
         return self.report
 
     def close(self) -> None:
