@@ -80,6 +80,17 @@ async def test_the_body_heading_follows_the_title(small_kb: Path) -> None:
     assert str(row["body"]).startswith(f"# {row['title']}\n")
 
 
+async def test_tabbing_into_a_filled_field_and_typing_keeps_its_text(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c", "1")
+        await pilot.press(*"Forty homes.", "shift+tab")
+        await pilot.pause()
+        await pilot.press("X")
+        title = app.screen.query_one("#title", Input)
+        assert len(title.value) == len(HINT_TITLE) + 1 and "X" in title.value
+
+
 async def test_reopen_from_drafts_view_restores_fields(small_kb: Path) -> None:
     app = make_app(small_kb)
     async with app.run_test(size=(120, 40)) as pilot:

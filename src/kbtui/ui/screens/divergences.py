@@ -25,6 +25,7 @@ from kbtui.ops import divergence, drafting
 from kbtui.ui.markup import escape
 from kbtui.ui.screens.dialogs import NoteDialog
 from kbtui.ui.screens.editor import MARKS, ChoiceSuggester, split_list
+from kbtui.ui.widgets.fields import FieldInput
 from kbtui.ui.widgets.footer import KbFooter
 from kbtui.ui.widgets.lists import KeyList
 
@@ -98,13 +99,13 @@ class DivergenceEditor(Screen[None]):
         with Horizontal():
             with VerticalScroll(id="editor-form"):
                 yield Label("Question (what the claims disagree about)")
-                yield Input(draft.title, id="title", placeholder="Which …?")
+                yield FieldInput(draft.title, id="title", placeholder="Which …?")
                 yield Label("Description (why it matters, what resolving it would unlock)")
-                yield Input(draft.description, id="description")
+                yield FieldInput(draft.description, id="description")
                 yield Label("Domain")
-                yield Input(draft.domain, id="domain")
+                yield FieldInput(draft.domain, id="domain")
                 yield Label("Claims (2 to 5, separated by ;)")
-                yield Input(
+                yield FieldInput(
                     "; ".join(draft.claims),
                     id="claims",
                     suggester=ChoiceSuggester(titles, multiple=True),

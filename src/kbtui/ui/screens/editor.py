@@ -23,6 +23,7 @@ from kbtui.ops.workspace import scratch_copy
 from kbtui.ui.external import run_editor
 from kbtui.ui.markup import escape
 from kbtui.ui.screens.drafts import LinkPicker
+from kbtui.ui.widgets.fields import FieldInput
 from kbtui.ui.widgets.footer import KbFooter
 
 if TYPE_CHECKING:
@@ -108,13 +109,13 @@ class ClaimEditor(Screen[None]):
         with Horizontal():
             with VerticalScroll(id="editor-form"):
                 yield Label("Title (the proposition; it becomes the file name)")
-                yield Input(draft.title, id="title")
+                yield FieldInput(draft.title, id="title")
                 yield Label("Description (what the title does not say)")
-                yield Input(draft.description, id="description")
+                yield FieldInput(draft.description, id="description")
                 with Horizontal(classes="editor-row"):
                     with Vertical():
                         yield Label("Confidence")
-                        yield Input(
+                        yield FieldInput(
                             draft.confidence,
                             id="confidence",
                             placeholder=" / ".join(CLAIM_CONFIDENCES),
@@ -122,23 +123,25 @@ class ClaimEditor(Screen[None]):
                         )
                     with Vertical():
                         yield Label("Domain")
-                        yield Input(draft.domain, id="domain", suggester=ChoiceSuggester(domains))
+                        yield FieldInput(
+                            draft.domain, id="domain", suggester=ChoiceSuggester(domains)
+                        )
                 yield Label("Source (attribution)")
-                yield Input(draft.source, id="source")
+                yield FieldInput(draft.source, id="source")
                 yield Label("Depends on (claim titles, separated by ;)")
-                yield Input(
+                yield FieldInput(
                     LIST_SEPARATOR.join(draft.depends_on),
                     id="depends_on",
                     suggester=ChoiceSuggester(titles, multiple=True),
                 )
                 yield Label("Challenged by (claim titles, separated by ;)")
-                yield Input(
+                yield FieldInput(
                     LIST_SEPARATOR.join(draft.challenged_by),
                     id="challenged_by",
                     suggester=ChoiceSuggester(titles, multiple=True),
                 )
                 yield Label("Secondary domains (separated by ;)")
-                yield Input(
+                yield FieldInput(
                     LIST_SEPARATOR.join(draft.secondary_domains),
                     id="secondary_domains",
                     suggester=ChoiceSuggester(domains, multiple=True),
