@@ -537,3 +537,15 @@ def test_a_run_waiting_for_another_one_says_so(seeds_copy: Path) -> None:
 
     report = session.reindex(waiting=waiting)
     assert said == ["waiting"] and report.documents > 0
+
+
+def test_a_kb_copied_with_its_index_inside_uses_it(tmp_path: Path) -> None:
+    import shutil
+
+    first = tmp_path / "first"
+    (first / "domains" / "d").mkdir(parents=True)
+    (first / "domains" / "d" / "a claim.md").write_text("---\ntype: claim\n---\n# a\n")
+    assert run("index", str(first))[0] == 0
+    shutil.copytree(first, tmp_path / "copy")
+    code, output = run("stats", str(tmp_path / "copy"))
+    assert code == 0, output

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kbtui.ops.workspace import Workspace, WorkspaceError, open_workspace
+from kbtui.ops.workspace import DB_NAME, Workspace, WorkspaceError, open_workspace
 from kbtui.store import index as store
 from kbtui.store.db import Database, open_db
 
@@ -49,14 +49,16 @@ def open_session(kb: str | Path | None, db: str | Path | None) -> Session:
 
     An index belongs to one KB: given another KB's (`--db`), it is refused, since its drafts
     and status changes would be exported into the wrong files. A KB moved elsewhere (its old
-    folder gone) takes its index along."""
+    folder gone) takes its index along, and so does a KB copied with the index inside it."""
     workspace, note = open_workspace(kb, db)
     database = open_db(workspace.db_path)
     try:
         root = str(workspace.root.resolve())
         recorded = store.get_meta(database, KB_ROOT)
         if recorded != root:
-            if recorded is not None and Path(recorded).is_dir():
+            # An index inside the KB is that KB's, wherever the KB was moved or copied to.
+            own = workspace.db_path.resolve() == workspace.root.resolve() / DB_NAME
+            if recorded is not None and Path(recorded).is_dir() and not own:
                 raise WorkspaceError(
                     f"the index {workspace.db_path} belongs to the KB at {recorded}, not "
                     f"{root}: open that KB, or give this one an index of its own (--db)"

@@ -53,7 +53,8 @@ class KbApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         # Shown at the footer's right end (KbFooter), where it is never cut off.
-        Binding("question_mark", "help", "Help", show=False, id="app.help"),
+        # f1 too: in a text field `?` is typed, and help must be one key away everywhere.
+        Binding("question_mark,f1", "help", "Help", show=False, id="app.help"),
         Binding(
             "ctrl+r",
             "reindex",

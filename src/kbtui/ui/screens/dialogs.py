@@ -7,14 +7,15 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from kbtui.ops.desk import QueueFilter
 from kbtui.ui.markup import escape
+from kbtui.ui.screens.modal import Dialog
+from kbtui.ui.widgets.footer import KbFooter
 
 
-class NoteDialog(ModalScreen[str | None]):
+class NoteDialog(Dialog[str | None]):
     """Asks for a note (why a source yields nothing, what settled a divergence)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -39,6 +40,7 @@ class NoteDialog(ModalScreen[str | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.heading} (ctrl+s)", variant="warning", id="confirm")
                 yield Button("Cancel (esc)", id="cancel")
+        yield KbFooter()
 
     def on_mount(self) -> None:
         self.query_one("#note", TextArea).focus()
@@ -71,7 +73,7 @@ class NullResultDialog(NoteDialog):
         )
 
 
-class FilterDialog(ModalScreen[QueueFilter | None]):
+class FilterDialog(Dialog[QueueFilter | None]):
     """Narrow the queues by free text, domain, priority, format and linked set."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -118,6 +120,7 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
                 yield Button("Apply (ctrl+s)", variant="primary", id="apply")
                 yield Button("Clear (ctrl+x)", id="clear")
                 yield Button("Cancel (esc)", id="cancel")
+        yield KbFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter-text", Input).focus()

@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import (
     Header,
@@ -25,6 +25,7 @@ from kbtui.ops import divergence, drafting
 from kbtui.ui.markup import escape
 from kbtui.ui.screens.dialogs import NoteDialog
 from kbtui.ui.screens.editor import MARKS, ChoiceSuggester, split_list
+from kbtui.ui.screens.modal import Dialog
 from kbtui.ui.widgets.fields import FieldInput
 from kbtui.ui.widgets.footer import KbFooter
 from kbtui.ui.widgets.lists import KeyList
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from kbtui.ui.app import KbApp
 
 
-class PickClaims(ModalScreen[list[str] | None]):
+class PickClaims(Dialog[list[str] | None]):
     """Choose 2-5 of the claims a source names, as the seed of a divergence."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -57,6 +58,7 @@ class PickClaims(ModalScreen[list[str] | None]):
             yield Label(
                 "space toggles a claim · ctrl+s uses the ticked ones (2 to 5)", classes="dim"
             )
+        yield KbFooter()
 
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()
@@ -196,7 +198,7 @@ class DivergencesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         yield Static("", id="divergences-info")
-        yield KeyList(id="divergences")
+        yield KeyList(id="divergences", enter=("Open", "divergences.open"))
         yield KbFooter()
 
     def on_mount(self) -> None:

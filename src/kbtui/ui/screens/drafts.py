@@ -8,13 +8,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Button, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kbtui.ops import drafting
 from kbtui.ops.desk import DocumentView
 from kbtui.ui.markup import escape
+from kbtui.ui.screens.modal import Dialog
 from kbtui.ui.widgets.footer import KbFooter
 from kbtui.ui.widgets.lists import KeyList
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from kbtui.ui.app import KbApp
 
 
-class DraftFrom(ModalScreen[int | None]):
+class DraftFrom(Dialog[int | None]):
     """Pick what a new claim starts from: a candidate (its number key) or blank (0)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -52,16 +53,24 @@ class DraftFrom(ModalScreen[int | None]):
                 Option(f"[b]{c['ordinal']}[/b]  {escape(c['text'])}", id=str(c["ordinal"]))
                 for c in self.source.candidates
             ]
-            yield KeyList(*options, id="draft-from")
+            yield KeyList(*options, id="draft-from", enter=("Draft from it", "draft_from.pick"))
             yield Label(
                 "A number picks at once; enter picks the highlighted one; esc cancels.",
                 classes="dim",
             )
+        yield KbFooter()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
         options.highlighted = 1 if self.source.candidates else 0
         options.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Only the numbers of this source's candidates are keys here (help and palette
+        # listed "Candidate 9" for a source with two).
+        if action == "pick" and parameters and parameters[0] != 0:
+            return any(c["ordinal"] == parameters[0] for c in self.source.candidates)
+        return True
 
     def action_pick(self, number: int) -> None:
         if number == 0 or any(c["ordinal"] == number for c in self.source.candidates):
@@ -77,7 +86,7 @@ class DraftFrom(ModalScreen[int | None]):
         self.dismiss(int(event.option.id or 0))
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(Dialog[bool]):
     """Yes or no, with the question spelled out."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -95,6 +104,7 @@ class ConfirmDialog(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Yes (y)", variant="error", id="yes")
                 yield Button("No (n)", id="no")
+        yield KbFooter()
 
     def on_mount(self) -> None:
         # Enter on the focused button answers: it must never be the destructive one.
@@ -123,7 +133,7 @@ class DraftsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         yield Static("", id="drafts-info")
-        yield KeyList(id="drafts")
+        yield KeyList(id="drafts", enter=("Reopen", "drafts.open"))
         yield KbFooter()
 
     def on_mount(self) -> None:
@@ -202,7 +212,7 @@ class DraftsScreen(Screen[None]):
         self.refresh_drafts()
 
 
-class LinkPicker(ModalScreen[str | None]):
+class LinkPicker(Dialog[str | None]):
     """Pick a claim title to link: type to narrow, enter inserts `[[title]]`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -220,7 +230,8 @@ class LinkPicker(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label("Link a claim", classes="dialog-title")
             yield Input(placeholder="words in the title", id="link-filter")
-            yield KeyList(id="link-options")
+            yield KeyList(id="link-options", enter=("Insert the link", "link_picker.insert"))
+        yield KbFooter()
 
     def on_mount(self) -> None:
         self._fill("")

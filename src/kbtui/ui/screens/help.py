@@ -40,7 +40,7 @@ def binding_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
     return sorted(found, key=lambda row: row[2].startswith(WIDGET_PREFIXES))
 
 
-WIDGET_PREFIXES = ("table.",)
+WIDGET_PREFIXES = ("table.", "list.")
 """Binding ids of the widgets inside screens, listed after the screen's own keys."""
 
 
@@ -48,7 +48,7 @@ class HelpScreen(ModalScreen[None]):
     """Every key that works on the screen below, with what it does."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,q", "close", "Close help", id="help.close"),
+        Binding("escape,question_mark,f1,q", "close", "Close help", id="help.close"),
         Binding("j,down", "scroll(1)", "Scroll down", show=False, id="help.down"),
         Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="help.up"),
     ]

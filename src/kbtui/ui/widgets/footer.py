@@ -9,6 +9,8 @@ from textual.content import Content
 from textual.widgets import Footer, Static
 
 HELP_ACTION = "help"
+HELP_ACTIONS = (HELP_ACTION, f"app.{HELP_ACTION}")
+"""The app's help, bound by the app, or by a dialog (whose keys end the app's)."""
 
 
 class FooterAction(Static):
@@ -58,7 +60,7 @@ class KbFooter(Footer):
         right = []
         bindings = self.screen.active_bindings
         for node, binding, _enabled, _tooltip in bindings.values():
-            if node is self.app and binding.action == HELP_ACTION:
+            if binding.action in HELP_ACTIONS and (node is self.app or node is self.screen):
                 right.append(FooterAction(self.app.get_key_display(binding), "help", "help"))
                 break
         palette = bindings.get(self.app.COMMAND_PALETTE_BINDING)
