@@ -127,6 +127,35 @@ def test_every_default_key_is_one_the_keymap_check_accepts() -> None:
     assert [key for key in keys if not valid_key(key.strip())] == []
 
 
+def test_the_default_keys_pass_the_keymap_check_and_unreachable_ones_do_not() -> None:
+    from kbtui.ui.config import _app_classes, _bindings, check_keymap
+
+    app, screens, widgets = _app_classes()
+    defaults = {b.id: b.key for cls in (app, *screens, *widgets) for b in _bindings(cls) if b.id}
+    usable, problems = check_keymap(defaults)
+    assert problems == [] and usable == defaults
+    _, problems = check_keymap(
+        {
+            "desk.export": "ctrl+p",  # the palette's
+            "app.help": "x",  # deletes a draft on the drafts screen
+            "editor.close": "ctrl+a",  # moves a field's cursor to the line start
+            "divergence.close": "z",  # typed into the field
+            "dialog.confirm": "enter",  # a new line in the note
+            "dialog.apply": "enter",  # fine: the filter field's enter applies too
+        }
+    )
+    assert problems == [
+        "desk.export = 'ctrl+p': ctrl+p is the command palette",
+        "app.help = 'x': x is already drafts.delete",
+        "editor.close = 'ctrl+a': ctrl+a is the text field's (typed, or moving its cursor) "
+        "on that screen",
+        "divergence.close = 'z': z is the text field's (typed, or moving its cursor) on that "
+        "screen",
+        "dialog.confirm = 'enter': enter is the text field's (typed, or moving its cursor) on "
+        "that screen",
+    ]
+
+
 async def test_bad_config_is_a_notice_not_a_crash(small_kb: Path, curator: Path) -> None:
     curator.write_text("[keymap\n", encoding="utf-8")
     app = make_app(small_kb)

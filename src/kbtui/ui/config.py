@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import re
 import unicodedata
@@ -62,11 +63,14 @@ def _split(keys: str) -> list[str]:
 
 
 def _bindings(cls: type) -> list[Binding]:
-    """The bindings `cls` declares, its base classes' included."""
+    """The bindings `cls` declares, its base classes' included (up to a class that does not
+    inherit them, as Textual reads them)."""
     found = []
     for klass in cls.__mro__:
         for item in vars(klass).get("BINDINGS", []):
             found.append(item if isinstance(item, Binding) else Binding(*item))
+        if vars(klass).get("_inherit_bindings", True) is False:
+            break
     return found
 
 
@@ -91,40 +95,107 @@ def _app_classes() -> tuple[type, list[type], list[type]]:
     return KbApp, found[0], found[1]
 
 
+RESERVED = {
+    "ctrl+p": "the command palette",
+    "ctrl+q": "quit",
+    "ctrl+c": "copy",
+    "tab": "the next pane",
+    "shift+tab": "the previous pane",
+}
+"""Keys Textual keeps for itself everywhere: a binding given one would never be reached."""
+
+
+def _text_field_keys(names: tuple[str, ...]) -> set[str]:
+    """The keys the text fields named (`Input`, `TextArea`) take when focused: their own
+    bindings (printable keys, which they type, aside)."""
+    from textual import widgets
+
+    return {
+        key
+        for name in names
+        for item in vars(getattr(widgets, name)).get("BINDINGS", [])
+        if isinstance(item, Binding)
+        for key in _split(item.key)
+    } | ({"enter"} if "TextArea" in names else set())  # a new line, not a binding
+
+
+def _typed(key: str) -> bool:
+    character = key_to_character(key)
+    return character is not None and len(character) == 1 and character.isprintable()
+
+
 def check_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """The rebindings that can be used, and a line for each one that cannot: an unknown
-    binding id, a key Textual does not know, or a key that another binding of the same
-    screen (or of the app, such as `q`, or of a list inside screens, such as `j`) already
-    has: the focused list would take the key first, and the action could not be reached."""
+    binding id, a key Textual does not know, a key Textual keeps (`ctrl+p`), or a key that
+    another binding already has where this one works: on its screen (the app's keys, such as
+    `q`, and those of a list inside screens, such as `j`, included); for an app key, on any
+    screen; on a screen whose text field has the focus (an editor, a note), a key the field
+    takes (a printable key is typed, `ctrl+a` moves the cursor)."""
+    from textual.screen import ModalScreen
+
+    from kbtui.ui.widgets.lists import KeyList
+
     app, screen_classes, widget_classes = _app_classes()
     app_bindings = _bindings(app)
     widget_bindings = [b for cls in widget_classes for b in _bindings(cls)]
-    owners: dict[str, list[Binding]] = {b.id: app_bindings for b in app_bindings if b.id}
+    list_bindings = _bindings(KeyList)
+    # The app's keys work on every screen but in dialogs (Textual looks no further there).
+    full_screens = [c for c in screen_classes if not issubclass(c, ModalScreen)]
+    every = app_bindings + widget_bindings + [b for c in full_screens for b in _bindings(c)]
+    owners: dict[str, tuple[list[Binding], set[str] | None]] = {
+        b.id: (every, None) for b in app_bindings if b.id
+    }
     for cls in widget_classes:
         own = _bindings(cls)
-        owners.update({b.id: own + app_bindings for b in own if b.id})
+        owners.update({b.id: (own + app_bindings, None) for b in own if b.id})
     for cls in screen_classes:
         own = _bindings(cls)
-        owners.update({b.id: own + widget_bindings + app_bindings for b in own if b.id})
+        if issubclass(cls, ModalScreen):
+            # A dialog: its own keys, and its list's when the list has the focus (not in a
+            # dialog whose text field keeps it, such as the link picker's).
+            focused_list = "KeyList(" in inspect.getsource(cls) and not getattr(
+                cls, "TEXT_FIELDS", ()
+            )
+            scope = own + (list_bindings if focused_list else [])
+        else:
+            scope = own + widget_bindings + app_bindings
+        fields = getattr(cls, "TEXT_FIELDS", ())
+        field_keys = _text_field_keys(fields) if fields else None
+        # (A priority binding is looked at before the focused field.)
+        owners.update({b.id: (scope, None if b.priority else field_keys) for b in own if b.id})
     usable: dict[str, str] = {}
     problems: list[str] = []
     for binding_id, keys in keymap.items():
-        scope = owners.get(binding_id)
-        if scope is None:
+        owner = owners.get(binding_id)
+        if owner is None:
             problems.append(f"{binding_id}: no binding has this id (the help screen lists them)")
             continue
+        scope, field_keys = owner
         wanted = [key.strip() for key in keys.split(",") if key.strip()]
         unknown = [key for key in wanted if not valid_key(key)]
         if not wanted or unknown:
             problems.append(f"{binding_id} = {keys!r}: not a key ({', '.join(unknown) or 'empty'})")
             continue
+        names = _split(keys)
+        reserved = [key for key in names if key in RESERVED]
+        if reserved:
+            problems.append(f"{binding_id} = {keys!r}: {reserved[0]} is {RESERVED[reserved[0]]}")
+            continue
+        if field_keys is not None:
+            taken_by_field = [key for key in names if key in field_keys or _typed(key)]
+            if taken_by_field:
+                problems.append(
+                    f"{binding_id} = {keys!r}: {taken_by_field[0]} is the text field's "
+                    "(typed, or moving its cursor) on that screen"
+                )
+                continue
         taken = {
             key: binding.id or binding.description or binding.action
             for binding in scope
             if binding.id != binding_id
             for key in _split(keymap.get(binding.id or "", binding.key))
         }
-        clashes = [key for key in _split(keys) if key in taken]
+        clashes = [key for key in names if key in taken]
         if clashes:
             problems.append(f"{binding_id} = {keys!r}: {clashes[0]} is already {taken[clashes[0]]}")
             continue

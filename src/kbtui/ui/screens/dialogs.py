@@ -18,6 +18,9 @@ from kbtui.ui.widgets.footer import KbFooter
 class NoteDialog(Dialog[str | None]):
     """Asks for a note (why a source yields nothing, what settled a divergence)."""
 
+    TEXT_FIELDS = ("TextArea",)
+    """The text fields that have the focus here: the keymap check keeps their keys."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
         Binding("ctrl+s", "confirm", "Confirm", id="dialog.confirm"),
@@ -75,6 +78,9 @@ class NullResultDialog(NoteDialog):
 
 class FilterDialog(Dialog[QueueFilter | None]):
     """Narrow the queues by free text, domain, priority, format and linked set."""
+
+    TEXT_FIELDS = ("Input",)
+    """The text fields that have the focus here: the keymap check keeps their keys."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),

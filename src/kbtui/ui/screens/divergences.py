@@ -78,6 +78,9 @@ class DivergenceEditor(Screen[None]):
     """Edit a divergence draft: the question, why it matters, its claims, the body."""
 
     TITLE = "Divergence draft"
+    TEXT_FIELDS = ("Input", "TextArea")
+    """The text fields that have the focus here: the keymap check keeps their keys."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="divergence.save", priority=True),
         Binding("escape", "close", "Close (kept)", id="divergence.close"),

@@ -215,6 +215,9 @@ class DraftsScreen(Screen[None]):
 class LinkPicker(Dialog[str | None]):
     """Pick a claim title to link: type to narrow, enter inserts `[[title]]`."""
 
+    TEXT_FIELDS = ("Input",)
+    """The text fields that have the focus here: the keymap check keeps their keys."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="link_picker.cancel"),
         Binding("down", "down", "Next", show=False, id="link_picker.down"),

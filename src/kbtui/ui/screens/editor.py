@@ -72,6 +72,9 @@ class ClaimEditor(Screen[None]):
     """Edit one claim draft: fields left, checks and duplicates right."""
 
     TITLE = "Claim draft"
+    TEXT_FIELDS = ("Input", "TextArea")
+    """The text fields that have the focus here: the keymap check keeps their keys."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="editor.save", priority=True),
         Binding("escape", "close", "Close (kept)", id="editor.close"),
