@@ -152,3 +152,20 @@ async def test_the_divergences_list_keeps_its_place_when_it_refreshes(seeds_copy
         await pilot.press("question_mark", "escape")  # leave and come back: a refresh
         await pilot.pause()
         assert options.highlighted == 1
+
+
+async def test_escape_from_the_filter_goes_back_to_the_list_with_the_marks(
+    seeds_copy: Path,
+) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("v")
+        claims = app.screen
+        assert isinstance(claims, ClaimsScreen)
+        table = claims.query_one("#claims", VirtualTable)
+        table.cursor = index_of(table, app.db, PEAKERS)
+        await pilot.press("space", "slash", *"grid", "escape")
+        assert app.screen is claims and app.focused is table
+        assert len(claims.marked) == 1
+        await pilot.press("escape")  # from the list: back to the desk
+        assert app.screen is not claims

@@ -199,4 +199,9 @@ class ClaimsScreen(Screen[None]):
         self.query_one("#claims-text", Input).focus()
 
     def action_back(self) -> None:
+        """From the filters, back to the list (the marks kept); from the list, to the desk."""
+        table = self.query_one(VirtualTable)
+        if self.focused is not table:
+            table.focus()
+            return
         self.app.pop_screen()
