@@ -161,6 +161,21 @@ async def test_double_bracket_offers_claim_titles(small_kb: Path) -> None:
     assert "[[home batteries flatten the evening peak]]" in str(row["body"])
 
 
+async def test_a_burst_of_keys_ending_in_brackets_opens_one_link_picker(small_kb: Path) -> None:
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c", "1")
+        body = app.screen.query_one("#body", TextArea)
+        body.focus()
+        body.move_cursor((2, 0))
+        for text in ("Q", "[", "["):  # all in before their changes are seen, as typed fast
+            body.insert(text)
+        await pilot.pause()
+        assert sum(isinstance(screen, LinkPicker) for screen in app.screen_stack) == 1
+        await pilot.press("escape")
+        assert isinstance(app.screen, ClaimEditor)
+
+
 async def test_demo_kb_hint_two_saved_and_reopened(seeds_copy: Path) -> None:
     """On the demo KB: an unprocessed source, hint 2, description, confidence, save, reopen."""
     app = make_app(seeds_copy)

@@ -98,6 +98,8 @@ class ClaimEditor(Screen[None]):
         self.duplicates: list[drafting.Duplicate] = []
         self._check_timer: Timer | None = None
         self._loading = True
+        self._picking = False
+        """A link picker is open (opened by `[[` in the body)."""
         self._titles: list[str] = []
 
     @property
@@ -206,9 +208,15 @@ class ClaimEditor(Screen[None]):
             self._pick_link()
 
     def _pick_link(self) -> None:
-        """`[[` in the body offers claim titles; the choice completes the link."""
+        """`[[` in the body offers claim titles; the choice completes the link. One picker
+        at a time: keys typed fast are all in the text before their changes are seen, so
+        each change of a burst ending in `[[` sees it."""
+        if self._picking:
+            return
+        self._picking = True
 
         def insert(title: str | None) -> None:
+            self._picking = False
             area = self.query_one("#body", TextArea)
             if title:
                 area.insert(f"{title}]]")
