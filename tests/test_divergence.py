@@ -122,6 +122,8 @@ def test_resolving_writes_status_and_note(seeds_copy: Path) -> None:
     assert doc.fields["status"] == "resolved"
     assert "## Resolution\n\nA year of metered data settled it." in doc.raw_body
     assert doc.raw_body.count("## Resolution") == 1
+    # Before the footer, as evidence goes in a claim.
+    assert doc.raw_body.index("## Resolution") < doc.raw_body.index("Topics:")
 
 
 def test_a_divergence_is_resolved_once(seeds_copy: Path) -> None:

@@ -917,6 +917,9 @@ def test_evidence_placement_keeps_the_files_line_endings(newline: str) -> None:
     # A `---` rule inside the body that no footer follows is not the footer.
     body_rule = "# t\n\nA.\n\n---\n\nB.\n"
     assert place_evidence(body_rule, "\nE\n") == body_rule + "\nE\n"
+    # A footer of headings, as some of the KB's claims have.
+    headed = "# t\n\nA.\n\n## Relevant Notes\n- [[x]]\n\n## Topics\n- [[_map]]\n"
+    assert place_evidence(headed, "\nE\n") == headed.replace("## Relevant", "\nE\n\n## Relevant")
 
 
 def test_template_text_never_reaches_the_kb(seeds_copy: Path) -> None:

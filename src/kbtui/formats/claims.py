@@ -411,7 +411,8 @@ def resolution_present(text: str, resolution: str) -> bool:
     return bool(wanted) and any(wanted in _flat(block) for block in text.split("## Resolution")[1:])
 
 
-FOOTER_HEADS = ("Relevant Notes:", "Topics:")
+FOOTER_HEADS = ("Relevant Notes:", "Topics:", "## Relevant Notes", "## Topics")
+"""What starts a claim's footer (some of the KB's files make headings of the labels)."""
 
 
 def place_evidence(text: str, blocks: str, newline: str = "\n") -> str:

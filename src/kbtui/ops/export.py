@@ -431,13 +431,12 @@ def _resolution(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
         change.skipped = f"not rewritten: {exc}"
         return change
     newline = _newline_of(text)
-    if not text.endswith("\n"):
-        text += newline
-    text += (
+    block = (
         f"\n## Resolution\n\n{normalise_newlines(draft.body.strip())}\n\n"
         f"*Resolved: {draft.created} | By: {draft.who}*\n"
     ).replace("\n", newline)
-    change.after = text.encode("utf-8")
+    # Before Relevant Notes and Topics, which end a divergence as they end a claim.
+    change.after = place_evidence(text, block, newline).encode("utf-8")
     return change
 
 
