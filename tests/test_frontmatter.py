@@ -174,3 +174,15 @@ def test_nested_aliases_that_expand_to_billions_are_refused_not_expanded() -> No
     # A few aliases, as a hand-written file may use them, read as ever.
     doc = parse_document("domains/d/ok.md", b"---\ntags: &t [a, b]\nalso: *t\n---\nbody\n")
     assert doc.fields == {"tags": ["a", "b"], "also": ["a", "b"]}
+
+
+def test_a_file_in_the_archive_is_a_source_whatever_its_type_says() -> None:
+    from kbtui.formats.document import parse_document
+
+    text = b"---\ntype: claim\nstatus: null-result\n---\n# Proposal 1\n"
+    archived = parse_document("inbox/archive/2024-07-01-proposal-1.md", text)
+    assert archived.kind == "source"
+    [problem] = [p for p in archived.problems if p.code == "type-not-source"]
+    assert problem.line == 2 and "type: claim" in problem.message
+    # A legacy copy in inbox/ itself says what it is.
+    assert parse_document("inbox/a claim title.md", text).kind == "claim"

@@ -18,6 +18,7 @@ from kbtui.formats.kinds import (
     KINDS_WITH_FRONTMATTER,
     REQUIRED_FIELDS,
     SOURCE_STATUSES,
+    TYPE_KINDS,
     domain_from_path,
     kind_from_path,
     refine_kind,
@@ -26,7 +27,10 @@ from kbtui.formats.links import WikiLink, bare_title_link, find_links
 from kbtui.formats.models import model_values
 from kbtui.formats.problems import Problem
 
-PARSER_VERSION = "5"
+ARCHIVE = "inbox/archive/"
+"""Where sources are archived: every file there is a source, whatever its `type:` says."""
+
+PARSER_VERSION = "6"
 """Changes whenever parsing the same bytes gives a different document (a fixed bug, a new
 field): an index made by another version reads every file again on its next run."""
 LARGE_FILE_BYTES = 100_000
@@ -229,7 +233,22 @@ def _kind_problems(doc: Document) -> list[Problem]:
                 )
     if doc.kind == "source":
         name = doc.path.rsplit("/", 1)[-1]
-        if doc.path.startswith("inbox/archive/") and not _DATE_PREFIX_RE.match(name):
+        said = doc.fields.get("type")
+        if (
+            doc.path.startswith(ARCHIVE)
+            and isinstance(said, str)
+            and TYPE_KINDS.get(said.strip().lower(), "source") != "source"
+        ):
+            problems.append(
+                Problem(
+                    "type-not-source",
+                    f"type: {said}, but every file in inbox/archive/ is a source (read as one)",
+                    line_of.get("type"),
+                    "warning",
+                    "type",
+                )
+            )
+        if doc.path.startswith(ARCHIVE) and not _DATE_PREFIX_RE.match(name):
             problems.append(
                 Problem("no-date-prefix", "no date prefix in the file name", None, "info")
             )
@@ -333,7 +352,7 @@ def parse_document(path: str, data: bytes) -> Document:
     stem = path.rsplit("/", 1)[-1]
     stem = stem[:-3] if stem.endswith(".md") else stem
     path_kind = kind_from_path(path)
-    kind = refine_kind(path_kind, fields.get("type"))
+    kind = refine_kind(path_kind, fields.get("type"), path.startswith(ARCHIVE))
     if not split.has_frontmatter and kind in KINDS_WITH_FRONTMATTER and not decoded.binary:
         problems.append(
             Problem("missing-frontmatter", f"no frontmatter (a {kind} by its path)", 1, "error")

@@ -77,9 +77,11 @@ def kind_from_path(path: str) -> str:
     return "other"
 
 
-def refine_kind(path_kind: str, type_value: object) -> str:
-    """Refine a path kind with the file's `type:`: only where the path leaves room for it."""
-    if not isinstance(type_value, str):
+def refine_kind(path_kind: str, type_value: object, archived: bool = False) -> str:
+    """Refine a path kind with the file's `type:`: only where the path leaves room for it.
+    `archived`: the file is in `inbox/archive/`, where every file is a source, whatever its
+    `type:` says (a source the archiving agent labelled `claim`, say)."""
+    if archived or not isinstance(type_value, str):
         return path_kind
     type_kind = TYPE_KINDS.get(type_value.strip().lower())
     if type_kind is None:
