@@ -549,3 +549,14 @@ def test_a_kb_copied_with_its_index_inside_uses_it(tmp_path: Path) -> None:
     shutil.copytree(first, tmp_path / "copy")
     code, output = run("stats", str(tmp_path / "copy"))
     assert code == 0, output
+
+
+def test_search_takes_words_unquoted_and_a_leading_exclusion(seeds_copy: Path) -> None:
+    code, output = run("search", str(seeds_copy), "battery", "grid", "--json")
+    assert code == 0 and json.loads(output)["query"] == "battery grid"
+    code, output = run("search", str(seeds_copy), "-grid", "battery", "--json")
+    found = json.loads(output)
+    assert code == 0 and found["query"] == "-grid battery" and found["hits"]
+    assert all("grid" not in hit["title"].lower() for hit in found["hits"])
+    code, output = run("search", str(seeds_copy), "--", "-battery")
+    assert code == 0 and "say what to look for too" in output

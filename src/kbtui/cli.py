@@ -871,14 +871,14 @@ def stats_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
 
 
 def _split_search_args(args: tuple[str, ...]) -> tuple[str | None, str]:
-    if len(args) == 1:
-        return None, args[0]
-    if len(args) == 2:
-        return args[0], args[1]
-    fail("usage: kbtui search [KB] QUERY (quote a query of several words)")
+    """(KB, query): the first word is the KB when it names a folder and words follow it;
+    the query is every other word (quoted or not)."""
+    if len(args) >= 2 and Path(args[0]).expanduser().is_dir():
+        return args[0], " ".join(args[1:])
+    return None, " ".join(args)
 
 
-@main.command("search")
+@main.command("search", context_settings={"ignore_unknown_options": True})
 @click.argument("args", nargs=-1, required=True)
 @db_option
 @click.option("--kind", type=click.Choice(ALL_KINDS), help="Only documents of this kind.")
@@ -909,7 +909,11 @@ def search_command(
             print_json({"query": text, "hits": [hit.as_dict() for hit in hits]})
             return
         if not hits:
-            out.print("No matches.")
+            words = text.split()
+            if words and all(word.startswith("-") for word in words):
+                out.print("No matches: -word leaves a word out; say what to look for too.")
+            else:
+                out.print("No matches.")
             return
         for hit in hits:
             out.print(f"[bold]{escape(hit.title)}[/] [dim]{hit.kind} · {escape(hit.path)}[/]")
