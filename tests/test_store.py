@@ -203,3 +203,21 @@ def test_draft_ids_are_never_given_twice_and_older_indexes_keep_their_drafts(
         "VALUES ('claim', 'new', '2026-01-02', 'ana', 'now')"
     )
     assert db.conn.execute("SELECT id FROM drafts").fetchone()[0] == 6
+
+
+def test_the_queue_filter_finds_sources_by_author_and_file_name(small_kb: Path) -> None:
+    from kbtui.ops import desk
+    from kbtui.ops.session import open_session
+
+    source = small_kb / "inbox" / "archive" / "2025-11-20-tariff-study.md"
+    source.write_text(source.read_text().replace('author: "Field Notes"', 'author: "Ramstead"'))
+    session = open_session(small_kb, None)
+    session.reindex()
+
+    def found(text: str) -> list[str]:
+        ids = desk.queue_ids(session.db, "unprocessed", desk.QueueFilter(text=text))
+        return [row.path for row in desk.queue_rows(session.db, ids).values()]
+
+    assert found("ramstead") == ["inbox/archive/2025-11-20-tariff-study.md"]
+    assert found("battery-trial") == ["inbox/archive/2026-01-03-battery-trial.md"]
+    assert found("100%_off") == []  # LIKE's own characters are text

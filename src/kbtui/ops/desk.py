@@ -89,13 +89,22 @@ def _filter_sql(flt: QueueFilter) -> tuple[str, list[Any]]:
         if value:
             clauses.append(f"d.{column} = ?")
             params.append(value)
-    query = fts_query(flt.text) if flt.text.strip() else None
-    if flt.text.strip():
+    text = flt.text.strip()
+    query = fts_query(text) if text else None
+    if text:
+        # The words in the title, description or text; or the text in the author's name or
+        # the file name (`ramstead`, `glp1`), which the full-text index does not hold.
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        named = "d.author LIKE ? ESCAPE '\\' OR d.path LIKE ? ESCAPE '\\'"
         if query is None:
-            clauses.append("0")
+            clauses.append(f"({named})")
+            params += [pattern, pattern]
         else:
-            clauses.append("d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)")
-            params.append(query)
+            clauses.append(
+                "(d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?) "
+                f"OR {named})"
+            )
+            params += [query, pattern, pattern]
     return "".join(f" AND {c}" for c in clauses), params
 
 
