@@ -210,3 +210,21 @@ def test_handoff_lines_count_only_newlines_as_links_and_problems_do() -> None:
     assert (field.label, field.value, field.line) == ("Why", "a tension here [[bar]]", 6)
     assert [s.line for s in doc.handoff.signals] == [6]
     assert [link.line for link in doc.links if link.origin == "body"] == [6]
+
+
+def test_an_unquoted_numbered_list_of_claims_gives_one_candidate_each() -> None:
+    body = (
+        "## Agent Notes\n"
+        "**Extraction hints:** Claims about (1) formal impossibility of single-reward RLHF, "
+        "(2) MaxMin as an egalitarian social choice mechanism, and (3) minority group "
+        "improvement without majority compromise.\n"
+    )
+    candidates = parse_handoff(body, 1, {}).candidates
+    assert [(c.shape, c.text) for c in candidates] == [
+        ("inline-numbered", "formal impossibility of single-reward RLHF"),
+        ("inline-numbered", "MaxMin as an egalitarian social choice mechanism"),
+        ("inline-numbered", "minority group improvement without majority compromise"),
+    ]
+    # Numbers out of order, or items of a word or two, are not such a list.
+    prose = "## Agent Notes\n**Extraction hints:** see (2) above and (1) below for the terms.\n"
+    assert parse_handoff(prose, 1, {}).candidates == []

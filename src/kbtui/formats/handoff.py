@@ -160,6 +160,25 @@ def _clean_candidate(text: str) -> str:
     return text.strip()
 
 
+_NUMBER_MARK_RE = re.compile(r"\((\d{1,2})\)\s*")
+
+
+def _numbered_items(line: str) -> list[str]:
+    """The items of an unquoted inline list, `Claims about (1) a, (2) b, and (3) c.`: at
+    least two, numbered from 1 in order, each of three words or more."""
+    marks = list(_NUMBER_MARK_RE.finditer(line))
+    if len(marks) < 2 or [int(m.group(1)) for m in marks] != list(range(1, len(marks) + 1)):
+        return []
+    items = []
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+        item = line[mark.end() : following.start() if following else len(line)].strip()
+        item = re.sub(r"(,|;)?\s*(and|or)?\s*$", "", item.rstrip(".")).strip()
+        if len(item.split()) < 3:
+            return []
+        items.append(item)
+    return items
+
+
 def extract_candidates(text: str, first_line: int, origin: str) -> list[Candidate]:
     """Claim candidates in a hints text, in all five shapes the KB uses."""
     found: list[Candidate] = []
@@ -181,6 +200,12 @@ def extract_candidates(text: str, first_line: int, origin: str) -> list[Candidat
                 found.append(
                     Candidate("inline-numbered", proposition.strip(), line.strip(), line_no, origin)
                 )
+            continue
+        listed = _numbered_items(line)
+        if listed:
+            found += [
+                Candidate("inline-numbered", item, line.strip(), line_no, origin) for item in listed
+            ]
             continue
         phrase = _PHRASE_RE.search(line)
         if phrase:
