@@ -61,7 +61,7 @@ async def test_names_that_look_like_markup_show_in_notifications(small_kb: Path)
         await pilot.pause()
         assert app.is_running
         shown = [n.message for n in app._notifications]
-        assert f"Undid unprocessed → processing on {odd}" in shown
+        assert f"Undid unprocessed → processing on {odd} (it is unprocessed again)" in shown
     assert statuses(small_kb) == []
 
 

@@ -477,6 +477,9 @@ def test_draft_claim_enriches_a_claim_named_by_title_and_can_declare_different(
     common = ["draft", "claim", "--source", str(source), "--title", title]
     common += ["--description", "In 2025, 12% of critical packages got 70% of the money."]
     common += ["--confidence", "likely"]
+    code, output = run(*common, "--different", "--save")  # that claim's own title: its file
+    assert code == 2 and "has this title already" in output
+    common[5] = title.replace("corporate", "Corporate").replace("exposure", "exposure alone")
     code, output = run(*common, "--save")
     assert code == 2 and "near-duplicate" in output
     code, data = run_json(*common, "--different", "--save")

@@ -61,7 +61,7 @@ async def test_ctrl_g_writes_then_commits_on_an_extract_branch(seeds_copy: Path)
         await app.workers.wait_for_complete()
         await pilot.pause()
         notes = " | ".join(note.message for note in app._notifications)
-        assert "1 file(s) written, 0 skipped" in notes
+        assert "1 file(s) written." in notes
         assert "Committed on branch extract/2026-03-08-maintainer-survey" in notes
     branch = "extract/2026-03-08-maintainer-survey-open-source-funding"
     assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch

@@ -329,9 +329,9 @@ def undo_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
         elif action is None:
             out.print("Nothing to undo.")
         else:
+            before = action.from_status or "no status"
             out.print(
-                f"Undid {escape(action.path)}: {action.from_status or 'no status'} → "
-                f"{action.to_status}"
+                f"Undid {escape(action.path)}: {before} → {action.to_status} (it is {before} again)"
             )
 
 

@@ -3,13 +3,15 @@ thread worker."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
 
 from textual import events, on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from kbtui.ops import desk
@@ -352,6 +354,13 @@ class KbApp(App[None]):
         from kbtui.ui.screens.claims import ClaimsScreen
 
         self.push_screen(ClaimsScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own palette entries, but those kbtui has its own of: Quit (the app's
+        binding is offered with its key) and Keys (a panel esc cannot close; `?` is help)."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Keys"):
+                yield command
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

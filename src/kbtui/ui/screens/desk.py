@@ -391,7 +391,8 @@ class DeskScreen(Screen[None]):
             self.notify("Nothing to undo.", timeout=2)
             return
         self.notify(
-            f"Undid {action.from_status or 'no status'} → {action.to_status} on {action.path}",
+            f"Undid {action.from_status or 'no status'} → {action.to_status} on {action.path} "
+            f"(it is {action.from_status or 'without a status'} again)",
             timeout=4,
         )
         self.refresh_queues(keep_position=True)

@@ -167,7 +167,11 @@ class ExportPreview(Screen[None]):
     def _written(
         self, written: int, skipped: int, branch: str | None = None, failure: str | None = None
     ) -> None:
-        message = f"{written} file(s) written, {skipped} skipped (their work stays pending)."
+        message = f"{written} file(s) written" + (
+            f", {skipped} skipped (their work stays pending: the preview says why)."
+            if skipped
+            else "."
+        )
         if branch:
             message += f" Committed on branch {branch} (not pushed)."
         if failure:

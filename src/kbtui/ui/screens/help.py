@@ -12,6 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 from kbtui.ui.markup import escape
+from kbtui.ui.widgets.footer import KbFooter
 
 ALWAYS = (
     ("tab / shift+tab", "Move between panes"),
@@ -80,6 +81,7 @@ class HelpScreen(ModalScreen[None]):
             )
             yield Static(table)
             yield Label("esc closes this help", classes="dim")
+        yield KbFooter()  # esc in view when the table is longer than the terminal
 
     def action_close(self) -> None:
         self.dismiss(None)
