@@ -563,3 +563,10 @@ def test_search_takes_words_unquoted_and_a_leading_exclusion(seeds_copy: Path) -
     assert all("grid" not in hit["title"].lower() for hit in found["hits"])
     code, output = run("search", str(seeds_copy), "--", "-battery")
     assert code == 0 and "say what to look for too" in output
+
+
+def test_a_typo_in_db_or_an_empty_kb_is_refused(tiny_kb: Path, tmp_path: Path) -> None:
+    code, output = run("stats", str(tiny_kb), "--db", str(tmp_path / "no" / "such" / "x.sqlite"))
+    assert code == 2 and "--db: no folder" in output and not (tmp_path / "no").exists()
+    code, output = run("stats", "")
+    assert code == 2 and "empty text" in output

@@ -149,6 +149,8 @@ def open_workspace(kb: str | Path | None, db: str | Path | None) -> tuple[Worksp
         root, note = demo_workspace()
         is_demo = True
     else:
+        if not str(kb).strip():
+            raise WorkspaceError("the KB folder is empty text: give a folder (. for this one)")
         root = Path(kb).expanduser()
         is_demo = False
         if not root.exists():
@@ -159,6 +161,9 @@ def open_workspace(kb: str | Path | None, db: str | Path | None) -> tuple[Worksp
     db_path = Path(db).expanduser().resolve() if db else root / DB_NAME
     if db_path.is_dir():
         raise WorkspaceError(f"--db names a folder, not a file: {db_path}")
+    if not db_path.parent.is_dir() and not db_path.parent.parent.is_dir():
+        # Its folder is made, in a folder that exists: a typo in --db made a whole path.
+        raise WorkspaceError(f"--db: no folder {db_path.parent.parent} to put the index in")
     # Before a first index is written there (in /etc, or /, say); a folder holding one is
     # a KB.
     if not is_demo and not (root / DB_NAME).exists():
