@@ -217,7 +217,9 @@ async def test_enrich_instead_with_a_chosen_kind_exports_the_block(small_kb: Pat
         editor = app.screen
         assert isinstance(editor, ClaimEditor)
         editor.refresh_checks()
-        await pilot.press("ctrl+n", "ctrl+n")
+        await pilot.press("ctrl+n")  # which claim: the most similar is offered first
+        assert isinstance(app.screen, LinkPicker)
+        await pilot.press("enter", "ctrl+n")
         assert editor.draft.kind == "enrichment" and editor.draft.enrichment_kind == "confirm"
         # No evidence written yet (the body is the template's line): saving is refused.
         await pilot.press("ctrl+s")
@@ -238,6 +240,17 @@ async def test_enrich_instead_with_a_chosen_kind_exports_the_block(small_kb: Pat
     assert "| Extractor: tester*\n\nTrial homes cut their peak draw by 31 percent.\n" in claim
     source = (small_kb / "inbox/archive/2026-01-03-battery-trial.md").read_text()
     assert 'enrichments_applied:\n  - "home batteries flatten the evening peak"' in source
+
+
+async def test_any_claim_can_be_chosen_to_enrich(seeds_copy: Path) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c", "0", *"Tolls cut peak traffic")
+        editor = app.screen
+        assert isinstance(editor, ClaimEditor)
+        await pilot.press("ctrl+n", *"lithium storage", "enter")
+        assert app.screen is editor and editor.draft.kind == "enrichment"
+        assert str(editor.draft.target_path).startswith("domains/energy-storage/four-hour lithium")
 
 
 async def test_delete_in_drafts_acts_on_the_highlighted_draft_after_a_cancel(

@@ -489,6 +489,16 @@ def claim_titles(db: Database) -> list[str]:
     ]
 
 
+def claim_choices(db: Database) -> list[tuple[str, str]]:
+    """Every claim's (title, path), by title: what a claim can be picked by."""
+    return [
+        (str(row[0]), str(row[1]))
+        for row in db.conn.execute(
+            "SELECT title, path FROM documents WHERE kind = 'claim' ORDER BY title COLLATE NOCASE"
+        )
+    ]
+
+
 def claim_stems(db: Database) -> list[str]:
     """Every claim's file stem (how a divergence names its claims)."""
     return [

@@ -225,15 +225,24 @@ class LinkPicker(Dialog[str | None]):
     ]
     LIMIT = 40
 
-    def __init__(self, titles: list[str]) -> None:
+    def __init__(
+        self,
+        titles: list[str],
+        heading: str = "Link a claim",
+        choose: str = "Insert the link",
+    ) -> None:
+        """`titles` in the order offered; `heading` says what the choice is for, and
+        `choose` what enter does with it."""
         super().__init__()
         self.titles = titles
+        self.heading = heading
+        self.choose = choose
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Link a claim", classes="dialog-title")
+            yield Label(self.heading, classes="dialog-title")
             yield Input(placeholder="words in the title", id="link-filter")
-            yield KeyList(id="link-options", enter=("Insert the link", "link_picker.insert"))
+            yield KeyList(id="link-options", enter=(self.choose, "link_picker.insert"))
         yield KbFooter()
 
     def on_mount(self) -> None:

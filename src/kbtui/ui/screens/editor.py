@@ -83,7 +83,7 @@ class ClaimEditor(Screen[None]):
         Binding(
             "ctrl+n",
             "enrich",
-            "Enrich that claim",
+            "Enrich a claim",
             id="editor.enrich",
             priority=True,
             tooltip="Attach this evidence to the similar claim instead; again: "
@@ -272,7 +272,7 @@ class ClaimEditor(Screen[None]):
             )
             rows.append(f"[b]{duplicate.score}%[/b] {escape(duplicate.title)} {mark}{done}")
         if any(d.score >= drafting.DUPLICATE_BLOCK for d in self.duplicates):
-            rows.append("[dim]ctrl+d: it is different · ctrl+n: enrich that claim instead[/dim]")
+            rows.append("[dim]ctrl+d: it is different · ctrl+n: enrich one of these instead[/dim]")
         self.query_one("#duplicates", Static).update("\n".join(rows))
 
     def action_save(self) -> None:
@@ -312,16 +312,32 @@ class ClaimEditor(Screen[None]):
             self.refresh_checks()
             self.notify(f"Additional Evidence ({following})", timeout=2)
             return
-        duplicate = self._top_blocking() or (self.duplicates[0] if self.duplicates else None)
-        if duplicate is None:
-            self.notify("No similar claim to enrich.", timeout=3)
-            return
-        self.draft = drafting.enrich_instead(self.kb.db, self.draft.id, duplicate.path)
+        # Any claim may be the one: the most similar are offered first.
+        choices = [(d.title, d.path) for d in self.duplicates]
+        similar = {path for _, path in choices}
+        choices += [c for c in drafting.claim_choices(self.kb.db) if c[1] not in similar]
+        paths = dict(reversed(choices))  # a title's first path (a title in two folders)
+
+        def chosen(title: str | None) -> None:
+            if title is not None and title in paths:
+                self._enrich(paths[title], title)
+
+        self.app.push_screen(
+            LinkPicker(
+                list(dict.fromkeys(title for title, _ in choices)),
+                heading="Enrich which claim? (the most similar first)",
+                choose="Enrich this claim",
+            ),
+            chosen,
+        )
+
+    def _enrich(self, path: str, title: str) -> None:
+        self.draft = drafting.enrich_instead(self.kb.db, self.draft.id, path)
         self.query_one("#body", TextArea).load_text(self.draft.body)
         self.refresh_checks()
         self.notify(
-            f"Now an enrichment (extend) of: {duplicate.title[:70]}; ctrl+n again "
-            "switches to confirm or challenge",
+            f"Now an enrichment (extend) of: {title[:70]}; ctrl+n again switches to confirm "
+            "or challenge",
             timeout=5,
         )
 
