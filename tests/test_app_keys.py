@@ -368,3 +368,22 @@ async def test_help_is_one_key_away_in_editors_and_dialogs(seeds_copy: Path) -> 
         # A list's own moves come after the screen's keys.
         ids = [row[2] for row in binding_rows(app.screen)]
         assert ids.index("drafts.delete") < ids.index("list.down")
+
+
+async def test_clearing_the_filter_keeps_the_chosen_source_in_view(seeds_copy: Path) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(100, 13)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, DeskScreen)
+        table = screen.query_one("#queue", VirtualTable)
+        await pilot.pause()
+        last = table.keys[-1]
+        word = desk.queue_rows(app.db, [last])[last].title.split()[-1]
+        await pilot.press("slash", *word, "ctrl+s")
+        await pilot.pause()
+        table.cursor = table.keys.index(last)
+        await pilot.press("slash", "ctrl+x")
+        await pilot.pause()
+        assert table.current_key == last
+        top = int(table.scroll_offset.y)
+        assert top <= table.cursor < top + table._visible_rows()

@@ -154,6 +154,9 @@ class VirtualTable(ScrollView, can_focus=True, inherit_bindings=False):
         position = keys.index(keep) if keep is not None and keep in keys else 0
         self.cursor = min(position, max(len(keys) - 1, 0))
         self._scroll_to_cursor()
+        # Again once the new size is laid out: until then a scroll past the old rows' end
+        # stops there (a cleared filter left the kept row out of view).
+        self.call_after_refresh(self._scroll_to_cursor)
         self.refresh()
 
     def invalidate(self) -> None:
