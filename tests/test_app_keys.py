@@ -387,3 +387,14 @@ async def test_clearing_the_filter_keeps_the_chosen_source_in_view(seeds_copy: P
         assert table.current_key == last
         top = int(table.scroll_offset.y)
         assert top <= table.cursor < top + table._visible_rows()
+
+
+async def test_the_demo_kb_s_first_use_is_said_in_the_app(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KBTUI_DATA_DIR", str(tmp_path / "data"))
+    app = make_app(None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        shown = [str(n.message) for n in app._notifications]
+        assert any("Copied the demo KB to" in message for message in shown), shown

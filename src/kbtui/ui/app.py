@@ -120,6 +120,9 @@ class KbApp(App[None]):
                 )
         if error:
             self.notify(error, title="Config not read", severity="warning")
+        if self.session.note:
+            # Said on the terminal too, where the app hides it until it quits.
+            self.notify(self.session.note, title="Demo KB", timeout=10)
         self.push_screen(DeskScreen())
         self._apply_width(self.size.width)
 
