@@ -245,14 +245,14 @@ def test_cli_drafts_an_enrichment_and_export_writes_it(seeds_copy: Path) -> None
     bad = runner.invoke(
         main, ["draft", "claim", "--source", str(seeds_copy / GRID), "--enrich", "no/such.md"]
     )
-    assert bad.exit_code == 2 and "no claim matches 'no/such.md'" in bad.output
+    assert bad.exit_code == 2 and "no file 'no/such.md' in the KB" in bad.output
 
 
 def test_a_draft_command_that_fails_keeps_no_draft(seeds_copy: Path) -> None:
     runner = CliRunner()
     source = str(seeds_copy / GRID)
     for args, reason in (
-        (["--enrich", "no/such.md"], "no claim matches"),
+        (["--enrich", "no/such.md"], "no file 'no/such.md' in the KB"),
         (["--enrich", GRID], f"not a claim (source): {GRID}"),
         (["--title", "too short", "--save"], "checks failing"),
         (["--enrich", "/elsewhere/a claim.md"], "not inside the KB"),

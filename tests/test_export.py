@@ -1021,3 +1021,16 @@ def test_a_refused_first_commit_leaves_the_unborn_branch_as_it_was(seeds_copy: P
     assert result.exit_code == 1 and "files written, but not committed" in result.output
     assert git(seeds_copy, "symbolic-ref", "HEAD").strip() == before
     assert git(seeds_copy, "diff", "--cached", "--name-only") == ""
+
+
+def test_evidence_already_written_is_recognised_exactly() -> None:
+    from kbtui.formats.claims import enrichment_block, evidence_present, place_evidence
+
+    claim = "---\ntype: claim\n---\n\n# t\n\nA.\n\n---\n\nRelevant Notes:\n- [[x]]\n"
+    evidence = "Forty homes shifted load.\n\n#### Method\nSmart meters in 2025.\n\n---\n\nMore."
+    text = place_evidence(claim, enrichment_block("extend", evidence, "src", "2026-01-01", "t"))
+    assert evidence_present(text, evidence, "src")
+    assert evidence_present(text.replace("\n", "\r\n"), evidence, "src")
+    # Part of a block is not that block's evidence; another source's is not this one's.
+    assert not evidence_present(text, "Forty homes shifted load.", "src")
+    assert not evidence_present(text, evidence, "other")

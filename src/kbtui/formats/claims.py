@@ -385,30 +385,49 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def _section_end(lines: list[str]) -> int:
+    """Where a `###` section that starts `lines` ends: at the next heading of its level or
+    above, or at the footer (its labels, or the rule before them)."""
+    for index in range(1, len(lines)):
+        line = lines[index].rstrip("\r")
+        if line.startswith(("# ", "## ", "### ")) or line.strip() in FOOTER_HEADS:
+            return index
+        if line == "---" and any(
+            later.strip() in FOOTER_HEADS for later in lines[index + 1 : index + 4]
+        ):
+            return index
+    return len(lines)
+
+
 def evidence_present(text: str, evidence: str, source_stem: str) -> bool:
     """Whether `text` (a claim file) already has an Additional Evidence block citing
-    `[[source_stem]]` with this evidence (an earlier export that was cut short, or one whose
-    source could not be written), whatever its date, line endings or wrapping."""
+    `[[source_stem]]` that says exactly this evidence (an earlier export that was cut
+    short, or one whose source could not be written), whatever its date, line endings or
+    wrapping. Evidence that only overlaps another block's is not the same evidence."""
     wanted = _flat(normalise_newlines(evidence))
     if not wanted:
         return False
     link = f"[[{source_stem}]]"
     for block in text.split("### Additional Evidence")[1:]:
-        # A block ends at the next heading or rule (the footer's `---`, say).
-        lines = block.split("\n")
-        end = next(
-            (i for i in range(1, len(lines)) if lines[i].startswith(("#", "---"))), len(lines)
-        )
-        block = "\n".join(lines[:end])
-        if link in block and wanted in _flat(block):
+        lines = block.split("\n")[: _section_end(block.split("\n"))]
+        source = next((i for i, line in enumerate(lines) if line.startswith("*Source:")), None)
+        if source is None or link not in lines[source]:
+            continue
+        if _flat("\n".join(lines[source + 1 :])) == wanted:
             return True
     return False
 
 
 def resolution_present(text: str, resolution: str) -> bool:
-    """Whether `text` (a divergence file) already has a `## Resolution` saying this."""
+    """Whether `text` (a divergence file) already has a `## Resolution` saying exactly
+    this (its `*Resolved: …*` line aside)."""
     wanted = _flat(normalise_newlines(resolution))
-    return bool(wanted) and any(wanted in _flat(block) for block in text.split("## Resolution")[1:])
+    for block in text.split("## Resolution")[1:]:
+        lines = block.split("\n")
+        said = [line for line in lines[: _section_end(lines)] if not line.startswith("*Resolved:")]
+        if wanted and _flat("\n".join(said)) == wanted:
+            return True
+    return False
 
 
 FOOTER_HEADS = ("Relevant Notes:", "Topics:", "## Relevant Notes", "## Topics")

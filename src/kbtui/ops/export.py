@@ -554,7 +554,8 @@ def _with_note(text: str, notes: str | None, note: str) -> str:
     note = note.strip()
     if not notes or not notes.strip():
         return set_scalar(text, "notes", note, new_style='"')
-    if " ".join(note.split()) in " ".join(notes.split()):
+    paragraphs = normalise_newlines(notes).split("\n\n")
+    if any(" ".join(note.split()) == " ".join(p.split()) for p in paragraphs):
         return text  # already there (an earlier export, cut short)
     end = "\n" if notes.endswith("\n") else ""  # as the notes end (`|` or `|-`)
     return set_scalar(text, "notes", f"{notes.rstrip()}\n\n{note}{end}")
