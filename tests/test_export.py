@@ -493,6 +493,10 @@ def test_a_status_changed_on_disk_since_the_curator_set_it_is_not_overwritten(
         change.skipped
     )
     assert "processed_by: alice" in source.read_text()
+    # Set again, the curator's status is written over theirs.
+    curation.set_status(session.db, TARIFF, "null-result", note="nothing new, still")
+    assert not export_all(session, small_kb).skipped
+    assert "status: null-result" in source.read_text()
 
 
 def test_a_null_result_note_goes_after_the_notes_a_source_already_has(small_kb: Path) -> None:

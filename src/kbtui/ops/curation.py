@@ -83,8 +83,8 @@ def check_transition(db: Database, path: str, to_status: str) -> str | None:
         raise CurationError(f"not in the index: {path}")
     if kind[0] != "source":
         raise CurationError(f"not a source ({kind[0]}): {path}")
-    current, _ = effective_status(db, path)
-    if current == to_status:
+    current, pending = effective_status(db, path)
+    if current == to_status and not (pending and _changed_on_disk(db, path)):
         raise CurationError(f"already {to_status}: {path}")
     if to_status in ("null-result", "unprocessed"):
         _refuse_drift(db, path, to_status)
@@ -112,6 +112,18 @@ def _refuse_saved_drafts(db: Database, path: str, to_status: str) -> None:
         )
 
 
+def _changed_on_disk(db: Database, path: str) -> bool:
+    """Whether the file's status changed since the curator's pending change was recorded:
+    setting theirs again then says to write it over the file's (export refuses until then)."""
+    row = db.conn.execute(
+        "SELECT a.file_status IS NOT d.status FROM pending_status p "
+        "JOIN actions a ON a.id = p.action_id JOIN documents d ON d.path = p.path "
+        "WHERE p.path = ? AND a.file_status IS NOT NULL",
+        (path,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def set_status(
     db: Database,
     path: str,
@@ -128,9 +140,10 @@ def set_status(
     at = _now()
     with transaction(db):
         cursor = db.conn.execute(
-            "INSERT INTO actions (path, action, who, at, from_status, to_status, note) "
-            "VALUES (?, 'status', ?, ?, ?, ?, ?)",
-            (path, who, at, current, to_status, note),
+            "INSERT INTO actions (path, action, who, at, from_status, to_status, note, "
+            "file_status) VALUES (?, 'status', ?, ?, ?, ?, ?, "
+            "(SELECT status FROM documents WHERE path = ?))",
+            (path, who, at, current, to_status, note, path),
         )
     return Action(int(cursor.lastrowid or 0), path, "status", who, at, current, to_status, note)
 

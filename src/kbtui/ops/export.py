@@ -146,7 +146,7 @@ class PendingStatus:
     note: str | None
     action_ids: list[int]
     from_status: str | None
-    """The status the file had when the curator first changed it."""
+    """The status the file said when the curator last set theirs."""
 
 
 def _digest(data: bytes) -> str:
@@ -235,9 +235,11 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
         for row in db.conn.execute(
             "SELECT p.path, p.to_status, p.note, (SELECT group_concat(a.id) FROM actions a "
             "WHERE a.path = p.path AND a.exported_at IS NULL), "
-            # The status the file had when the curator first changed it.
+            # The status the file said when the curator last set theirs (an index older
+            # than that record: the status before their first change).
+            "coalesce((SELECT a.file_status FROM actions a WHERE a.id = p.action_id), "
             "(SELECT a.from_status FROM actions a WHERE a.path = p.path AND a.action = 'status' "
-            "AND a.undone_at IS NULL AND a.exported_at IS NULL ORDER BY a.id LIMIT 1) "
+            "AND a.undone_at IS NULL AND a.exported_at IS NULL ORDER BY a.id LIMIT 1)) "
             "FROM pending_status p"
         )
     }
@@ -503,8 +505,8 @@ def _source_update(
         # Someone else changed it (a pull, another editor): theirs is not overwritten.
         change.skipped = (
             f"its status changed on disk from {status.from_status or 'none'} to "
-            f"{existing.status or 'none'} since you set it to {status.to_status}: "
-            "undo your change, or set it again"
+            f"{existing.status or 'none'} since you set it to {status.to_status}: set "
+            "yours again to write it over theirs"
         )
         return change
     try:

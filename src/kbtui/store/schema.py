@@ -256,6 +256,11 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ALTER TABLE drafts_new RENAME TO drafts;
     CREATE INDEX drafts_source ON drafts(source_path);
     """,
+    # 9: a status change keeps the status the file said when it was made: export refuses a
+    # file whose status changed on disk since, until the curator sets theirs again.
+    """
+    ALTER TABLE actions ADD COLUMN file_status TEXT;
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
