@@ -142,6 +142,8 @@ def test_the_default_keys_pass_the_keymap_check_and_unreachable_ones_do_not() ->
             "divergence.close": "z",  # typed into the field
             "dialog.confirm": "enter",  # a new line in the note
             "dialog.apply": "enter",  # fine: the filter field's enter applies too
+            "dialog.help": "escape",  # every dialog's cancel
+            "drafts.open": "o",  # fine: enter on the drafts list, rebound
         }
     )
     assert problems == [
@@ -153,6 +155,7 @@ def test_the_default_keys_pass_the_keymap_check_and_unreachable_ones_do_not() ->
         "screen",
         "dialog.confirm = 'enter': enter is the text field's (typed, or moving its cursor) on "
         "that screen",
+        "dialog.help = 'escape': escape is already dialog.cancel",
     ]
 
 

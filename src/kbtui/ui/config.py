@@ -133,7 +133,7 @@ def check_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     takes (a printable key is typed, `ctrl+a` moves the cursor)."""
     from textual.screen import ModalScreen
 
-    from kbtui.ui.widgets.lists import KeyList
+    from kbtui.ui.widgets.lists import ENTER_ACTIONS, KeyList
 
     app, screen_classes, widget_classes = _app_classes()
     app_bindings = _bindings(app)
@@ -142,35 +142,44 @@ def check_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     # The app's keys work on every screen but in dialogs (Textual looks no further there).
     full_screens = [c for c in screen_classes if not issubclass(c, ModalScreen)]
     every = app_bindings + widget_bindings + [b for c in full_screens for b in _bindings(c)]
-    owners: dict[str, tuple[list[Binding], set[str] | None]] = {
-        b.id: (every, None) for b in app_bindings if b.id
-    }
+    # Every place a binding id works (a dialog's keys are inherited by every dialog), with
+    # the keys taken there: a new key must be free in all of them.
+    owners: dict[str, list[tuple[list[Binding], set[str] | None]]] = {}
+
+    def own(binding_id: str | None, scope: list[Binding], fields: set[str] | None) -> None:
+        if binding_id:
+            owners.setdefault(binding_id, []).append((scope, fields))
+
+    for binding in app_bindings:
+        own(binding.id, every, None)
     for cls in widget_classes:
-        own = _bindings(cls)
-        owners.update({b.id: (own + app_bindings, None) for b in own if b.id})
+        for binding in _bindings(cls):
+            own(binding.id, _bindings(cls) + app_bindings, None)
+    for binding_id in ENTER_ACTIONS:  # enter on a list, bound where the list is made
+        own(binding_id, list_bindings + app_bindings, None)
     for cls in screen_classes:
-        own = _bindings(cls)
+        bindings = _bindings(cls)
         if issubclass(cls, ModalScreen):
             # A dialog: its own keys, and its list's when the list has the focus (not in a
             # dialog whose text field keeps it, such as the link picker's).
             focused_list = "KeyList(" in inspect.getsource(cls) and not getattr(
                 cls, "TEXT_FIELDS", ()
             )
-            scope = own + (list_bindings if focused_list else [])
+            scope = bindings + (list_bindings if focused_list else [])
         else:
-            scope = own + widget_bindings + app_bindings
+            scope = bindings + widget_bindings + app_bindings
         fields = getattr(cls, "TEXT_FIELDS", ())
         field_keys = _text_field_keys(fields) if fields else None
-        # (A priority binding is looked at before the focused field.)
-        owners.update({b.id: (scope, None if b.priority else field_keys) for b in own if b.id})
+        for binding in bindings:
+            # (A priority binding is looked at before the focused field.)
+            own(binding.id, scope, None if binding.priority else field_keys)
     usable: dict[str, str] = {}
     problems: list[str] = []
     for binding_id, keys in keymap.items():
-        owner = owners.get(binding_id)
-        if owner is None:
+        places = owners.get(binding_id)
+        if places is None:
             problems.append(f"{binding_id}: no binding has this id (the help screen lists them)")
             continue
-        scope, field_keys = owner
         wanted = [key.strip() for key in keys.split(",") if key.strip()]
         unknown = [key for key in wanted if not valid_key(key)]
         if not wanted or unknown:
@@ -181,23 +190,41 @@ def check_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
         if reserved:
             problems.append(f"{binding_id} = {keys!r}: {reserved[0]} is {RESERVED[reserved[0]]}")
             continue
-        if field_keys is not None:
-            taken_by_field = [key for key in names if key in field_keys or _typed(key)]
-            if taken_by_field:
-                problems.append(
-                    f"{binding_id} = {keys!r}: {taken_by_field[0]} is the text field's "
-                    "(typed, or moving its cursor) on that screen"
-                )
-                continue
-        taken = {
-            key: binding.id or binding.description or binding.action
-            for binding in scope
-            if binding.id != binding_id
-            for key in _split(keymap.get(binding.id or "", binding.key))
-        }
-        clashes = [key for key in names if key in taken]
-        if clashes:
-            problems.append(f"{binding_id} = {keys!r}: {clashes[0]} is already {taken[clashes[0]]}")
+        problem = next(
+            (
+                found
+                for scope, field_keys in places
+                if (found := _taken(binding_id, names, scope, field_keys, keymap))
+            ),
+            None,
+        )
+        if problem:
+            problems.append(f"{binding_id} = {keys!r}: {problem}")
             continue
         usable[binding_id] = keys
     return usable, problems
+
+
+def _taken(
+    binding_id: str,
+    names: list[str],
+    scope: list[Binding],
+    field_keys: set[str] | None,
+    keymap: dict[str, str],
+) -> str | None:
+    """Why one of `names` cannot be `binding_id`'s where `scope` is active, or None."""
+    if field_keys is not None:
+        taken_by_field = [key for key in names if key in field_keys or _typed(key)]
+        if taken_by_field:
+            return (
+                f"{taken_by_field[0]} is the text field's (typed, or moving its cursor) on "
+                "that screen"
+            )
+    taken = {
+        key: binding.id or binding.description or binding.action
+        for binding in scope
+        if binding.id != binding_id
+        for key in _split(keymap.get(binding.id or "", binding.key))
+    }
+    clashes = [key for key in names if key in taken]
+    return f"{clashes[0]} is already {taken[clashes[0]]}" if clashes else None

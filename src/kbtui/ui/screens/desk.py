@@ -161,7 +161,7 @@ class DeskScreen(Screen[None]):
         yield Header(icon="◆")
         with Horizontal(id="desk"):
             with Vertical(id="queue-pane"):
-                yield KeyList(id="buckets", enter=("Show this queue", "desk.show_queue"))
+                yield KeyList(id="buckets", enter="desk.show_queue")
                 yield Static("", id="queue-info")
                 table = VirtualTable(
                     [

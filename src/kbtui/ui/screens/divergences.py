@@ -201,7 +201,7 @@ class DivergencesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         yield Static("", id="divergences-info")
-        yield KeyList(id="divergences", enter=("Open", "divergences.open"))
+        yield KeyList(id="divergences", enter="divergences.open")
         yield KbFooter()
 
     def on_mount(self) -> None:

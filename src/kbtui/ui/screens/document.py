@@ -46,9 +46,9 @@ class DocumentScreen(Screen[None]):
             yield Reader(id="reader")
             with Vertical(id="backlinks-pane"):
                 yield Static("", classes="section", id="backlinks-heading")
-                yield KeyList(id="backlinks", enter=("Open", "document.open_backlink"))
+                yield KeyList(id="backlinks", enter="document.open_backlink")
                 yield Static("Links from here", classes="section")
-                yield KeyList(id="outlinks", enter=("Open", "document.open_link"))
+                yield KeyList(id="outlinks", enter="document.open_link")
         yield KbFooter()
 
     def on_mount(self) -> None:

@@ -53,7 +53,7 @@ class DraftFrom(Dialog[int | None]):
                 Option(f"[b]{c['ordinal']}[/b]  {escape(c['text'])}", id=str(c["ordinal"]))
                 for c in self.source.candidates
             ]
-            yield KeyList(*options, id="draft-from", enter=("Draft from it", "draft_from.pick"))
+            yield KeyList(*options, id="draft-from", enter="draft_from.pick")
             yield Label(
                 "A number picks at once; enter picks the highlighted one; esc cancels.",
                 classes="dim",
@@ -133,7 +133,7 @@ class DraftsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         yield Static("", id="drafts-info")
-        yield KeyList(id="drafts", enter=("Reopen", "drafts.open"))
+        yield KeyList(id="drafts", enter="drafts.open")
         yield KbFooter()
 
     def on_mount(self) -> None:
@@ -242,7 +242,7 @@ class LinkPicker(Dialog[str | None]):
         with Vertical(classes="dialog"):
             yield Label(self.heading, classes="dialog-title")
             yield Input(placeholder="words in the title", id="link-filter")
-            yield KeyList(id="link-options", enter=(self.choose, "link_picker.insert"))
+            yield KeyList(id="link-options", enter="link_picker.insert", enter_label=self.choose)
         yield KbFooter()
 
     def on_mount(self) -> None:

@@ -100,7 +100,7 @@ class HandoffPanel(VerticalScroll):
         yield Static("Claim candidates", classes="section", id="candidates-heading")
         yield Static("", id="handoff-candidates")
         yield Static("Connections (enter to follow)", classes="section", id="connections-heading")
-        yield KeyList(id="connections", enter=("Open the claim", "handoff.open"))
+        yield KeyList(id="connections", enter="handoff.open")
         yield Static("", id="agent-fields")
 
     def on_mount(self) -> None:

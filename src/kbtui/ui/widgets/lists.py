@@ -18,12 +18,26 @@ class KeyList(OptionList):
         Binding("G", "last", "Last", show=False, id="list.last"),
     ]
 
-    def __init__(self, *content: Any, enter: tuple[str, str] | None = None, **kwargs: Any) -> None:
-        """`enter`: what enter does on this list, and its binding id, as the footer, the help
-        and the palette name it (OptionList's own enter is a hidden "Select")."""
+    def __init__(
+        self, *content: Any, enter: str | None = None, enter_label: str = "", **kwargs: Any
+    ) -> None:
+        """`enter`: the binding id of what enter does on this list (one of `ENTER_ACTIONS`),
+        as the footer, the help and the palette name it (OptionList's own enter is a hidden
+        "Select"); `enter_label` words it, when not as `ENTER_ACTIONS` does."""
         super().__init__(*content, **kwargs)
         if enter is not None:
-            description, binding_id = enter
-            self._bindings.key_to_bindings["enter"] = [
-                Binding("enter", "select", description, id=binding_id)
-            ]
+            label = enter_label or ENTER_ACTIONS[enter]
+            self._bindings.key_to_bindings["enter"] = [Binding("enter", "select", label, id=enter)]
+
+
+ENTER_ACTIONS = {
+    "desk.show_queue": "Show this queue",
+    "handoff.open": "Open the claim",
+    "document.open_backlink": "Open",
+    "document.open_link": "Open",
+    "divergences.open": "Open",
+    "drafts.open": "Reopen",
+    "draft_from.pick": "Draft from it",
+    "link_picker.insert": "Insert the link",
+}
+"""What enter does on each list that says so, by binding id (a keymap can rebind them)."""
