@@ -221,3 +221,6 @@ def test_the_queue_filter_finds_sources_by_author_and_file_name(small_kb: Path) 
     assert found("ramstead") == ["inbox/archive/2025-11-20-tariff-study.md"]
     assert found("battery-trial") == ["inbox/archive/2026-01-03-battery-trial.md"]
     assert found("100%_off") == []  # LIKE's own characters are text
+    assert found("archive") == []  # the file's name, not its folder's
+    assert found("tariff study") == ["inbox/archive/2025-11-20-tariff-study.md"]
+    assert found("-battery") == []  # an exclusion is never a name to look for

@@ -92,19 +92,31 @@ def _filter_sql(flt: QueueFilter) -> tuple[str, list[Any]]:
     text = flt.text.strip()
     query = fts_query(text) if text else None
     if text:
-        # The words in the title, description or text; or the text in the author's name or
-        # the file name (`ramstead`, `glp1`), which the full-text index does not hold.
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        named = "d.author LIKE ? ESCAPE '\\' OR d.path LIKE ? ESCAPE '\\'"
-        if query is None:
-            clauses.append(f"({named})")
-            params += [pattern, pattern]
-        else:
-            clauses.append(
-                "(d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?) "
-                f"OR {named})"
+        # The words in the title, description or text; or, for plain words (not `-word`,
+        # `word*` nor quoted), each in the author's name or the file name (`ramstead`,
+        # `glp1`), which the full-text index does not hold.
+        words = text.split()
+        plain = all(w.replace("-", "").replace("_", "").isalnum() for w in words) and not any(
+            w.startswith("-") for w in words
+        )
+        named = " AND ".join(
+            "(d.author LIKE ? ESCAPE '\\' OR substr(d.path, length(rtrim(d.path, "
+            "replace(d.path, '/', ''))) + 1) LIKE ? ESCAPE '\\')"
+            for _ in words
+        )
+        patterns = [
+            pattern for word in words for pattern in ["%" + word.replace("_", "\\_") + "%"] * 2
+        ]
+        alternatives = []
+        if query is not None:
+            alternatives.append(
+                "d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)"
             )
-            params += [query, pattern, pattern]
+            params.append(query)
+        if plain:
+            alternatives.append(f"({named})")
+            params += patterns
+        clauses.append("(" + " OR ".join(alternatives) + ")" if alternatives else "0")
     return "".join(f" AND {c}" for c in clauses), params
 
 
