@@ -228,3 +228,12 @@ def test_an_unquoted_numbered_list_of_claims_gives_one_candidate_each() -> None:
     # Numbers out of order, or items of a word or two, are not such a list.
     prose = "## Agent Notes\n**Extraction hints:** see (2) above and (1) below for the terms.\n"
     assert parse_handoff(prose, 1, {}).candidates == []
+
+
+def test_a_numbered_list_s_last_item_ends_with_its_sentence() -> None:
+    body = (
+        "## Agent Notes\n**Extraction hints:** (1) care ethics as an alignment frame, (2) the "
+        "six-part care framework as integrated practice. The workaround angle is novel.\n"
+    )
+    candidates = parse_handoff(body, 1, {}).candidates
+    assert [c.text for c in candidates][-1] == "the six-part care framework as integrated practice"

@@ -172,6 +172,9 @@ def _numbered_items(line: str) -> list[str]:
     items = []
     for mark, following in zip(marks, [*marks[1:], None], strict=True):
         item = line[mark.end() : following.start() if following else len(line)].strip()
+        if following is None:
+            # The last item ends with its sentence: what follows is the agent's comment.
+            item = re.split(r"(?<=[a-z0-9)])\.\s+(?=[A-Z])", item, maxsplit=1)[0]
         item = re.sub(r"(,|;)?\s*(and|or)?\s*$", "", item.rstrip(".")).strip()
         if len(item.split()) < 3:
             return []
@@ -201,7 +204,8 @@ def extract_candidates(text: str, first_line: int, origin: str) -> list[Candidat
                     Candidate("inline-numbered", proposition.strip(), line.strip(), line_no, origin)
                 )
             continue
-        listed = _numbered_items(line)
+        # (A line with quotes: the quoted shapes below read it.)
+        listed = [] if '"' in line or "“" in line else _numbered_items(line)
         if listed:
             found += [
                 Candidate("inline-numbered", item, line.strip(), line_no, origin) for item in listed
