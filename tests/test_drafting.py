@@ -352,3 +352,19 @@ def test_links_are_checked_from_the_folder_the_claim_will_be_written_to(small_kb
     draft = drafting.update_draft(session.db, draft.id, domain="critical-systems")
     [links] = [c for c in drafting.check_draft(session.db, draft) if c.id == "links"]
     assert links.status == "pass", links.message
+
+
+def test_a_title_an_existing_claim_has_but_for_unicode_case_or_form_fails(small_kb: Path) -> None:
+    import unicodedata
+
+    name = "Élan électrique drives the evening peak in cold winters"
+    folder = small_kb / "domains" / "energy"
+    (folder / f"{unicodedata.normalize('NFD', name)}.md").write_text(
+        "---\ntype: claim\ndomain: energy\n---\n# x\n"
+    )
+    session = open_session(small_kb, None)
+    session.reindex()
+    draft = drafting.new_claim_draft(session.db, "inbox/archive/2026-01-03-battery-trial.md")
+    draft = drafting.update_draft(session.db, draft.id, title=name.lower())
+    [check] = [c for c in drafting.check_draft(session.db, draft) if c.id == "existing-claim"]
+    assert check.status == "fail"

@@ -308,9 +308,18 @@ def _existing_file(db: Database, title: str) -> str | None:
     name = same_file_key(title)
     if not name:
         return None
-    for (path,) in db.conn.execute(
+    rows = db.conn.execute(
         "SELECT path FROM documents WHERE stem COLLATE NOCASE = ? LIMIT 20", (title.strip(),)
-    ):
+    ).fetchall()
+    if not title.isascii():
+        # SQLite folds the case of ASCII letters only (and knows nothing of Unicode forms):
+        # the claims of about that length are compared here.
+        size = len(title.strip())
+        rows += db.conn.execute(
+            "SELECT path FROM documents WHERE kind = 'claim' AND length(stem) BETWEEN ? AND ?",
+            (size - 4, size + 4),
+        ).fetchall()
+    for (path,) in rows:
         if same_file_key(path.rsplit("/", 1)[-1].removesuffix(".md")) == name:
             return str(path)
     return None
