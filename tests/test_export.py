@@ -1038,3 +1038,11 @@ def test_evidence_already_written_is_recognised_exactly() -> None:
     # Part of a block is not that block's evidence; another source's is not this one's.
     assert not evidence_present(text, "Forty homes shifted load.", "src")
     assert not evidence_present(text, evidence, "other")
+
+
+def test_pending_work_counts_what_waits_for_export(small_kb: Path) -> None:
+    session = enrich_peak_from_battery(small_kb)
+    curation.set_status(session.db, TARIFF, "processing")
+    assert curation.pending_work(session.db) == (1, 1)
+    export_all(session, small_kb)
+    assert curation.pending_work(session.db) == (0, 0)

@@ -210,7 +210,15 @@ def open_app(kb: str | None, db_path: str | None) -> None:
         session.close()
         fail("the app needs a terminal (for scripts, see the commands: kbtui --help)")
     KbApp(session).run()
+    drafts, statuses = curation.pending_work(session.db)
     session.close()
+    if drafts or statuses:
+        # Safe in the index, but not yet in the markdown files (nor in a pull request).
+        err.print(
+            f"{drafts} saved draft{'s' if drafts != 1 else ''} and {statuses} status "
+            f"change{'s' if statuses != 1 else ''} wait for export: kbtui export"
+            + ("" if session.workspace.is_demo else f" {session.workspace.root}")
+        )
 
 
 def _describe_report(report: IndexReport) -> None:

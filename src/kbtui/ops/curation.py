@@ -185,3 +185,13 @@ def undo_last(db: Database) -> Action | None:
         action.note,
         at,
     )
+
+
+def pending_work(db: Database) -> tuple[int, int]:
+    """(drafts saved for export, status changes) not yet exported: the work only the index
+    holds until `kbtui export`."""
+    drafts = db.conn.execute(
+        "SELECT count(*) FROM drafts WHERE state = 'saved' AND exported_at IS NULL"
+    ).fetchone()[0]
+    statuses = db.conn.execute("SELECT count(*) FROM pending_status").fetchone()[0]
+    return int(drafts), int(statuses)
