@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from kbtui.store.schema import migrate
@@ -44,6 +45,21 @@ def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
+def _set_wal(conn: sqlite3.Connection, seconds: float = 5.0) -> None:
+    """Put the database in WAL mode. A switch needs the database to itself, and SQLite says
+    "locked" at once, without waiting as the busy timeout would, while another process
+    switches the same new index: it is tried again for up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def open_db(path: Path) -> Database:
     """Open (creating and migrating as needed) the index database at `path`."""
     try:
@@ -55,7 +71,7 @@ def open_db(path: Path) -> Database:
         # size make half as many WAL frames and writes for the same rows, which a build of
         # the whole KB feels. An index made with another size keeps it.
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _set_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA cache_size = -65536")
