@@ -570,3 +570,14 @@ def test_a_typo_in_db_or_an_empty_kb_is_refused(tiny_kb: Path, tmp_path: Path) -
     assert code == 2 and "--db: no folder" in output and not (tmp_path / "no").exists()
     code, output = run("stats", "")
     assert code == 2 and "empty text" in output
+
+
+def test_every_command_takes_its_kb_as_kb_too(tiny_kb: Path, tmp_path: Path) -> None:
+    for command in ("index", "check", "stats", "undo", "divergences"):
+        code, output = run(command, "--kb", str(tiny_kb))
+        assert code in (0, 1), (command, output)
+    code, output = run("drafts", "list", "--kb", str(tiny_kb))
+    assert code == 0, output
+    (tmp_path / "other" / "domains").mkdir(parents=True)
+    code, output = run("stats", str(tiny_kb), "--kb", str(tmp_path / "other"))
+    assert code == 2 and "two KBs given" in output

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -42,7 +43,30 @@ db_option = click.option(
     help="Index database (default: kb.sqlite at the KB root).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-kb_argument = click.argument("kb", required=False, type=click.Path(file_okay=False))
+
+
+def kb_argument(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The KB as an optional argument, or as `--kb` (as the commands whose argument is a
+    file or an id take it): every command names its KB the same way."""
+
+    @functools.wraps(function)
+    def with_kb(
+        *args: Any, kb: str | None = None, kb_flag: str | None = None, **kwargs: Any
+    ) -> Any:
+        if kb is not None and kb_flag is not None and Path(kb).resolve() != Path(kb_flag).resolve():
+            fail(f"two KBs given: {kb} and --kb {kb_flag}")
+        return function(*args, kb=kb if kb is not None else kb_flag, **kwargs)
+
+    with_kb = click.option(
+        "--kb",
+        "kb_flag",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="The KB (or give it as the argument).",
+    )(with_kb)
+    return click.argument("kb", required=False, type=click.Path(file_okay=False))(with_kb)
+
+
 DRAFT_ID = click.IntRange(1, 2**63 - 1)
 """A draft's id: what SQLite can hold (a larger number would not be one)."""
 
