@@ -1031,13 +1031,16 @@ def test_evidence_already_written_is_recognised_exactly() -> None:
     from kbtui.formats.claims import enrichment_block, evidence_present, place_evidence
 
     claim = "---\ntype: claim\n---\n\n# t\n\nA.\n\n---\n\nRelevant Notes:\n- [[x]]\n"
-    evidence = "Forty homes shifted load.\n\n#### Method\nSmart meters in 2025.\n\n---\n\nMore."
+    evidence = "Forty homes shifted load.\n\n### Method\nSmart meters in 2025.\n\n---\n\nMore."
     text = place_evidence(claim, enrichment_block("extend", evidence, "src", "2026-01-01", "t"))
     assert evidence_present(text, evidence, "src")
     assert evidence_present(text.replace("\n", "\r\n"), evidence, "src")
     # Part of a block is not that block's evidence; another source's is not this one's.
     assert not evidence_present(text, "Forty homes shifted load.", "src")
     assert not evidence_present(text, evidence, "other")
+    headed = claim.replace("---\n\nRelevant Notes:\n", "## Relevant Notes\n")
+    text = place_evidence(headed, enrichment_block("extend", evidence, "src", "2026-01-01", "t"))
+    assert evidence_present(text, evidence, "src")
 
 
 def test_pending_work_counts_what_waits_for_export(small_kb: Path) -> None:

@@ -385,47 +385,41 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def _section_end(lines: list[str]) -> int:
-    """Where a `###` section that starts `lines` ends: at the next heading of its level or
-    above, or at the footer (its labels, or the rule before them)."""
-    for index in range(1, len(lines)):
-        line = lines[index].rstrip("\r")
-        if line.startswith(("# ", "## ", "### ")) or line.strip() in FOOTER_HEADS:
-            return index
-        if line == "---" and any(
-            later.strip() in FOOTER_HEADS for later in lines[index + 1 : index + 4]
-        ):
-            return index
-    return len(lines)
+def _ends_here(flat: str) -> bool:
+    """Whether flattened text that follows an evidence block is what export puts after one:
+    nothing, or the footer (its rule, then its labels or headings)."""
+    flat = flat.removeprefix("---").lstrip()
+    return not flat or flat.startswith(FOOTER_HEADS)
 
 
 def evidence_present(text: str, evidence: str, source_stem: str) -> bool:
     """Whether `text` (a claim file) already has an Additional Evidence block citing
     `[[source_stem]]` that says exactly this evidence (an earlier export that was cut
     short, or one whose source could not be written), whatever its date, line endings or
-    wrapping. Evidence that only overlaps another block's is not the same evidence."""
+    wrapping, and whatever the evidence holds (headings, rules). Evidence that only begins
+    another block's is not the same evidence."""
     wanted = _flat(normalise_newlines(evidence))
     if not wanted:
         return False
     link = f"[[{source_stem}]]"
-    for block in text.split("### Additional Evidence")[1:]:
-        lines = block.split("\n")[: _section_end(block.split("\n"))]
-        source = next((i for i, line in enumerate(lines) if line.startswith("*Source:")), None)
+    for block in normalise_newlines(text).split("### Additional Evidence")[1:]:
+        lines = block.split("\n")
+        source = next((i for i, line in enumerate(lines[:3]) if line.startswith("*Source:")), None)
         if source is None or link not in lines[source]:
             continue
-        if _flat("\n".join(lines[source + 1 :])) == wanted:
+        said = _flat("\n".join(lines[source + 1 :]))
+        if said.startswith(wanted) and _ends_here(said[len(wanted) :].lstrip()):
             return True
     return False
 
 
 def resolution_present(text: str, resolution: str) -> bool:
     """Whether `text` (a divergence file) already has a `## Resolution` saying exactly
-    this (its `*Resolved: …*` line aside)."""
+    this, up to its `*Resolved: …*` line."""
     wanted = _flat(normalise_newlines(resolution))
-    for block in text.split("## Resolution")[1:]:
-        lines = block.split("\n")
-        said = [line for line in lines[: _section_end(lines)] if not line.startswith("*Resolved:")]
-        if wanted and _flat("\n".join(said)) == wanted:
+    for block in normalise_newlines(text).split("\n## Resolution\n")[1:]:
+        end = block.find("\n*Resolved:")
+        if wanted and end >= 0 and _flat(block[:end]) == wanted:
             return True
     return False
 
