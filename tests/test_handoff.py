@@ -237,3 +237,16 @@ def test_a_numbered_list_s_last_item_ends_with_its_sentence() -> None:
     )
     candidates = parse_handoff(body, 1, {}).candidates
     assert [c.text for c in candidates][-1] == "the six-part care framework as integrated practice"
+
+
+def test_a_numbered_list_with_a_quoted_phrase_or_an_abbreviation_keeps_its_items() -> None:
+    body = (
+        "## Agent Notes\n**Extraction hints:** Claims about (1) batteries cut peak demand, "
+        '(2) the "duck curve" deepens in spring, and (3) solar costs in China vs. Germany '
+        "fell by half. The rest is comment.\n"
+    )
+    assert [c.text for c in parse_handoff(body, 1, {}).candidates] == [
+        "batteries cut peak demand",
+        'the "duck curve" deepens in spring',
+        "solar costs in China vs. Germany fell by half",
+    ]

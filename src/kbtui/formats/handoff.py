@@ -161,6 +161,9 @@ def _clean_candidate(text: str) -> str:
 
 
 _NUMBER_MARK_RE = re.compile(r"\((\d{1,2})\)\s*")
+_SENTENCE_END_RE = re.compile(r"(?:(?<=[a-z]{4})|(?<=[0-9)]))\.\s+(?=[A-Z])")
+"""A sentence's end: a period after a word of four letters or more, a figure or a bracket,
+then a capital (`vs.` and `e.g.` are not ends)."""
 
 
 def _numbered_items(line: str) -> list[str]:
@@ -174,7 +177,8 @@ def _numbered_items(line: str) -> list[str]:
         item = line[mark.end() : following.start() if following else len(line)].strip()
         if following is None:
             # The last item ends with its sentence: what follows is the agent's comment.
-            item = re.split(r"(?<=[a-z0-9)])\.\s+(?=[A-Z])", item, maxsplit=1)[0]
+            # (After a word of four letters or more: `vs.` and `e.g.` do not end it.)
+            item = _SENTENCE_END_RE.split(item, maxsplit=1)[0]
         item = re.sub(r"(,|;)?\s*(and|or)?\s*$", "", item.rstrip(".")).strip()
         if len(item.split()) < 3:
             return []
@@ -204,8 +208,9 @@ def extract_candidates(text: str, first_line: int, origin: str) -> list[Candidat
                     Candidate("inline-numbered", proposition.strip(), line.strip(), line_no, origin)
                 )
             continue
-        # (A line with quotes: the quoted shapes below read it.)
-        listed = [] if '"' in line or "“" in line else _numbered_items(line)
+        # (A line whose quotes hold candidates: the quoted shapes below read it.)
+        quoted_here = any(len(item.split()) >= 5 for item in _QUOTED_RE.findall(line))
+        listed = [] if quoted_here else _numbered_items(line)
         if listed:
             found += [
                 Candidate("inline-numbered", item, line.strip(), line_no, origin) for item in listed
