@@ -1049,3 +1049,28 @@ def test_pending_work_counts_what_waits_for_export(small_kb: Path) -> None:
     assert curation.pending_work(session.db) == (1, 1)
     export_all(session, small_kb)
     assert curation.pending_work(session.db) == (0, 0)
+
+
+def test_a_status_set_after_a_pull_does_not_pass_over_the_change_on_disk(small_kb: Path) -> None:
+    session = open_session(small_kb, None)
+    session.reindex()
+    curation.set_status(session.db, TARIFF, "processing")
+    source = small_kb / TARIFF
+    source.write_text(source.read_text().replace("status: unprocessed\n", ""))  # theirs
+    session.reindex()
+    curation.set_status(session.db, TARIFF, "unprocessed")  # another of ours, after the pull
+    [change] = export_all(session, small_kb).changes
+    assert "changed on disk from unprocessed to none" in str(change.skipped)
+    curation.set_status(session.db, TARIFF, "unprocessed")  # set again: over theirs
+    assert not export_all(session, small_kb).skipped
+    assert "status: unprocessed" in source.read_text()
+
+
+def test_a_note_of_several_paragraphs_is_added_to_notes_once() -> None:
+    text = "---\nnotes: |\n  An agent's note.\nstatus: x\n---\n"
+    note = "Only a press release.\n\nNo data at all."
+    once = export._with_note(text, "An agent's note.\n", note)
+    again = export._with_note(
+        once, "An agent's note.\n\nOnly a press release.\n\nNo data at all.\n", note
+    )
+    assert again == once and once.count("No data at all.") == 1

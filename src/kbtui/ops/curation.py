@@ -112,16 +112,31 @@ def _refuse_saved_drafts(db: Database, path: str, to_status: str) -> None:
         )
 
 
-def _changed_on_disk(db: Database, path: str) -> bool:
-    """Whether the file's status changed since the curator's pending change was recorded:
-    setting theirs again then says to write it over the file's (export refuses until then)."""
-    row = db.conn.execute(
-        "SELECT a.file_status IS NOT d.status FROM pending_status p "
-        "JOIN actions a ON a.id = p.action_id JOIN documents d ON d.path = p.path "
-        "WHERE p.path = ? AND a.file_status IS NOT NULL",
+def status_base(db: Database, path: str) -> str | None:
+    """The status the file said when the curator's pending change to it was made ('' for
+    none), or None when nothing is pending: export refuses the file while it says another.
+    That is the status under the first pending change, or, once the curator set theirs again
+    over a change on disk, the status under that one."""
+    rows = db.conn.execute(
+        "SELECT from_status, to_status, file_status FROM actions WHERE path = ? "
+        "AND action = 'status' AND undone_at IS NULL AND exported_at IS NULL ORDER BY id",
         (path,),
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()
+    if not rows:
+        return None
+    again = [row for row in rows if row[0] == row[1]]  # set again: only ever over a drift
+    chosen = again[-1] if again else rows[0]
+    if chosen[2] is not None:
+        return str(chosen[2])
+    return str(rows[0][0] or "")  # recorded before migration 9: the status it changed
+
+
+def _changed_on_disk(db: Database, path: str) -> bool:
+    """Whether the file's status changed since the curator's pending change was made:
+    setting theirs again then says to write it over the file's (export refuses until then)."""
+    base = status_base(db, path)
+    row = db.conn.execute("SELECT status FROM documents WHERE path = ?", (path,)).fetchone()
+    return base is not None and row is not None and (row[0] or "") != base
 
 
 def set_status(
@@ -142,7 +157,7 @@ def set_status(
         cursor = db.conn.execute(
             "INSERT INTO actions (path, action, who, at, from_status, to_status, note, "
             "file_status) VALUES (?, 'status', ?, ?, ?, ?, ?, "
-            "(SELECT status FROM documents WHERE path = ?))",
+            "(SELECT coalesce(status, '') FROM documents WHERE path = ?))",
             (path, who, at, current, to_status, note, path),
         )
     return Action(int(cursor.lastrowid or 0), path, "status", who, at, current, to_status, note)

@@ -43,7 +43,7 @@ from kbtui.formats.divergences import (
     slug,
 )
 from kbtui.formats.edit import EditError, add_to_list, set_scalar
-from kbtui.ops import drafting
+from kbtui.ops import curation, drafting
 from kbtui.ops.provenance import bare_title, source_provenance
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
@@ -146,7 +146,7 @@ class PendingStatus:
     note: str | None
     action_ids: list[int]
     from_status: str | None
-    """The status the file said when the curator last set theirs."""
+    """The status the file said under the curator's change (`curation.status_base`)."""
 
 
 def _digest(data: bytes) -> str:
@@ -231,17 +231,16 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
     plan = ExportPlan()
     drafts = [d for d in drafting.list_drafts(db) if d.state == "saved"]
     statuses = {
-        row[0]: PendingStatus(row[1], row[2], [int(i) for i in str(row[3]).split(",")], row[4])
+        row[0]: PendingStatus(
+            row[1],
+            row[2],
+            [int(i) for i in str(row[3]).split(",")],
+            curation.status_base(db, row[0]),
+        )
         for row in db.conn.execute(
             "SELECT p.path, p.to_status, p.note, (SELECT group_concat(a.id) FROM actions a "
-            "WHERE a.path = p.path AND a.exported_at IS NULL), "
-            # The status the file said when the curator last set theirs (an index older
-            # than that record: the status before their first change).
-            "coalesce((SELECT a.file_status FROM actions a WHERE a.id = p.action_id), "
-            "(SELECT a.from_status FROM actions a WHERE a.path = p.path AND a.action = 'status' "
-            "AND a.undone_at IS NULL AND a.exported_at IS NULL ORDER BY a.id LIMIT 1)) "
-            "FROM pending_status p"
-        )
+            "WHERE a.path = p.path AND a.exported_at IS NULL) FROM pending_status p"
+        ).fetchall()
     }
     extracted: dict[str, list[tuple[str, int]]] = defaultdict(list)
     enriched: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -501,7 +500,7 @@ def _source_update(
     # Work extracted from a source makes it processed, whatever step it was pending at.
     new_status = "processed" if extracted else (status.to_status if status else None)
     existing = source_provenance(db, source)
-    if status and existing.status not in (status.from_status, status.to_status):
+    if status and (existing.status or "") not in (status.from_status or "", status.to_status):
         # Someone else changed it (a pull, another editor): theirs is not overwritten.
         change.skipped = (
             f"its status changed on disk from {status.from_status or 'none'} to "
@@ -556,9 +555,10 @@ def _with_note(text: str, notes: str | None, note: str) -> str:
     note = note.strip()
     if not notes or not notes.strip():
         return set_scalar(text, "notes", note, new_style='"')
-    paragraphs = normalise_newlines(notes).split("\n\n")
-    if any(" ".join(note.split()) == " ".join(p.split()) for p in paragraphs):
-        return text  # already there (an earlier export, cut short)
+    had = [" ".join(p.split()) for p in normalise_newlines(notes).split("\n\n") if p.strip()]
+    adds = [" ".join(p.split()) for p in normalise_newlines(note).split("\n\n") if p.strip()]
+    if any(had[i : i + len(adds)] == adds for i in range(len(had) - len(adds) + 1)):
+        return text  # already there, all its paragraphs (an earlier export, cut short)
     end = "\n" if notes.endswith("\n") else ""  # as the notes end (`|` or `|-`)
     return set_scalar(text, "notes", f"{notes.rstrip()}\n\n{note}{end}")
 
