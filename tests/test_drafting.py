@@ -357,7 +357,7 @@ def test_links_are_checked_from_the_folder_the_claim_will_be_written_to(small_kb
 def test_a_title_an_existing_claim_has_but_for_unicode_case_or_form_fails(small_kb: Path) -> None:
     import unicodedata
 
-    name = "Élan électrique drives the evening peak in cold winters"
+    name = "les éoliennes réduisent les émissions en été à côté des îles élevées"
     folder = small_kb / "domains" / "energy"
     (folder / f"{unicodedata.normalize('NFD', name)}.md").write_text(
         "---\ntype: claim\ndomain: energy\n---\n# x\n"

@@ -224,3 +224,4 @@ def test_the_queue_filter_finds_sources_by_author_and_file_name(small_kb: Path) 
     assert found("archive") == []  # the file's name, not its folder's
     assert found("tariff study") == ["inbox/archive/2025-11-20-tariff-study.md"]
     assert found("-battery") == []  # an exclusion is never a name to look for
+    assert found("md") == []  # nor the `.md` every file name ends with

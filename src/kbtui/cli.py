@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import re
+import shlex
 import sqlite3
 import sys
 import time
@@ -238,10 +239,14 @@ def open_app(kb: str | None, db_path: str | None) -> None:
     session.close()
     if drafts or statuses:
         # Safe in the index, but not yet in the markdown files (nor in a pull request).
+        command = "kbtui export"
+        if not session.workspace.is_demo:
+            command += f" {shlex.quote(str(session.workspace.root))}"
+        if db_path and Path(db_path).resolve() != session.workspace.root / "kb.sqlite":
+            command += f" --db {shlex.quote(str(Path(db_path).resolve()))}"
         err.print(
             f"{drafts} saved draft{'s' if drafts != 1 else ''} and {statuses} status "
-            f"change{'s' if statuses != 1 else ''} wait for export: kbtui export"
-            + ("" if session.workspace.is_demo else f" {session.workspace.root}")
+            f"change{'s' if statuses != 1 else ''} wait for export: {escape(command)}"
         )
 
 

@@ -93,16 +93,14 @@ def _filter_sql(flt: QueueFilter) -> tuple[str, list[Any]]:
     query = fts_query(text) if text else None
     if text:
         # The words in the title, description or text; or, for plain words (not `-word`,
-        # `word*` nor quoted), each in the author's name or the file name (`ramstead`,
-        # `glp1`), which the full-text index does not hold.
+        # `word*` nor quoted), each in the author's name or the file's name without `.md`
+        # (`ramstead`, `glp1`), which the full-text index does not hold.
         words = text.split()
         plain = all(w.replace("-", "").replace("_", "").isalnum() for w in words) and not any(
             w.startswith("-") for w in words
         )
         named = " AND ".join(
-            "(d.author LIKE ? ESCAPE '\\' OR substr(d.path, length(rtrim(d.path, "
-            "replace(d.path, '/', ''))) + 1) LIKE ? ESCAPE '\\')"
-            for _ in words
+            "(d.author LIKE ? ESCAPE '\\' OR d.stem LIKE ? ESCAPE '\\')" for _ in words
         )
         patterns = [
             pattern for word in words for pattern in ["%" + word.replace("_", "\\_") + "%"] * 2

@@ -8,6 +8,7 @@ source so that export can write it and update the source's provenance.
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
@@ -314,10 +315,10 @@ def _existing_file(db: Database, title: str) -> str | None:
     if not title.isascii():
         # SQLite folds the case of ASCII letters only (and knows nothing of Unicode forms):
         # the claims of about that length are compared here.
-        size = len(title.strip())
+        sizes = [len(unicodedata.normalize(form, title.strip())) for form in ("NFC", "NFD")]
         rows += db.conn.execute(
             "SELECT path FROM documents WHERE kind = 'claim' AND length(stem) BETWEEN ? AND ?",
-            (size - 4, size + 4),
+            (min(sizes) - 4, max(sizes) + 4),  # (a name in either form; a case fold ß → ss)
         ).fetchall()
     for (path,) in rows:
         if same_file_key(path.rsplit("/", 1)[-1].removesuffix(".md")) == name:

@@ -34,9 +34,16 @@ class StoreError(RuntimeError):
 def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
     """Stop before touching a database another program made (tables, but no kbtui schema
     version): opening it as an index would add tables to it and switch it to WAL."""
-    if int(conn.execute("PRAGMA user_version").fetchone()[0]) != 0:
+    # One read transaction: another process migrating the same new index could commit its
+    # tables between two reads, which would look like another program's database.
+    conn.execute("BEGIN")
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_schema LIMIT 4")]
+    finally:
+        conn.execute("COMMIT")
+    if version != 0:
         return
-    tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_schema LIMIT 4")]
     if tables:
         conn.close()
         raise StoreError(
