@@ -144,6 +144,7 @@ def test_the_default_keys_pass_the_keymap_check_and_unreachable_ones_do_not() ->
             "dialog.apply": "enter",  # fine: the filter field's enter applies too
             "dialog.help": "escape",  # every dialog's cancel
             "drafts.open": "o",  # fine: enter on the drafts list, rebound
+            "desk.show_queue": "s",  # the desk's start
         }
     )
     assert problems == [
@@ -156,6 +157,7 @@ def test_the_default_keys_pass_the_keymap_check_and_unreachable_ones_do_not() ->
         "dialog.confirm = 'enter': enter is the text field's (typed, or moving its cursor) on "
         "that screen",
         "dialog.help = 'escape': escape is already dialog.cancel",
+        "desk.show_queue = 's': s is already desk.start",
     ]
 
 

@@ -155,8 +155,12 @@ def check_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     for cls in widget_classes:
         for binding in _bindings(cls):
             own(binding.id, _bindings(cls) + app_bindings, None)
-    for binding_id in ENTER_ACTIONS:  # enter on a list, bound where the list is made
-        own(binding_id, list_bindings + app_bindings, None)
+    by_name = {cls.__name__: cls for cls in screen_classes}
+    for binding_id, (_, screen_name) in ENTER_ACTIONS.items():
+        # Enter on a list, bound where the list is made: the focused list comes first, so
+        # its key would hide the screen's own.
+        if screen_name is not None:
+            own(binding_id, list_bindings + _bindings(by_name[screen_name]) + app_bindings, None)
     for cls in screen_classes:
         bindings = _bindings(cls)
         if issubclass(cls, ModalScreen):

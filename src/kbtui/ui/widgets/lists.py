@@ -26,18 +26,20 @@ class KeyList(OptionList):
         "Select"); `enter_label` words it, when not as `ENTER_ACTIONS` does."""
         super().__init__(*content, **kwargs)
         if enter is not None:
-            label = enter_label or ENTER_ACTIONS[enter]
+            label = enter_label or ENTER_ACTIONS[enter][0]
             self._bindings.key_to_bindings["enter"] = [Binding("enter", "select", label, id=enter)]
 
 
 ENTER_ACTIONS = {
-    "desk.show_queue": "Show this queue",
-    "handoff.open": "Open the claim",
-    "document.open_backlink": "Open",
-    "document.open_link": "Open",
-    "divergences.open": "Open",
-    "drafts.open": "Reopen",
-    "draft_from.pick": "Draft from it",
-    "link_picker.insert": "Insert the link",
+    "desk.show_queue": ("Show this queue", "DeskScreen"),
+    "handoff.open": ("Open the claim", "DeskScreen"),
+    "document.open_backlink": ("Open", "DocumentScreen"),
+    "document.open_link": ("Open", "DocumentScreen"),
+    "divergences.open": ("Open", "DivergencesScreen"),
+    "drafts.open": ("Reopen", "DraftsScreen"),
+    "draft_from.pick": ("Draft from it", "DraftFrom"),
+    "link_picker.insert": ("Insert the link", None),
 }
-"""What enter does on each list that says so, by binding id (a keymap can rebind them)."""
+"""What enter does on each list that says so, by binding id, and the screen the list is on,
+whose keys a new key must leave alone (a keymap can rebind them; not the link picker's,
+whose list never has the focus: its field's enter inserts)."""
