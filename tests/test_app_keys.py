@@ -341,6 +341,11 @@ async def test_palette_and_help_offer_actions_not_cursor_moves(small_kb: Path) -
         assert scroll.scroll_y == 2
 
 
+def showing(app: KbApp, kind: type) -> bool:
+    """Whether the app shows a screen of this kind (a call: mypy keeps app.screen's type)."""
+    return isinstance(app.screen, kind)
+
+
 async def test_help_is_one_key_away_in_editors_and_dialogs(seeds_copy: Path) -> None:
     from kbtui.ui.screens.drafts import DraftFrom, DraftsScreen
     from kbtui.ui.screens.editor import ClaimEditor
@@ -349,25 +354,26 @@ async def test_help_is_one_key_away_in_editors_and_dialogs(seeds_copy: Path) -> 
     app = make_app(seeds_copy)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("c")
-        assert isinstance(app.screen, DraftFrom)
+        assert showing(app, DraftFrom)
         await pilot.press("f1")  # in a dialog: its own keys, with what enter does
-        assert isinstance(app.screen, HelpScreen)
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
         assert ("⏎", "Draft from it", "draft_from.pick") in [
             (keys.split(" / ")[0], description, binding_id)
-            for keys, description, binding_id in binding_rows(app.screen.under)
+            for keys, description, binding_id in binding_rows(help_screen.under)
         ]
         picks = [
-            r[2] for r in binding_rows(app.screen.under) if r[2].startswith("draft_from.pick_")
+            r[2] for r in binding_rows(help_screen.under) if r[2].startswith("draft_from.pick_")
         ]
         assert picks == ["draft_from.pick_0", "draft_from.pick_1", "draft_from.pick_2"]
         await pilot.press("escape", "1")
-        assert isinstance(app.screen, ClaimEditor)
+        assert showing(app, ClaimEditor)
         await pilot.press("question_mark")  # typed into the title, as a question mark
-        assert isinstance(app.screen, ClaimEditor)
+        assert showing(app, ClaimEditor)
         await pilot.press("f1")
-        assert isinstance(app.screen, HelpScreen)
+        assert showing(app, HelpScreen)
         await pilot.press("f1", "escape", "d")
-        assert isinstance(app.screen, DraftsScreen)
+        assert showing(app, DraftsScreen)
         rows = {row[2]: row[1] for row in binding_rows(app.screen)}
         assert rows["drafts.open"] == "Reopen" and "list.down" in rows
         # A list's own moves come after the screen's keys.

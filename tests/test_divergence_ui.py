@@ -165,7 +165,7 @@ async def test_escape_from_the_filter_goes_back_to_the_list_with_the_marks(
         table = claims.query_one("#claims", VirtualTable)
         table.cursor = index_of(table, app.db, PEAKERS)
         await pilot.press("space", "slash", *"grid", "escape")
-        assert app.screen is claims and app.focused is table
         assert len(claims.marked) == 1
+        assert app.screen is claims and app.focused is table
         await pilot.press("escape")  # from the list: back to the desk
         assert app.screen is not claims

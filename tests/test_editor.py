@@ -218,7 +218,8 @@ async def test_enrich_instead_with_a_chosen_kind_exports_the_block(small_kb: Pat
         assert isinstance(editor, ClaimEditor)
         editor.refresh_checks()
         await pilot.press("ctrl+n")  # which claim: the most similar is offered first
-        assert isinstance(app.screen, LinkPicker)
+        picker = app.screen
+        assert isinstance(picker, LinkPicker)
         await pilot.press("enter", "ctrl+n")
         assert editor.draft.kind == "enrichment" and editor.draft.enrichment_kind == "confirm"
         # No evidence written yet (the body is the template's line): saving is refused.
@@ -249,8 +250,9 @@ async def test_any_claim_can_be_chosen_to_enrich(seeds_copy: Path) -> None:
         editor = app.screen
         assert isinstance(editor, ClaimEditor)
         await pilot.press("ctrl+n", *"lithium storage", "enter")
-        assert app.screen is editor and editor.draft.kind == "enrichment"
+        assert editor.draft.kind == "enrichment"
         assert str(editor.draft.target_path).startswith("domains/energy-storage/four-hour lithium")
+        assert app.screen is editor
 
 
 async def test_delete_in_drafts_acts_on_the_highlighted_draft_after_a_cancel(
