@@ -304,13 +304,16 @@ def check_draft(db: Database, draft: Draft) -> list[Check]:
 
 
 def _existing_file(db: Database, title: str) -> str | None:
-    """A document whose file name is the one `title` would get (but for case or Unicode
-    form): wiki links name files by their stem, so two would make every link ambiguous."""
+    """A claim whose file name is the one `title` would get (but for case or Unicode form):
+    wiki links name files by their stem, so two would make every link ambiguous. Claims
+    only, through the index of kinds: the editor checks this at each pause in typing, and a
+    scan of every document took 0.75 s at 100k sources."""
     name = same_file_key(title)
     if not name:
         return None
     rows = db.conn.execute(
-        "SELECT path FROM documents WHERE stem COLLATE NOCASE = ? LIMIT 20", (title.strip(),)
+        "SELECT path FROM documents WHERE kind = 'claim' AND stem COLLATE NOCASE = ? LIMIT 20",
+        (title.strip(),),
     ).fetchall()
     if not title.isascii():
         # SQLite folds the case of ASCII letters only (and knows nothing of Unicode forms):
@@ -491,12 +494,7 @@ def checks_for(db: Database, draft: Draft) -> list[Check]:
 
 def claim_titles(db: Database) -> list[str]:
     """Every claim's title, for completion in the editors."""
-    return [
-        row[0]
-        for row in db.conn.execute(
-            "SELECT title FROM documents WHERE kind = 'claim' ORDER BY title COLLATE NOCASE"
-        )
-    ]
+    return [title for title, _ in claim_choices(db)]
 
 
 def claim_choices(db: Database) -> list[tuple[str, str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import pkgutil
 import re
 import unicodedata
@@ -164,11 +163,8 @@ def check_keymap(keymap: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     for cls in screen_classes:
         bindings = _bindings(cls)
         if issubclass(cls, ModalScreen):
-            # A dialog: its own keys, and its list's when the list has the focus (not in a
-            # dialog whose text field keeps it, such as the link picker's).
-            focused_list = "KeyList(" in inspect.getsource(cls) and not getattr(
-                cls, "TEXT_FIELDS", ()
-            )
+            # A dialog: its own keys, and its list's when the list has the focus.
+            focused_list = bool(getattr(cls, "FOCUSED_LIST", False))
             scope = bindings + (list_bindings if focused_list else [])
         else:
             scope = bindings + widget_bindings + app_bindings

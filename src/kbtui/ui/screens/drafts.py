@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 class DraftFrom(Dialog[int | None]):
     """Pick what a new claim starts from: a candidate (its number key) or blank (0)."""
 
+    FOCUSED_LIST = True
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="draft_from.cancel"),
         *[

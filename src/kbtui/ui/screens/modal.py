@@ -19,3 +19,6 @@ class Dialog(ModalScreen[ResultT]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "app.help", "Help", show=False, id="dialog.help"),
     ]
+    FOCUSED_LIST: ClassVar[bool] = False
+    """A list of the dialog has the focus: its keys (`j`, `k`) are taken there too (the
+    keymap check keeps them)."""
