@@ -26,6 +26,7 @@ from kbtui.formats.claims import ARGUMENT_PLACEHOLDER
 from kbtui.formats.divergences import RESOLVE_PLACEHOLDER, WHY_PLACEHOLDER
 from kbtui.formats.kinds import ALL_KINDS, CLAIM_CONFIDENCES
 from kbtui.ops import curation, divergence, drafting, export, gitcommit, queries, settings
+from kbtui.ops.interrupt import interruptible
 from kbtui.ops.report import IndexReport
 from kbtui.ops.session import Session, open_session
 from kbtui.ops.workspace import WorkspaceError
@@ -123,7 +124,8 @@ def session_for(kb: str | None, db_path: str | None, full: bool = False) -> Iter
         err.print(session.note)
     progress = _LazyProgress("Indexing")
     try:
-        session.reindex(progress, full=full, waiting=_say_waiting)
+        with interruptible(session.db.conn):
+            session.reindex(progress, full=full, waiting=_say_waiting)
     except OSError as exc:
         fail(f"indexing failed: {exc.filename or ''} {exc.strerror}")
     except sqlite3.Error as exc:
@@ -131,7 +133,8 @@ def session_for(kb: str | None, db_path: str | None, full: bool = False) -> Iter
     finally:
         progress.stop()
     try:
-        yield session
+        with interruptible(session.db.conn):
+            yield session
     except sqlite3.Error as exc:
         fail(_index_failure(session, exc))
     finally:
@@ -183,6 +186,15 @@ class _Main(click.Group):
             except UnicodeEncodeError:
                 fail(f"an argument is not valid UTF-8 text: {os.fsencode(arg)!r}")
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # ctrl+c (a long SQLite statement included, see ops/interrupt.py): one line,
+            # after the terminal's ^C, and the shell's exit code for it.
+            err.print(("\n" if err.is_terminal else "") + "kbtui: interrupted")
+            sys.exit(130)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
