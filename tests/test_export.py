@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -191,30 +192,75 @@ def test_hostile_title_never_writes_outside_the_kb(seeds_copy: Path, tmp_path: P
     assert not list(tmp_path.rglob("escaped claim makes a file.md"))
 
 
-def test_commit_puts_only_exported_files_on_an_extract_branch(seeds_copy: Path) -> None:
+def test_commit_puts_only_exported_files_on_a_branch_and_stays_where_it_was(
+    seeds_copy: Path,
+) -> None:
     commit_all(seeds_copy)
     unrelated = seeds_copy / "README.md"
     unrelated.write_text(unrelated.read_text() + "\nA local note, not for this commit.\n")
     staged = seeds_copy / "entities/energy-storage/harbor-grid-cooperative.md"
     staged.write_text(staged.read_text() + "\nStaged but unrelated.\n")
     git(seeds_copy, "add", "entities/energy-storage/harbor-grid-cooperative.md")
-    source = SURVEY
+    before = (seeds_copy / SURVEY).read_bytes()
     result = export_committing(seeds_copy, "--json")
     assert result.exit_code == 0, result.output
     branch = json.loads(result.stdout)["branch"]
     assert branch == "extract/2026-03-08-maintainer-survey-open-source-funding"
-    assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
-    committed = git(seeds_copy, "show", "--name-only", "--format=%s", "HEAD").split("\n")
+    # The curator is where they were, the exported file back as it was: it is on the branch.
+    assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() in ("master", "main")
+    assert (seeds_copy / SURVEY).read_bytes() == before
+    committed = git(seeds_copy, "show", "--name-only", "--format=%s", branch).split("\n")
     assert committed[0].startswith("extract: 2026-03-08-maintainer-survey")
-    assert [line for line in committed[1:] if line] == [source]
+    assert [line for line in committed[1:] if line] == [SURVEY]
+    assert "status: processing" in git(seeds_copy, "show", f"{branch}:{SURVEY}")
+    assert git(seeds_copy, "rev-parse", f"{branch}^") == git(seeds_copy, "rev-parse", "HEAD")
     status = git(seeds_copy, "status", "--porcelain")
     assert (
         " M README.md" in status
         and "M  entities/energy-storage/harbor-grid-cooperative.md" in status
     )
-    assert "kb.sqlite" not in status
+    assert SURVEY not in status and "kb.sqlite" not in status
     log = git(seeds_copy, "log", "--format=%H", "--all")
     assert len(log.split()) == 2
+
+
+def test_two_exports_with_commit_branch_from_the_same_place(seeds_copy: Path) -> None:
+    commit_all(seeds_copy)
+    first = export_committing(seeds_copy, "--json")
+    assert first.exit_code == 0, first.output
+    runner = CliRunner()
+    other = "inbox/archive/2025-06-12-city-transport-lab-lane-widening-study.md"
+    assert (seeds_copy / other).exists()
+    runner.invoke(main, ["status", other, "processing", "--kb", str(seeds_copy)])
+    second = runner.invoke(
+        main, ["export", str(seeds_copy), "--commit", "--branch", "review/parking", "--json"]
+    )
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.stdout)["branch"] == "review/parking"
+    head = git(seeds_copy, "rev-parse", "HEAD")
+    assert git(seeds_copy, "rev-parse", "review/parking^") == head
+    assert git(seeds_copy, "show", "--name-only", "--format=", "review/parking").split() == [other]
+    assert git(seeds_copy, "status", "--porcelain") == ""
+
+
+def test_the_branch_is_named_after_the_source_with_the_most_work(seeds_copy: Path) -> None:
+    commit_all(seeds_copy)
+    runner = CliRunner()
+    # A null-result on the first source by name, and a claim drafted from a later one.
+    first = "inbox/archive/2024-05-00-storage-finance-brief-long-duration.md"
+    runner.invoke(
+        main,
+        ["status", first, "null-result", "--note", "Nothing new here.", "--kb", str(seeds_copy)],
+    )
+    session = saved_claim(seeds_copy, "Community batteries pay back within eight years")
+    source = session.db.conn.execute(
+        "SELECT source_path FROM drafts ORDER BY id DESC LIMIT 1"
+    ).fetchone()[0]
+    session.close()
+    assert source > first
+    result = runner.invoke(main, ["export", str(seeds_copy), "--commit", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["branch"] == "extract/" + source.rsplit("/", 1)[1][:-3]
 
 
 def expected_numstat(
@@ -454,19 +500,19 @@ def test_an_export_cut_short_is_finished_without_writing_anything_twice(
     session = enrich_peak_from_battery(small_kb)
     curation.set_status(session.db, TARIFF, "processing")
     written: list[str] = []
-    original = export.atomic_write
+    original = export._swap_in
 
-    def dies_after_the_first_file(path: Path, data: bytes) -> None:
+    def dies_after_the_first_file(staged: Any) -> None:
         if written:
-            raise KeyboardInterrupt  # as a kill would, between two files
-        original(path, data)
-        written.append(str(path))
+            raise KeyboardInterrupt  # as a kill would, between two renames
+        original(staged)
+        written.append(str(staged.target))
 
-    monkeypatch.setattr(export, "atomic_write", dies_after_the_first_file)
+    monkeypatch.setattr(export, "_swap_in", dies_after_the_first_file)
     plan = export.plan_export(session.db, small_kb, "tester")
     with pytest.raises(KeyboardInterrupt):
         export.apply_export(session.db, small_kb, plan)
-    monkeypatch.setattr(export, "atomic_write", original)
+    monkeypatch.setattr(export, "_swap_in", original)
     assert written == [str(small_kb / PEAK_CLAIM)]
     session.reindex()
     again = export_all(session, small_kb)
@@ -783,7 +829,8 @@ def test_commit_takes_file_names_literally(seeds_copy: Path) -> None:
     runner.invoke(main, ["status", bracketed, "processing", "--kb", str(seeds_copy)])
     result = runner.invoke(main, ["export", str(seeds_copy), "--commit", "--json"])
     assert result.exit_code == 0, result.output
-    committed = git(seeds_copy, "show", "--name-only", "--format=", "HEAD").split()
+    branch = json.loads(result.stdout)["branch"]
+    committed = git(seeds_copy, "show", "--name-only", "--format=", branch).split()
     assert committed == [bracketed]
     assert f" M {lookalike}" in git(seeds_copy, "status", "--porcelain")
 
@@ -992,7 +1039,7 @@ def test_a_refused_commit_leaves_the_curator_where_they_were(seeds_copy: Path) -
     commit_all(seeds_copy)
     refuse_commits(seeds_copy)
     result = export_committing(seeds_copy, "--json")
-    # Exit 1, with what was written (no longer pending) and why it was not committed.
+    # Exit 1, with what was written (no longer pending) and git's whole reason.
     assert result.exit_code == 1 and "files written, but not committed" in result.stderr
     report = json.loads(result.stdout)
     assert report["written"] == 1 and report["branch"] is None
@@ -1000,6 +1047,75 @@ def test_a_refused_commit_leaves_the_curator_where_they_were(seeds_copy: Path) -
     assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() in ("master", "main")
     assert git(seeds_copy, "branch", "--list", "extract/*") == ""
     assert git(seeds_copy, "status", "--porcelain").splitlines() == [f" M {SURVEY}"]
+    # Once the hook lets it through, the written work is committed by the next --commit.
+    (seeds_copy / ".git" / "hooks" / "pre-commit").unlink()
+    again = CliRunner().invoke(main, ["export", str(seeds_copy), "--commit", "--json"])
+    assert again.exit_code == 0, again.output
+    branch = json.loads(again.stdout)["branch"]
+    assert branch == "extract/2026-03-08-maintainer-survey-open-source-funding"
+    assert git(seeds_copy, "show", "--name-only", "--format=", branch).split() == [SURVEY]
+    assert git(seeds_copy, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda root: (root / ".git" / "MERGE_HEAD").write_text("0" * 40 + "\n"), "a merge"),
+        (lambda root: (root / ".git" / "index.lock").write_text(""), "index.lock"),
+        (lambda root: git(root, "branch", "extract"), "the branch extract exists"),
+        (
+            lambda root: git(
+                root, "branch", "extract/2026-03-08-maintainer-survey-open-source-funding"
+            ),
+            None,
+        ),
+    ],
+)
+def test_what_would_stop_the_commit_is_found_before_writing(
+    seeds_copy: Path, make: Any, words: str | None
+) -> None:
+    commit_all(seeds_copy)
+    make(seeds_copy)
+    before = hashes(seeds_copy)
+    runner = CliRunner()
+    runner.invoke(main, ["status", SURVEY, "processing", "--kb", str(seeds_copy)])
+    if words is None:  # the automatic name is taken: the next free one is used
+        result = runner.invoke(main, ["export", str(seeds_copy), "--commit", "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["branch"].endswith("-funding-2")
+        return
+    result = runner.invoke(main, ["export", str(seeds_copy), "--commit"])
+    assert result.exit_code == 2 and words in result.stderr, result.output
+    assert "nothing was written" in result.stderr
+    assert hashes(seeds_copy) == before
+
+
+def test_a_branch_given_that_exists_is_refused_before_writing(seeds_copy: Path) -> None:
+    commit_all(seeds_copy)
+    git(seeds_copy, "branch", "mine")
+    before = hashes(seeds_copy)
+    result = export_committing(seeds_copy, "--branch", "mine")
+    assert result.exit_code == 2 and "a branch mine exists already" in result.stderr
+    assert hashes(seeds_copy) == before
+
+
+def test_an_ignored_file_to_export_is_refused_before_writing(seeds_copy: Path) -> None:
+    commit_all(seeds_copy)
+    (seeds_copy / ".gitignore").write_text("domains/\n")
+    saved_claim(seeds_copy, "Evening peaks move later as batteries spread").close()
+    before = hashes(seeds_copy)
+    result = CliRunner().invoke(main, ["export", str(seeds_copy), "--commit"])
+    assert result.exit_code == 2 and "is ignored by git" in result.stderr, result.output
+    assert hashes(seeds_copy) == before
+
+
+def test_a_tracked_file_in_an_ignored_folder_is_committed(seeds_copy: Path) -> None:
+    commit_all(seeds_copy)
+    (seeds_copy / ".gitignore").write_text("inbox/\n")
+    result = export_committing(seeds_copy, "--json")
+    assert result.exit_code == 0, result.output
+    branch = json.loads(result.stdout)["branch"]
+    assert git(seeds_copy, "show", "--name-only", "--format=", branch).split() == [SURVEY]
 
 
 def test_a_file_skipped_before_its_edit_shows_no_lines_removed() -> None:
@@ -1010,11 +1126,12 @@ def test_a_file_skipped_before_its_edit_shows_no_lines_removed() -> None:
 
 def test_commit_works_in_a_repository_with_no_commit_yet(seeds_copy: Path) -> None:
     git(seeds_copy, "init", "-q")
+    before = git(seeds_copy, "symbolic-ref", "HEAD").strip()
     result = export_committing(seeds_copy, "--json")
     assert result.exit_code == 0, result.output
     branch = json.loads(result.stdout)["branch"]
-    assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
-    assert git(seeds_copy, "show", "--name-only", "--format=", "HEAD").split() == [SURVEY]
+    assert git(seeds_copy, "symbolic-ref", "HEAD").strip() == before
+    assert git(seeds_copy, "show", "--name-only", "--format=", branch).split() == [SURVEY]
 
 
 def test_a_refused_first_commit_leaves_the_unborn_branch_as_it_was(seeds_copy: Path) -> None:

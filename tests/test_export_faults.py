@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from kbtui.ops import curation, export
+from kbtui.ops.atomic import TEMP_SUFFIX
 from kbtui.ops.session import open_session
 
 from gen_kb import generate_kb
@@ -87,5 +88,5 @@ def test_sigkill_during_export_never_leaves_a_torn_file(tmp_path: Path) -> None:
         assert resumed.db.conn.execute("SELECT count(*) FROM pending_status").fetchone()[0] == 0
         resumed.close()
         assert snapshot(trial) == new
-        assert not list(trial.rglob(f"*{export.TEMP_SUFFIX}"))
+        assert not list(trial.rglob(f"*{TEMP_SUFFIX}"))
     assert killed_mid_way >= 5, killed_mid_way

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from textual.widgets import OptionList
+from textual.widgets import Input, OptionList
 
 from kbtui.ui.screens.desk import DeskScreen
 from kbtui.ui.screens.export import ExportPreview
@@ -64,12 +64,32 @@ async def test_ctrl_g_writes_then_commits_on_an_extract_branch(seeds_copy: Path)
         assert "1 file(s) written." in notes
         assert "Committed on branch extract/2026-03-08-maintainer-survey" in notes
     branch = "extract/2026-03-08-maintainer-survey-open-source-funding"
-    assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
-    committed = git(seeds_copy, "show", "--name-only", "--format=%s", "HEAD").split("\n")
+    # The curator stays where they were; the work is on the branch, made from there.
+    assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() in ("master", "main")
+    committed = git(seeds_copy, "show", "--name-only", "--format=%s", branch).split("\n")
     assert committed[0].startswith("extract: 2026-03-08-maintainer-survey")
-    assert "Exported by kbtui for tester." in git(seeds_copy, "log", "-1", "--format=%B")
+    assert "Exported by kbtui for tester." in git(seeds_copy, "log", "-1", "--format=%B", branch)
     assert [line for line in committed[1:] if line] == [SOURCE]
     assert git(seeds_copy, "status", "--porcelain") == ""
+
+
+async def test_the_branch_field_names_the_branch_ctrl_g_makes(seeds_copy: Path) -> None:
+    git(seeds_copy, "init", "-q")
+    git(seeds_copy, "add", "-A")
+    git(seeds_copy, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s", "e")
+        field = app.screen.query_one("#export-branch", Input)
+        assert field.value == "extract/2026-03-08-maintainer-survey-open-source-funding"
+        await pilot.press("shift+tab")
+        assert field.has_focus
+        await pilot.press("ctrl+u", *"review/survey", "enter", "ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        notes = " | ".join(note.message for note in app._notifications)
+        assert "Committed on branch review/survey" in notes
+    assert git(seeds_copy, "show", "--name-only", "--format=", "review/survey").split() == [SOURCE]
 
 
 async def test_ctrl_g_outside_a_repository_writes_nothing_and_says_why(seeds_copy: Path) -> None:

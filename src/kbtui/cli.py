@@ -25,7 +25,16 @@ from rich.text import Text
 from kbtui.formats.claims import ARGUMENT_PLACEHOLDER
 from kbtui.formats.divergences import RESOLVE_PLACEHOLDER, WHY_PLACEHOLDER
 from kbtui.formats.kinds import ALL_KINDS, CLAIM_CONFIDENCES
-from kbtui.ops import curation, divergence, drafting, export, gitcommit, queries, settings
+from kbtui.ops import (
+    curation,
+    divergence,
+    drafting,
+    export,
+    exporting,
+    gitcommit,
+    queries,
+    settings,
+)
 from kbtui.ops.interrupt import interruptible
 from kbtui.ops.report import IndexReport
 from kbtui.ops.session import Session, open_session
@@ -714,7 +723,13 @@ def drafts_rm_command(
     "--commit",
     "commit",
     is_flag=True,
-    help="Commit the written files on a new extract/<source> branch (never pushes).",
+    help="Commit the written files on a new branch from HEAD, which stays where it is "
+    "(never pushes).",
+)
+@click.option(
+    "--branch",
+    default=None,
+    help="The branch --commit makes (default: extract/<the source with the most work>).",
 )
 @json_option
 def export_command(
@@ -723,48 +738,39 @@ def export_command(
     dry_run: bool,
     who: str | None,
     commit: bool,
+    branch: str | None,
     as_json: bool,
 ) -> None:
     """Write pending work (claims, enrichments, source status) back to the markdown files."""
+    if branch is not None and not commit:
+        fail("--branch names the branch of --commit: give both")
     who = who or (curation.curator_name() if dry_run else _ask_curator_once())
     with session_for(kb, db_path) as session:
         root = session.workspace.root
-        if commit and not dry_run and not gitcommit.is_repository(root):
-            fail(f"--commit: {root} is not a git repository")
         plan = export.plan_export(session.db, root, who)
-        branch = commit_error = None
-        if commit and not dry_run:
+        if dry_run:
+            outcome = exporting.ExportOutcome(plan, dry_run=True)
+        else:
             try:
-                gitcommit.check_committable(root, plan)
+                outcome = exporting.run_export(
+                    session.db, root, plan, who, session.reindex, commit=commit, branch=branch
+                )
             except gitcommit.GitError as exc:
-                fail(f"--commit: {exc}")
-        if not dry_run:
-            export.apply_export(session.db, root, plan)
-            session.reindex()
-            if commit:
-                try:
-                    branch = gitcommit.commit_export(root, plan, who)
-                except gitcommit.GitError as exc:
-                    # Said, with what was written (no longer pending: the files hold it).
-                    commit_error = f"files written, but not committed: {exc}"
+                fail(f"--commit: {exc} (nothing was written)")
         if as_json:
-            print_json(
-                {
-                    "dry_run": dry_run,
-                    "files": [c.as_dict(with_diff=dry_run) for c in plan.changes],
-                    "written": sum(1 for c in plan.changes if c.written),
-                    "skipped": len(plan.skipped),
-                    "branch": branch,
-                    "commit_error": commit_error,
-                }
-            )
+            print_json(outcome.as_dict())
         else:
             _describe_plan(plan, dry_run)
-            if branch:
-                out.print(f"Committed on branch [b]{escape(branch)}[/b] (not pushed).")
-        if commit_error:
-            err.print(f"kbtui: {escape(commit_error)}")
-    sys.exit(EXIT_PROBLEMS if plan.skipped or commit_error else EXIT_CLEAN)
+            if outcome.branch:
+                out.print(
+                    f"Committed on branch [b]{escape(outcome.branch)}[/b] (not pushed); "
+                    "you are still on your branch, without those files."
+                )
+        for problem in [c.conflict for c in outcome.conflicts] + outcome.errors:
+            err.print(f"[yellow]kbtui:[/] {escape(str(problem))}")
+        if outcome.commit_error:
+            err.print(f"kbtui: {escape(outcome.commit_error)}")
+    sys.exit(EXIT_PROBLEMS if outcome.problems else EXIT_CLEAN)
 
 
 def _ask_curator_once() -> str:

@@ -11,8 +11,9 @@ import contextlib
 import difflib
 import hashlib
 import os
+import sqlite3
 import stat
-import tempfile
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,6 +45,13 @@ from kbtui.formats.divergences import (
 )
 from kbtui.formats.edit import EditError, add_to_list, set_scalar
 from kbtui.ops import curation, drafting
+from kbtui.ops.atomic import (
+    atomic_write,
+    fsync_folder,
+    remove_leftover_temporaries,
+    with_suppressed_unlink,
+    write_temporary,
+)
 from kbtui.ops.provenance import bare_title, source_provenance
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
@@ -60,7 +68,6 @@ UNSAFE_CODES = (
     "unencodable-name",
     "internal-error",
 )
-TEMP_SUFFIX = ".kbtui-tmp"
 
 
 class ExportError(RuntimeError):
@@ -80,6 +87,11 @@ class FileChange:
     action_ids: list[int] = field(default_factory=list)
     skipped: str | None = None
     written: bool = False
+    conflict: str | None = None
+    source: bool = False
+    """The file is a source whose provenance or status the export records."""
+    """Written, but another program wrote into the file it replaced meanwhile: where its
+    text was kept."""
 
     def diff(self) -> str:
         if self.action == "modify" and not self.after:
@@ -115,6 +127,7 @@ class FileChange:
             "removed_lines": removed,
             "skipped": self.skipped,
             "written": self.written,
+            "conflict": self.conflict,
         }
         if with_diff:
             data["diff"] = self.diff()
@@ -128,6 +141,8 @@ class ExportPlan:
     changes: list[FileChange] = field(default_factory=list)
     unchanged: list[FileChange] = field(default_factory=list)
     """Work whose file already says what it would write (a previous export was cut short)."""
+    errors: list[str] = field(default_factory=list)
+    """What went wrong after files were written (the index could not record them)."""
 
     @property
     def writable(self) -> list[FileChange]:
@@ -185,12 +200,9 @@ def _read_current(root: Path, db: Database, path: str, change: FileChange) -> st
         change.skipped = "not rewritten: its frontmatter has problems (" + ", ".join(unsafe) + ")"
         return None
     try:
-        data = _inside(root, path).read_bytes()
-    except ExportError as exc:  # a symlink leading out of the KB since it was indexed
+        data = read_regular(_inside(root, path))
+    except (ExportError, _Refused) as exc:  # a symlink out of the KB, a folder, a pipe…
         change.skipped = str(exc)
-        return None
-    except OSError as exc:
-        change.skipped = f"cannot read it: {exc.strerror}"
         return None
     if _digest(data) != sha:
         change.skipped = "changed on disk since it was indexed: re-index and export again"
@@ -326,8 +338,23 @@ def _guard_new_file(root: Path, change: FileChange) -> FileChange:
     except ExportError as exc:
         change.skipped = str(exc)
         return change
-    if target.exists():
-        existing = target.read_bytes()
+    try:
+        kind = not_a_file(os.lstat(target).st_mode)
+    except FileNotFoundError:
+        kind = ""
+    except OSError as exc:
+        change.skipped = f"cannot look at this path: {exc.strerror or exc}"
+        return change
+    if kind:
+        # Never opened: a named pipe would wait for a writer forever.
+        change.skipped = f"{kind} is at this path, not a file: not written"
+        return change
+    if kind is None:
+        try:
+            existing = read_regular(target)
+        except _Refused as exc:
+            change.skipped = str(exc)
+            return change
         if existing != change.after:
             change.skipped = "a different file with this name already exists"
         change.before = existing
@@ -485,7 +512,7 @@ def _source_update(
     who: str,
     day: str,
 ) -> FileChange:
-    change = FileChange(source, "modify", None, b"")
+    change = FileChange(source, "modify", None, b"", source=True)
     change.draft_ids = [i for _, i in claims] + [i for _, i in enrichments]
     text = _read_current(root, db, source, change)
     if text is None:
@@ -563,58 +590,267 @@ def _with_note(text: str, notes: str | None, note: str) -> str:
     return set_scalar(text, "notes", f"{notes.rstrip()}\n\n{note}{end}")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that it is wholly old or wholly new, even after a crash."""
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=folder, prefix=f".{path.name[:40]}.", suffix=TEMP_SUFFIX
-    )
+class _Refused(Exception):
+    """A file of a group cannot be written now; the message is the reason."""
+
+
+@dataclass(slots=True)
+class _Staged:
+    """A change whose new text waits in a temporary file beside its target."""
+
+    change: FileChange
+    target: Path
+    temporary: str | None
+    replaced: int | None = None
+    """An open descriptor of the file the rename replaced: a program that had it open can
+    still write into it, and what it wrote must not be lost unseen."""
+    theirs: bytes | None = None
+    renamed: bool = False
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
+
+
+def not_a_file(mode: int) -> str | None:
+    """What a path that is not a regular file is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((words for test, words in _KINDS if test(mode)), "not a regular file")
+
+
+def _open_regular(target: Path) -> int:
+    """A read descriptor of `target`, refusing what is not a regular file (a named pipe
+    opened for reading would wait for a writer forever)."""
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if path.exists():
-            os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
-        else:
-            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp made it 0600
-        os.replace(temporary, path)
-    except BaseException:
-        with_suppressed_unlink(temporary)
-        raise
-    directory = os.open(folder, os.O_RDONLY)
+        handle = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise _Refused(f"cannot read it: {exc.strerror or exc}") from exc
+    kind = not_a_file(os.fstat(handle).st_mode)
+    if kind:
+        os.close(handle)
+        raise _Refused(f"{kind} is at this path, not a file: not written")
+    return handle
+
+
+def _read_all(handle: int) -> bytes:
+    os.lseek(handle, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(handle, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_regular(target: Path) -> bytes:
+    """The bytes of `target`; `_Refused` for what is not a regular file or cannot be read."""
+    handle = _open_regular(target)
     try:
-        os.fsync(directory)
+        return _read_all(handle)
     finally:
-        os.close(directory)
+        os.close(handle)
 
 
-def _umask() -> int:
-    """The process umask, read without changing it where the system allows."""
-    with (
-        contextlib.suppress(OSError, ValueError),
-        open("/proc/self/status", encoding="ascii", errors="replace") as status,
-    ):
-        for line in status:
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    mask = os.umask(0o077)
-    os.umask(mask)
-    return mask
+def _stage(root: Path, change: FileChange) -> _Staged:
+    """Check the change's target as it is now and write its new text beside it."""
+    try:
+        target = _inside(root, change.path)
+    except ExportError as exc:
+        raise _Refused(str(exc)) from exc
+    if change.action == "modify":
+        if read_regular(target) != change.before:
+            raise _Refused("changed on disk since export read it: not overwritten")
+        if not os.stat(target).st_mode & 0o222:
+            raise _Refused(READ_ONLY)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            kind = not_a_file(os.lstat(target).st_mode)
+            raise _Refused(
+                f"{kind} is at this path: not written"
+                if kind
+                else "a file of this name appeared since export read the folder: not written"
+            )
+    try:
+        return _Staged(change, target, write_temporary(target, change.after))
+    except OSError as exc:
+        raise _Refused(f"could not write: {exc.strerror or exc}") from exc
 
 
-def with_suppressed_unlink(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+def _swap_in(staged: _Staged) -> None:
+    """Rename the staged text over its target, after checking the target once more; the
+    file replaced is kept open and read again after the rename."""
+    change, target, temporary = staged.change, staged.target, staged.temporary
+    assert temporary is not None
+    try:
+        if change.action == "add":
+            try:
+                # A link never replaces a file that appeared meanwhile, as a rename would.
+                os.link(temporary, target)
+            except FileExistsError as exc:
+                raise _Refused(
+                    "a file of this name appeared since export read the folder: not written"
+                ) from exc
+            except OSError:  # a file system without hard links
+                if os.path.lexists(target):
+                    raise _Refused(
+                        "a file of this name appeared since export read the folder: not written"
+                    ) from None
+                os.replace(temporary, target)
+            else:
+                with_suppressed_unlink(temporary)
+            staged.temporary = None
+            staged.renamed = True
+            return
+        handle = _open_regular(target)
+        staged.replaced = handle
+        if _read_all(handle) != change.before:
+            raise _Refused("changed on disk since export read it: not overwritten")
+        os.replace(temporary, target)
+        staged.temporary = None
+        staged.renamed = True
+        theirs = _read_all(handle)
+        if theirs != change.before:
+            staged.theirs = theirs
+            raise _Refused("changed on disk while export wrote it: theirs is kept, not overwritten")
+    except OSError as exc:
+        raise _Refused(f"could not write: {exc.strerror or exc}") from exc
 
 
-def _remove_stale_temporaries(root: Path, plan: ExportPlan) -> None:
-    """Temporary files a killed export left behind, in the folders this export writes to."""
-    for folder in {(root / c.path).parent for c in plan.writable}:
-        if folder.is_dir():
-            for leftover in folder.glob(f".*{TEMP_SUFFIX}"):
-                with_suppressed_unlink(str(leftover))
+def _put_back(staged: _Staged) -> str | None:
+    """Undo a rename: the file as it was (or as the other program made it meanwhile), or
+    no file for a new one. What cannot be put back is kept beside it; the words say where."""
+    change, target = staged.change, staged.target
+    if staged.temporary is not None:
+        with_suppressed_unlink(staged.temporary)
+        staged.temporary = None
+    if not staged.renamed:
+        return None
+    staged.renamed = False
+    old = staged.theirs if staged.theirs is not None else change.before
+    try:
+        now = read_regular(target)
+    except _Refused:
+        now = None
+    if now == change.after:
+        try:
+            if old is None:
+                os.unlink(target)
+            else:
+                atomic_write(target, old)
+            return None
+        except OSError:
+            pass
+    if old is None:
+        return None  # a new file edited since: what is there now is the other program's
+    aside = _keep_aside(target, old)
+    return f"its earlier text is kept in {aside}" if aside else "its earlier text could not be kept"
+
+
+def _keep_aside(target: Path, data: bytes) -> str | None:
+    """`data` written beside `target`, under a name that says what it is (not `.md`, so
+    the index does not take it for a document)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = target.with_name(f"{target.name}.conflict-{stamp}")
+    try:
+        atomic_write(aside, data)
+    except OSError:
+        return None
+    return aside.name
+
+
+def _groups(changes: list[FileChange]) -> list[list[FileChange]]:
+    """Changes that share a draft, transitively: a claim and the source that lists it,
+    evidence and its source. Each group is written all or nothing."""
+    parent = list(range(len(changes)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[int, int] = {}
+    for index, change in enumerate(changes):
+        for draft_id in change.draft_ids:
+            if draft_id in first:
+                parent[find(index)] = find(first[draft_id])
+            else:
+                first[draft_id] = index
+    groups: dict[int, list[FileChange]] = defaultdict(list)
+    for index, change in enumerate(changes):
+        groups[find(index)].append(change)
+    return list(groups.values())
+
+
+def _write_group(group: list[FileChange], root: Path) -> list[_Staged]:
+    """Write every file of `group`, or none: each new text is staged first, then the files
+    are renamed in turn, and a failure puts back those already renamed."""
+    staged: list[_Staged] = []
+    failed: FileChange | None = None
+    reason = ""
+    for change in group:
+        try:
+            staged.append(_stage(root, change))
+        except _Refused as exc:
+            failed, reason = change, str(exc)
+            break
+    else:
+        for item in staged:
+            try:
+                _swap_in(item)
+            except _Refused as exc:
+                failed, reason = item.change, str(exc)
+                break
+    if failed is None:
+        for folder in {item.target.parent for item in staged}:
+            with contextlib.suppress(OSError):
+                fsync_folder(folder)
+        for item in staged:
+            item.change.written = True
+        return staged
+    notes: dict[int, str] = {}
+    for item in reversed(staged):
+        note = _put_back(item)
+        if note:
+            notes[id(item.change)] = note
+        if item.replaced is not None:
+            os.close(item.replaced)
+            item.replaced = None
+    for change in group:
+        words = (
+            reason
+            if change is failed
+            else (f"waits for {failed.path}, written with it, which could not be written now")
+        )
+        note = notes.get(id(change))
+        change.skipped = f"{words} ({note})" if note else words
+    return []
+
+
+def _sweep(written: list[_Staged]) -> None:
+    """The files replaced, read once more: a program that had one open and wrote into it
+    after the rename would lose that write with the old file. Its text is kept beside."""
+    for item in written:
+        if item.replaced is None:
+            continue
+        theirs: bytes | None
+        try:
+            theirs = _read_all(item.replaced)
+        except OSError:
+            theirs = item.change.before
+        finally:
+            os.close(item.replaced)
+            item.replaced = None
+        if theirs != item.change.before and theirs is not None:
+            aside = _keep_aside(item.target, theirs)
+            item.change.conflict = (
+                "changed on disk while export wrote it: the other program's text is kept in "
+                + (aside or "(it could not be kept)")
+            )
 
 
 def apply_export_at(db_path: Path, root: Path, plan: ExportPlan) -> ExportPlan:
@@ -630,12 +866,15 @@ def apply_export_at(db_path: Path, root: Path, plan: ExportPlan) -> ExportPlan:
 
 
 def apply_export(db: Database, root: Path, plan: ExportPlan) -> ExportPlan:
-    """Write the plan's writable files; re-check each against what was read just before.
+    """Write the plan's writable files, each group of related files all or nothing, and
+    each file re-checked against what was read just before and just after its rename.
 
-    The work a file carries is recorded as exported as soon as that file is written (a draft
-    once every file it goes to is), so an export cut short leaves pending only what it did
-    not write; and what it wrote is found in the files next time, not written twice."""
-    _remove_stale_temporaries(root, plan)
+    The work of a group is recorded as exported as soon as the group is written, so an
+    export cut short leaves pending only what it did not write; and what it wrote is found
+    in the files next time, not written twice. A failure to record (the index damaged or
+    gone) is said in `plan.errors`, after the files written."""
+    for folder in {(root / c.path).parent for c in plan.writable}:
+        remove_leftover_temporaries(folder)
     files_of: dict[int, list[FileChange]] = defaultdict(list)
     for change in (*plan.changes, *plan.unchanged):
         for draft_id in change.draft_ids:
@@ -651,34 +890,29 @@ def apply_export(db: Database, root: Path, plan: ExportPlan) -> ExportPlan:
             if all(id(other) in done for other in files_of[i])
         }
         actions = {i for change in changes for i in change.action_ids}
-        with transaction(db):
-            db.conn.executemany(
-                "UPDATE drafts SET exported_at = datetime('now') WHERE id = ?",
-                [(i,) for i in sorted(drafts)],
-            )
-            db.conn.executemany(
-                "UPDATE actions SET exported_at = datetime('now') WHERE id = ?",
-                [(i,) for i in sorted(actions)],
+        try:
+            with transaction(db):
+                db.conn.executemany(
+                    "UPDATE drafts SET exported_at = datetime('now') WHERE id = ?",
+                    [(i,) for i in sorted(drafts)],
+                )
+                db.conn.executemany(
+                    "UPDATE actions SET exported_at = datetime('now') WHERE id = ?",
+                    [(i,) for i in sorted(actions)],
+                )
+        except sqlite3.Error as exc:
+            paths = ", ".join(c.path for c in changes if c.written) or "nothing"
+            plan.errors.append(
+                f"written ({paths}), but the index could not record it: {exc}; the next "
+                "export finds that work in the files"
             )
 
     record(plan.unchanged)
-    for change in plan.writable:
-        try:
-            target = _inside(root, change.path)
-            current = target.read_bytes() if target.exists() else None
-            if current != change.before:
-                change.skipped = "changed on disk since export read it: not overwritten"
-                continue
-            if current is not None and not target.stat().st_mode & 0o222:
-                change.skipped = READ_ONLY
-                continue
-            atomic_write(target, change.after)
-            change.written = True
-        except ExportError as exc:
-            change.skipped = str(exc)
-            continue
-        except OSError as exc:
-            change.skipped = f"could not write: {exc.strerror or exc}"
-            continue
-        record([change])
+    written: list[_Staged] = []
+    for group in _groups(plan.writable):
+        staged = _write_group(group, root)
+        if staged:
+            written.extend(staged)
+            record(group)
+    _sweep(written)
     return plan

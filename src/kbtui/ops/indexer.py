@@ -28,6 +28,7 @@ from typing import Any
 from kbtui.formats.document import PARSER_VERSION, Document, parse_document
 from kbtui.formats.links import LinkResolver
 from kbtui.formats.problems import Problem
+from kbtui.ops.atomic import leftover_temporary
 from kbtui.ops.lifetime import exit_with_parent
 from kbtui.ops.report import IndexReport, Progress
 from kbtui.store import index as store
@@ -99,6 +100,11 @@ def walk_kb(
             rel = prefix + entry.name
             shown = _printable(rel)
             if not entry.name.endswith(".md"):
+                if leftover_temporary(entry.name) and entry.is_file(follow_symlinks=False):
+                    # A killed export's: the file it was for is wholly old or wholly new.
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+                        continue
                 if other_files is not None:
                     other_files.append(shown)
                 continue

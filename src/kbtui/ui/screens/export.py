@@ -10,10 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kbtui.ops import curation, export, gitcommit
+from kbtui.ops import curation, export, exporting, gitcommit
 from kbtui.ui.markup import escape
 from kbtui.ui.messages import IndexFinished
 from kbtui.ui.widgets.footer import KbFooter
@@ -27,6 +27,7 @@ class ExportPreview(Screen[None]):
     """What export would write; ctrl+s writes it (in a worker), esc goes back."""
 
     TITLE = "Export"
+    TEXT_FIELDS = ("Input",)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "write", "Write files", id="export.write", priority=True),
         Binding(
@@ -35,7 +36,8 @@ class ExportPreview(Screen[None]):
             "Write + git commit",
             id="export.commit",
             priority=True,
-            tooltip="Write, then commit the files on a new extract/<source> branch",
+            tooltip="Write, then commit the files on the branch named below (made from "
+            "where you are, which stays as it was)",
         ),
         Binding("escape", "back", "Back", id="export.back"),
     ]
@@ -45,6 +47,8 @@ class ExportPreview(Screen[None]):
         self.plan = export.ExportPlan()
         self.written = False
         """Set while the files are written: the preview is out of date until read again."""
+        self._branch_edited = False
+        """The curator typed a branch name: a refreshed plan does not replace it."""
 
     @property
     def kb(self) -> KbApp:
@@ -53,6 +57,9 @@ class ExportPreview(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         yield Static("", id="export-summary")
+        with Horizontal(id="export-branch-row"):
+            yield Static("Branch for ctrl+g:", id="export-branch-label")
+            yield Input(id="export-branch", compact=True, select_on_focus=False)
         with Horizontal():
             yield KeyList(id="export-files")
             with VerticalScroll(id="export-diff-pane"):
@@ -90,6 +97,12 @@ class ExportPreview(Screen[None]):
             else "Nothing to export: no saved drafts or pending status changes."
         )
         self.query_one("#export-summary", Static).update(summary)
+        branch = self.query_one("#export-branch", Input)
+        proposed = exporting.proposed_branch(root, self.plan) if self.plan.writable else None
+        branch.display = proposed is not None
+        self.query_one("#export-branch-label").display = proposed is not None
+        if proposed is not None and not self._branch_edited:
+            branch.value = proposed
         self._show(0)
 
     def _show(self, index: int) -> None:
@@ -110,6 +123,15 @@ class ExportPreview(Screen[None]):
             )
         )
 
+    @on(Input.Changed, "#export-branch")
+    def _branch_changed(self, event: Input.Changed) -> None:
+        if self.query_one("#export-branch", Input).has_focus:
+            self._branch_edited = True
+
+    @on(Input.Submitted, "#export-branch")
+    def _branch_submitted(self) -> None:
+        self.query_one(OptionList).focus()
+
     @on(OptionList.OptionHighlighted, "#export-files")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self._show(event.option_index)
@@ -124,62 +146,72 @@ class ExportPreview(Screen[None]):
             return
         self.written = True
         self.notify("Writing…", title="Export", timeout=2)
-        self.write_files(self.plan, commit)
+        branch = self.query_one("#export-branch", Input).value.strip() or None
+        self.write_files(self.plan, commit, branch if commit else None)
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
-    def write_files(self, plan: export.ExportPlan, commit: bool = False) -> None:
+    def write_files(
+        self, plan: export.ExportPlan, commit: bool = False, branch: str | None = None
+    ) -> None:
         """Write the plan shown (each file re-checked against what the preview read) in a
         worker, on its own connection; the result, or why it failed, comes back as a
         notification."""
         try:
-            self._write_files(plan, commit)
+            self._write_files(plan, commit, branch)
         except Exception as exc:  # any failure is said, and the preview stays usable
             self.app.call_from_thread(self._failed, f"{type(exc).__name__}: {exc}")
 
-    def _write_files(self, plan: export.ExportPlan, commit: bool) -> None:
+    def _write_files(self, plan: export.ExportPlan, commit: bool, branch: str | None) -> None:
         from kbtui.ops.index_runner import index_in_child
 
         workspace = self.kb.session.workspace
         root = workspace.root
-        who = curation.curator_name()
-        if commit:
-            try:
-                gitcommit.check_committable(root, plan)
-            except gitcommit.GitError as exc:
-                self.app.call_from_thread(self._failed, str(exc))
-                return
-        export.apply_export_at(workspace.db_path, root, plan)
-        # The files written are read back into the index in a child process, as the app's own
-        # indexing is: a large KB's walk would otherwise hold up the UI thread.
-        try:
-            self.app.post_message(IndexFinished(index_in_child(workspace.db_path, root)))
-        except Exception as exc:
-            self.app.post_message(IndexFinished(None, f"indexing failed: {exc}"))
-        branch, failure = None, None
-        if commit:
-            try:
-                branch = gitcommit.commit_export(root, plan, who)
-            except gitcommit.GitError as exc:
-                failure = str(exc)
-        written = sum(1 for c in plan.changes if c.written)
-        self.app.call_from_thread(self._written, written, len(plan.skipped), branch, failure)
 
-    def _written(
-        self, written: int, skipped: int, branch: str | None = None, failure: str | None = None
-    ) -> None:
-        message = f"{written} file(s) written" + (
+        def reindex() -> None:
+            # Read back in a child process, as the app's own indexing is: a large KB's walk
+            # would otherwise hold up the UI thread.
+            try:
+                self.app.post_message(IndexFinished(index_in_child(workspace.db_path, root)))
+            except Exception as exc:
+                self.app.post_message(IndexFinished(None, f"indexing failed: {exc}"))
+
+        try:
+            outcome = exporting.run_export_at(
+                workspace.db_path,
+                root,
+                plan,
+                curation.curator_name(),
+                reindex,
+                commit=commit,
+                branch=branch,
+            )
+        except gitcommit.GitError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self._written, outcome)
+
+    def _written(self, outcome: exporting.ExportOutcome) -> None:
+        skipped = len(outcome.plan.skipped)
+        message = f"{outcome.written} file(s) written" + (
             f", {skipped} skipped (their work stays pending: the preview says why)."
             if skipped
             else "."
         )
-        if branch:
-            message += f" Committed on branch {branch} (not pushed)."
-        if failure:
-            message += f" Not committed: {failure}"
+        if outcome.branch:
+            message += (
+                f" Committed on branch {outcome.branch} (not pushed); you are still on your "
+                "branch, without those files."
+            )
+        for problem in [c.conflict for c in outcome.conflicts] + outcome.errors:
+            message += f" {problem}"
+        if outcome.commit_error:
+            message += f" Not committed: {outcome.commit_error}"
         self.notify(
             message,
             title="Export",
-            severity="error" if failure else ("warning" if skipped else "information"),
+            severity="error"
+            if outcome.commit_error or outcome.errors
+            else ("warning" if outcome.problems else "information"),
         )
         if self in self.app.screen_stack:  # the curator may have left the preview meanwhile
             self.refresh_plan()
