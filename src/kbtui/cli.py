@@ -39,7 +39,7 @@ from kbtui.ops.interrupt import interruptible
 from kbtui.ops.report import IndexReport
 from kbtui.ops.session import Session, open_session
 from kbtui.ops.workspace import WorkspaceError
-from kbtui.store.db import StoreError
+from kbtui.store.db import StoreError, describe_error
 from kbtui.store.schema import SchemaTooNew
 
 out = Console(highlight=False, soft_wrap=True)
@@ -131,6 +131,7 @@ def session_for(kb: str | None, db_path: str | None, full: bool = False) -> Iter
         fail(f"{exc.filename or 'file'}: {exc.strerror}")
     if session.note:
         err.print(session.note)
+    session.db.listener = _say
     progress = _LazyProgress("Indexing")
     try:
         with interruptible(session.db.conn):
@@ -139,6 +140,8 @@ def session_for(kb: str | None, db_path: str | None, full: bool = False) -> Iter
         fail(f"indexing failed: {exc.filename or ''} {exc.strerror}")
     except sqlite3.Error as exc:
         fail(_index_failure(session, exc))
+    except StoreError as exc:
+        fail(str(exc))
     finally:
         progress.stop()
     try:
@@ -146,8 +149,15 @@ def session_for(kb: str | None, db_path: str | None, full: bool = False) -> Iter
             yield session
     except sqlite3.Error as exc:
         fail(_index_failure(session, exc))
+    except StoreError as exc:  # the index file deleted or replaced meanwhile, say
+        fail(str(exc))
     finally:
         session.close()
+
+
+def _say(message: str) -> None:
+    """A notice from the index (written again after it was deleted), on stderr."""
+    err.print(f"kbtui: {escape(message)}")
 
 
 def _say_waiting() -> None:
@@ -156,18 +166,7 @@ def _say_waiting() -> None:
 
 def _index_failure(session: Session, exc: sqlite3.Error) -> str:
     """One line saying why the index could not be used, and what to do."""
-    where = session.workspace.db_path
-    reason = str(exc)
-    if "readonly" in reason:
-        return f"the index {where} is read-only: make it writable, or give --db another place"
-    if "locked" in reason or "busy" in reason:
-        return f"the index {where} is busy in another program; try again when it is done"
-    if "malformed" in reason or "not a database" in reason:
-        return (
-            f"the index {where} is damaged: move it aside (it holds the drafts and status "
-            "changes not yet exported), and the next command builds a new one"
-        )
-    return f"the index {where} could not be used: {reason}"
+    return describe_error(exc, session.workspace.db_path)
 
 
 def _root_db() -> str | None:
@@ -197,6 +196,8 @@ class _Main(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
+        # The last net: a SQLite failure no command turned into its own message is still
+        # one line, never a traceback.
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
@@ -204,6 +205,11 @@ class _Main(click.Group):
             # after the terminal's ^C, and the shell's exit code for it.
             err.print(("\n" if err.is_terminal else "") + "kbtui: interrupted")
             sys.exit(130)
+        except sqlite3.Error as exc:
+            db = _root_db()
+            fail(describe_error(exc, Path(db).resolve() if db else None))
+        except StoreError as exc:
+            fail(str(exc))
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -256,6 +262,12 @@ def open_app(kb: str | None, db_path: str | None) -> None:
         session.close()
         fail("the app needs a terminal (for scripts, see the commands: kbtui --help)")
     KbApp(session).run()
+    session.db.listener = _say
+    try:
+        session.db.check_file()  # deleted meanwhile: written again before saying it holds work
+    except StoreError as exc:
+        session.db.conn.close()
+        fail(str(exc))
     drafts, statuses = curation.pending_work(session.db)
     session.close()
     if drafts or statuses:
@@ -836,6 +848,43 @@ def index_command(kb: str | None, db_path: str | None, full: bool, as_json: bool
             print_json({**report.as_dict(), "db": str(session.workspace.db_path)})
         else:
             _describe_report(report)
+
+
+@main.command("repair")
+@kb_argument
+@db_option
+@json_option
+def repair_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
+    """Rebuild a damaged index, keeping the drafts and status changes it still holds.
+
+    The damaged file is moved aside (never deleted); exit 1 when some work could not be read.
+    Run it while no other kbtui uses the KB.
+    """
+    from kbtui.ops.repair import RepairError, repair
+
+    progress = _LazyProgress("Indexing")
+    try:
+        report = repair(kb, db_path or _root_db(), progress)
+    except (RepairError, WorkspaceError, StoreError, SchemaTooNew) as exc:
+        fail(str(exc))
+    except sqlite3.Error as exc:
+        fail(describe_error(exc, Path(db_path).resolve() if db_path else None))
+    finally:
+        progress.stop()
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        out.print(f"Moved the damaged index aside: {escape(str(report.moved_to))} (kept).")
+        out.print(f"Built a new index at {escape(str(report.db))}: {report.documents} documents.")
+        out.print(
+            f"Saved {report.drafts} draft(s) ({report.drafts_pending} not yet exported) and "
+            f"{report.actions} status change(s) ({report.actions_pending} pending export)."
+        )
+        for problem in report.not_saved:
+            err.print(f"[yellow]not saved:[/] {escape(problem)}")
+        if not report.not_saved:
+            out.print("Nothing was lost.")
+    sys.exit(EXIT_PROBLEMS if report.not_saved else EXIT_CLEAN)
 
 
 def _render_problems(files: list[queries.FileProblems]) -> None:

@@ -30,7 +30,7 @@ from kbtui.formats.problems import Problem
 ARCHIVE = "inbox/archive/"
 """Where sources are archived: every file there is a source, whatever its `type:` says."""
 
-PARSER_VERSION = "9"
+PARSER_VERSION = "10"
 """Changes whenever parsing the same bytes gives a different document (a fixed bug, a new
 field): an index made by another version reads every file again on its next run."""
 LARGE_FILE_BYTES = 100_000

@@ -35,6 +35,23 @@ class DecodedText:
 
 def decode_bytes(data: bytes) -> DecodedText:
     """Decode file bytes: UTF-8 (BOM kept as a character), else a lossy fallback, reported."""
+    wide = _wide_encoding(data)
+    if wide is not None:
+        return DecodedText(
+            text="",
+            encoding=wide.lower(),
+            lossless=False,
+            binary=True,
+            problems=[
+                Problem(
+                    "not-utf8",
+                    f"{wide} text, not UTF-8: convert it to UTF-8 "
+                    f"(iconv -f {wide} -t UTF-8); not indexed as text until then",
+                    1,
+                    "error",
+                )
+            ],
+        )
     if data.find(b"\x00", 0, BINARY_SNIFF) >= 0:
         return DecodedText(
             text="",
@@ -72,6 +89,30 @@ def decode_bytes(data: bytes) -> DecodedText:
     if "\r\n" in text:
         problems.append(Problem("crlf", "CRLF line endings", 1, "info"))
     return DecodedText(text=text, encoding="utf-8", lossless=True, problems=problems)
+
+
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """ "UTF-16" or "UTF-32" for text in those encodings (NUL bytes, which would make it
+    look binary): by its byte-order mark, else by NULs at every other byte (UTF-16 of
+    mostly ASCII text, as Windows editors save it)."""
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            return name
+    sample = data[: BINARY_SNIFF - BINARY_SNIFF % 4]
+    half = len(sample) // 2
+    if half < 2 or sample.count(0) < half // 2:
+        return None
+    if max(sample[0::2].count(0), sample[1::2].count(0)) >= 0.9 * half:
+        return "UTF-16"
+    return None
 
 
 @dataclass(slots=True)

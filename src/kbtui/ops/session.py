@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from kbtui.ops.workspace import DB_NAME, Workspace, WorkspaceError, open_workspace
 from kbtui.store import index as store
-from kbtui.store.db import Database, open_db
+from kbtui.store.db import Database, StoreError, describe_error, open_db
 
 if TYPE_CHECKING:
     from kbtui.ops.report import IndexReport, Progress
@@ -37,7 +38,7 @@ class Session:
         return self.report
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.db.close()
 
 
 KB_ROOT = "kb_root"
@@ -65,6 +66,10 @@ def open_session(kb: str | Path | None, db: str | Path | None) -> Session:
                 )
             with store.transaction(database):
                 store.set_meta(database, KB_ROOT, root)
+    except sqlite3.Error as exc:
+        # Damage the first reads found (past the header), or another process's write lock.
+        database.conn.close()
+        raise StoreError(describe_error(exc, workspace.db_path, opening=True)) from exc
     except BaseException:
         database.close()
         raise

@@ -164,6 +164,7 @@ def open_workspace(kb: str | Path | None, db: str | Path | None) -> tuple[Worksp
     if not db_path.parent.is_dir() and not db_path.parent.parent.is_dir():
         # Its folder is made, in a folder that exists: a typo in --db made a whole path.
         raise WorkspaceError(f"--db: no folder {db_path.parent.parent} to put the index in")
+    _refuse_index_among_files(root, db_path)
     # Before a first index is written there (in /etc, or /, say); a folder holding one is
     # a KB.
     if not is_demo and not (root / DB_NAME).exists():
@@ -174,6 +175,24 @@ def open_workspace(kb: str | Path | None, db: str | Path | None) -> tuple[Worksp
             )
     exclude_from_git(root, db_path)
     return Workspace(root, db_path, is_demo), note
+
+
+def _refuse_index_among_files(root: Path, db_path: Path) -> None:
+    """An index goes inside the KB only as `kb.sqlite` at its root (kept out of git): any
+    other place there is among the KB's files, which it would be committed with, or it
+    names one of them (an `.md` file would be overwritten). An index already there is
+    used as it is."""
+    if db_path == root / DB_NAME or not db_path.is_relative_to(root):
+        return
+    from kbtui.store.db import is_index  # only for an index inside the KB
+
+    if db_path.exists() and is_index(db_path):
+        return
+    what = "is a file of the KB, not a kbtui index" if db_path.exists() else "is inside the KB"
+    raise WorkspaceError(
+        f"--db {db_path} {what}: give a path outside the KB, or leave --db out "
+        f"(the index is then {DB_NAME} at the KB root)"
+    )
 
 
 SCAN_LIMIT = 20_000

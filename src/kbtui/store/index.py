@@ -6,7 +6,7 @@ import json
 import marshal
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, fields
 from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
@@ -37,14 +37,27 @@ class FileState:
 
 @contextmanager
 def transaction(db: Database) -> Iterator[None]:
-    """One write transaction: all of it commits, or none of it."""
+    """One write transaction: all of it commits, or none of it.
+
+    First the file is checked to be the one opened (`Database.check_file`): a transaction
+    never goes into an index deleted or replaced meanwhile."""
+    db.check_file()
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield
+        db.conn.execute("COMMIT")
     except BaseException:
-        db.conn.execute("ROLLBACK")
+        _rollback(db)
         raise
-    db.conn.execute("COMMIT")
+
+
+def _rollback(db: Database) -> None:
+    """Roll back what is left of the transaction. SQLite may have rolled it back already
+    (a full disk does): the error that got here is the one to report, not "no transaction
+    is active"."""
+    if db.conn.in_transaction:
+        with suppress(sqlite3.Error):
+            db.conn.execute("ROLLBACK")
 
 
 def file_states(db: Database) -> dict[str, FileState]:

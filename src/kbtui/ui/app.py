@@ -3,6 +3,7 @@ thread worker."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
@@ -17,6 +18,7 @@ from textual.worker import get_current_worker
 from kbtui.ops import desk
 from kbtui.ops.desk import DocumentView
 from kbtui.ops.session import Session
+from kbtui.store.db import IndexLost, StoreError
 from kbtui.ui.config import load_keymap
 from kbtui.ui.external import run_editor
 from kbtui.ui.messages import IndexFinished, IndexProgressed
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 
     LinkClicked = Markdown.LinkClicked
 
+INDEX_WATCH_SECONDS = 2.0
+"""How often the app looks that its index file is still there (one stat)."""
 NARROW_WIDTH = 100
 TINY_WIDTH = 60
 """Below this the handoff panel is hidden: queue, reader and handoff cannot all fit."""
@@ -123,6 +127,8 @@ class KbApp(App[None]):
         if self.session.note:
             # Said on the terminal too, where the app hides it until it quits.
             self.notify(self.session.note, title="Demo KB", timeout=10)
+        self.db.listener = self._index_notice
+        self.set_interval(INDEX_WATCH_SECONDS, self.watch_index_file)
         self.push_screen(DeskScreen())
         self._apply_width(self.size.width)
 
@@ -144,7 +150,41 @@ class KbApp(App[None]):
 
     # Indexing --------------------------------------------------------------------------------
 
+    def watch_index_file(self) -> bool:
+        """Whether the index file is still the one open: a deleted one is written again
+        (with a notice), a replaced one ends the app, its work saved beside the new file
+        (`kbtui` then says where). False when nothing more can be written."""
+        try:
+            self.db.check_file()
+        except IndexLost:
+            self.exit(return_code=2)
+            return False
+        except StoreError as exc:
+            self.notify(str(exc), title="Index", severity="error", timeout=30)
+            return False
+        return True
+
+    def _index_notice(self, message: str) -> None:
+        """A notice from the index (written again after it was deleted); it may come from a
+        worker thread."""
+        if self._thread_id == threading.get_ident():
+            self.notify(message, title="Index written again", severity="warning", timeout=15)
+        else:
+            self.call_from_thread(self._index_notice, message)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A write refused because the index file was replaced: not a crash. The app ends,
+        # and `kbtui` says where the work was saved.
+        if isinstance(error, IndexLost):
+            self.exit(return_code=2)
+            return
+        super()._handle_exception(error)
+
     def action_reindex(self) -> None:
+        # Before the child opens the path: a deleted index would be built anew, empty of
+        # the curator's work, where this one is written again with it.
+        if not self.watch_index_file():
+            return
         self.sub_title = "indexing…"
         self.run_index()
 
