@@ -590,6 +590,10 @@ def _with_note(text: str, notes: str | None, note: str) -> str:
     return set_scalar(text, "notes", f"{notes.rstrip()}\n\n{note}{end}")
 
 
+OPEN_FILES = 200
+"""Replaced files kept open at most, waiting for the last look at them."""
+
+
 class _Refused(Exception):
     """A file of a group cannot be written now; the message is the reason."""
 
@@ -914,5 +918,8 @@ def apply_export(db: Database, root: Path, plan: ExportPlan) -> ExportPlan:
         if staged:
             written.extend(staged)
             record(group)
+        if len(written) >= OPEN_FILES:
+            _sweep(written)  # a descriptor each: a big export would run out of them
+            written = []
     _sweep(written)
     return plan
