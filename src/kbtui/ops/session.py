@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING
 
 from kbtui.ops.workspace import DB_NAME, Workspace, WorkspaceError, open_workspace
 from kbtui.store import index as store
-from kbtui.store.db import Database, StoreError, describe_error, open_db
+from kbtui.store.db import Database, IndexLost, StoreError, describe_error, open_db
+
+__all__ = ["IndexLost", "Session", "StoreError", "open_session"]
+"""`IndexLost` and `StoreError` are the index's failures the front ends say."""
 
 if TYPE_CHECKING:
     from kbtui.ops.report import IndexReport, Progress

@@ -17,8 +17,7 @@ from textual.worker import get_current_worker
 
 from kbtui.ops import desk
 from kbtui.ops.desk import DocumentView
-from kbtui.ops.session import Session
-from kbtui.store.db import IndexLost, StoreError
+from kbtui.ops.session import IndexLost, Session, StoreError
 from kbtui.ui.config import load_keymap
 from kbtui.ui.external import run_editor
 from kbtui.ui.messages import IndexFinished, IndexProgressed
