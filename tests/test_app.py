@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
 import pytest
-from textual.widgets import OptionList
+from textual.widgets import Markdown, OptionList
 
 from kbtui.ops import desk
 from kbtui.ui.screens.claims import ClaimsScreen
@@ -152,3 +153,32 @@ async def test_every_corpus_source_opens_in_the_reader(corpus_copy: Path) -> Non
                 opened += 1
         total = app.db.conn.execute("SELECT count(*) FROM documents WHERE kind = 'source'")
         assert opened == total.fetchone()[0]
+
+
+async def test_a_large_source_shows_its_beginning_and_how_to_read_the_rest(
+    small_kb: Path,
+) -> None:
+    paragraph = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 8
+    body = "".join(f"Paragraph {i}. {paragraph}\n\n" for i in range(12_000))  # 5.7 MB
+    source = (small_kb / "inbox/archive/2026-01-03-battery-trial.md").read_text()
+    (small_kb / "inbox/archive/2026-02-01-field-archive.md").write_text(
+        source.replace("Battery trial results", "Field archive").replace("2026-01-03", "2026-02-01")
+        + body,
+        encoding="utf-8",
+    )
+    app = make_app(small_kb)
+    async with app.run_test(size=SIZE) as pilot:
+        reader = app.screen.query_one(Reader)
+        await pilot.pause()
+        assert reader.view is not None and reader.view.title == "Field archive"
+        assert static_text(app, "#reader-note") == (
+            "Showing the first 65 KB of 5.7 MB: o opens the whole file in $EDITOR."
+        )
+        await asyncio.wait_for(reader.body_rendered.wait(), timeout=30)
+        shown = reader.query_one(Markdown).source
+        assert "Paragraph 0. Lorem ipsum" in shown and "Paragraph 11999." not in shown
+        # The next source is read whole, without the note.
+        await pilot.press("j")
+        await pilot.pause()
+        assert reader.view is not None and reader.view.title == "Battery trial results"
+        assert not app.screen.query_one("#reader-note").display

@@ -7,6 +7,7 @@ only ever fetches what it shows.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -29,6 +30,9 @@ _PRIORITY_ORDER = (
     "CASE d.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
 )
 _FROM = "FROM documents d LEFT JOIN pending_status p ON p.path = d.path"
+READER_BODY_BYTES: Final = 64 * 1024
+"""The most of a body the reader shows: a file of tens of megabytes would take the app
+minutes and gigabytes to lay out as markdown. The rest is read in $EDITOR."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +338,14 @@ class DocumentView:
     drafts: list[dict[str, Any]] = field(default_factory=list)
     pending_note: str | None = None
     """The note of the pending status change (a null-result's reason)."""
+    body_bytes: int = -1
+    """The whole body's size in UTF-8 bytes, when `body` holds only its beginning (a view
+    loaded with a `body_limit`); -1 when `body` is whole."""
+
+    @property
+    def body_cut(self) -> bool:
+        """Whether `body` is only the beginning of the document's body."""
+        return self.body_bytes >= 0
 
     def link_for(self, target: str) -> LinkView | None:
         return next((link for link in self.links if link.target == target), None)
@@ -350,15 +362,44 @@ def doc_id_for_path(db: Database, path: str) -> int | None:
     return None if row is None else int(row[0])
 
 
-def load_document(db: Database, doc_id: int) -> DocumentView | None:
-    """Everything about one document, or None when it is no longer in the index."""
+def _body_start(db: Database, doc_id: int, limit: int) -> tuple[str, int]:
+    """The beginning of a document's body, at most `limit` bytes and ended at a line break
+    when one is in its second half, and the whole body's size in bytes. Read through the
+    blob API: SQLite reads the pages of that beginning only, not the whole value."""
+    try:
+        blob = db.conn.blobopen("documents", "body", doc_id, readonly=True)
+    except sqlite3.OperationalError:  # gone since the row was read
+        return "", 0
+    with blob:
+        size = len(blob)
+        data = blob.read(min(size, limit))
+    if len(data) < size:
+        line_end = data.rfind(b"\n")
+        if line_end >= limit // 2:
+            data = data[: line_end + 1]
+    return data.decode("utf-8", "ignore"), size  # (a character cut at the end is left out)
+
+
+def load_document(db: Database, doc_id: int, body_limit: int | None = None) -> DocumentView | None:
+    """Everything about one document, or None when it is no longer in the index.
+
+    With `body_limit`, a body longer than that many bytes is read only up to there (the
+    view's `body_cut`): what a reader shows of a file of tens of megabytes.
+    """
+    body = "d.body" if body_limit is None else "NULL"
     row = db.conn.execute(
-        "SELECT d.id, d.path, d.kind, d.title, d.fields_json, d.body, d.size, "
+        f"SELECT d.id, d.path, d.kind, d.title, d.fields_json, {body}, d.size, "
         f"{_STATUS_SQL}, p.to_status IS NOT NULL, p.note {_FROM} WHERE d.id = ?",
         (doc_id,),
     ).fetchone()
     if row is None:
         return None
+    body_bytes = -1
+    if body_limit is not None:
+        text, size = _body_start(db, doc_id, body_limit)
+        row = (*row[:5], text, *row[6:])
+        if len(text.encode("utf-8")) < size:
+            body_bytes = size
     view = DocumentView(
         id=row[0],
         path=row[1],
@@ -370,6 +411,7 @@ def load_document(db: Database, doc_id: int) -> DocumentView | None:
         status=row[7] if row[2] in ("source", "divergence") else None,
         pending=bool(row[8]),
         pending_note=row[9],
+        body_bytes=body_bytes,
         problems=_dicts(
             db,
             "SELECT code, severity, message, line FROM problems WHERE doc_id = ? "

@@ -134,7 +134,11 @@ class ClaimsScreen(Screen[None]):
 
     @on(VirtualTable.Highlighted, "#claims")
     def _claim_highlighted(self, event: VirtualTable.Highlighted) -> None:
-        view = desk.load_document(self.kb.db, event.key) if event.key is not None else None
+        view = (
+            desk.load_document(self.kb.db, event.key, body_limit=desk.READER_BODY_BYTES)
+            if event.key is not None
+            else None
+        )
         self.query_one(Reader).show(view, "No claim selected.")
 
     @on(VirtualTable.Selected, "#claims")

@@ -269,7 +269,11 @@ class DeskScreen(Screen[None]):
 
     def show_document(self, doc_id: int | None) -> desk.DocumentView | None:
         """Load a document into the reader and the handoff panel; return what was loaded."""
-        view = desk.load_document(self.kb.db, doc_id) if doc_id is not None else None
+        view = (
+            desk.load_document(self.kb.db, doc_id, body_limit=desk.READER_BODY_BYTES)
+            if doc_id is not None
+            else None
+        )
         empty = "No source selected." if doc_id is None else "This file is no longer indexed."
         self.reader.show(view, empty)
         self.handoff.show(view)

@@ -101,7 +101,7 @@ class DocumentScreen(Screen[None]):
         `changed` holds the paths a run changed (None: not known)."""
         if changed is not None and self.view.path not in changed:
             return  # a reader scrolled down stays where it is
-        fresh = desk.load_document(self.kb.db, self.view.id)
+        fresh = desk.load_document(self.kb.db, self.view.id, body_limit=desk.READER_BODY_BYTES)
         if fresh is not None:
             self.show(fresh)
             return

@@ -1,9 +1,14 @@
-"""The reader: a document's key fields on one header, its problems, and its body as markdown."""
+"""The reader: a document's key fields on one header, its problems, and its body as markdown.
+
+A body longer than `desk.READER_BODY_BYTES` is shown up to there, with a line saying how much
+of the file that is and how to read the rest.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from functools import partial
 from typing import ClassVar
 from urllib.parse import quote
 
@@ -11,11 +16,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.timer import Timer
 from textual.widget import MountError
 from textual.widgets import Static
 
-from kbtui.ops.desk import DocumentView
+from kbtui.ops.desk import READER_BODY_BYTES, DocumentView
 from kbtui.ui.markup import escape
 
 HEADER_FIELDS = ("author", "date", "domain", "format", "priority")
@@ -39,6 +45,25 @@ def wiki_to_markdown(body: str, view: DocumentView) -> str:
     return _WIKI_RE.sub(replace, body)
 
 
+def shown_body(view: DocumentView) -> tuple[str, bool]:
+    """The part of the view's body the reader shows (its beginning, ended at a line break,
+    when it is longer than READER_BODY_BYTES), and whether that is only a part."""
+    if view.body_cut:
+        return view.body, True
+    # A view loaded whole (a claim followed by a link): cut by characters, about as much.
+    if len(view.body) <= READER_BODY_BYTES:
+        return view.body, False
+    text = view.body[:READER_BODY_BYTES]
+    line_end = text.rfind("\n")
+    return (text[: line_end + 1] if line_end >= READER_BODY_BYTES // 2 else text), True
+
+
+def _size(count: int) -> str:
+    if count < 1_000_000:
+        return f"{max(1, round(count / 1000))} KB"
+    return f"{count / 1_000_000:.1f} MB"
+
+
 def _value(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
@@ -58,11 +83,20 @@ class Reader(VerticalScroll, can_focus=True):
     Reader > #reader-title { text-style: bold; color: $text-primary; }
     Reader > #reader-meta { color: $text-muted; }
     Reader > #reader-problems { color: $text-warning; margin-bottom: 1; }
+    Reader > #reader-note { color: $text-accent; margin-bottom: 1; }
     Reader > Markdown { margin: 0; padding: 0; }
     """
 
     BODY_DELAY = 0.12
     """Seconds the cursor must rest before the body renders: moving stays instant."""
+
+    class BodyReady(Message):
+        """The body of the document shown, as markdown, made ready in a worker."""
+
+        def __init__(self, shown: int, markdown: str) -> None:
+            super().__init__()
+            self.shown = shown
+            self.markdown = markdown
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -73,11 +107,18 @@ class Reader(VerticalScroll, can_focus=True):
         """The empty message of a `show` made before mounting: shown again on mount."""
         self.body_rendered = asyncio.Event()
         """Set once the current document's body has been parsed and mounted."""
+        self._shown = 0
+        """Counts the documents shown: a body made ready for an earlier one is dropped."""
+        self._same_file = False
+        self._rendered_body: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="reader-title", markup=False)
         yield Static("", id="reader-meta")
         yield Static("", id="reader-problems")
+        note = Static("", id="reader-note", markup=False)
+        note.display = False  # shown for a body cut short
+        yield note
 
     def on_mount(self) -> None:
         if self._show_on_mount is not None:
@@ -101,15 +142,22 @@ class Reader(VerticalScroll, can_focus=True):
         title = self.query_one("#reader-title", Static)
         meta = self.query_one("#reader-meta", Static)
         problems = self.query_one("#reader-problems", Static)
+        note = self.query_one("#reader-note", Static)
         bodies = self.query("Markdown")
         self.body_rendered.clear()
+        self._shown += 1
+        if self._body_timer is not None:
+            self._body_timer.stop()
+            self._body_timer = None
         if view is None:
             title.update(empty)
             meta.update("")
             problems.update("")
             problems.display = False
+            note.display = False
             for body in bodies:
                 body.update("")  # type: ignore[attr-defined]
+            self._rendered_body = None
             self.body_rendered.set()
             return
         title.update(view.title)
@@ -138,25 +186,54 @@ class Reader(VerticalScroll, can_focus=True):
         if len(shown) > 12:
             lines.append(f"… and {len(shown) - 12} more")
         problems.update(Text("\n".join(lines)))
-        text = view.body
-        if (
-            view.kind != "source"
-            and view.fields.get("type") is None
-            and view.body.startswith("---")
-        ):
-            text = "```\n" + view.body[:20_000] + "\n```"
-        pending = wiki_to_markdown(text, view)
-        if same_file and pending == self._pending_body and self._body_timer is None:
+        text, cut = shown_body(view)
+        note.display = cut
+        if cut:
+            note.update(
+                f"Showing the first {_size(len(text.encode('utf-8')))} of "
+                f"{_size(max(view.size, view.body_bytes))}: {self._edit_hint()}."
+            )
+        self._same_file = same_file
+        if not same_file:
+            for body in bodies:
+                body.update("")  # type: ignore[attr-defined]
+            self._rendered_body = None
+            self.scroll_home(animate=False)
+        # Turning the text into markdown takes time in proportion to its size: done in a
+        # thread, whose result comes back as a message.
+        self.run_worker(
+            partial(self._prepare_body, view, text, self._shown),
+            thread=True,
+            exclusive=True,
+            group="reader-body",
+            exit_on_error=False,
+        )
+
+    def _edit_hint(self) -> str:
+        """How to read the whole file: the key of this screen that opens it in $EDITOR."""
+        for node, binding, _enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.action == "edit" and node is self.screen:
+                return f"{self.app.get_key_display(binding)} opens the whole file in $EDITOR"
+        return "open it in $EDITOR to read the rest"
+
+    def _prepare_body(self, view: DocumentView, text: str, shown: int) -> None:
+        """In a worker thread: the markdown of the text shown, posted back to the reader."""
+        if view.kind != "source" and view.fields.get("type") is None and text.startswith("---"):
+            text = "```\n" + text[:20_000] + "\n```"
+        self.post_message(self.BodyReady(shown, wiki_to_markdown(text, view)))
+
+    def on_reader_body_ready(self, message: BodyReady) -> None:
+        message.stop()
+        if message.shown != self._shown:
+            return  # another document was shown since
+        if self._same_file and message.markdown == self._rendered_body:
             self.body_rendered.set()  # its status or drafts changed: the body stays
             return
-        self._pending_body = pending
-        if self._body_timer is not None:
-            self._body_timer.stop()
-        for body in bodies:
-            body.update("")  # type: ignore[attr-defined]
+        if self._same_file:
+            for body in self.query("Markdown"):
+                body.update("")  # type: ignore[attr-defined]
+        self._pending_body = message.markdown
         self._body_timer = self.set_timer(self.BODY_DELAY, self._render_body)
-        if not same_file:
-            self.scroll_home(animate=False)
 
     async def _render_body(self) -> None:
         """Render the pending body; Textual parses it in a thread and mounts it in batches.
@@ -166,6 +243,7 @@ class Reader(VerticalScroll, can_focus=True):
         from textual.widgets import Markdown
 
         self._body_timer = None
+        shown, body = self._shown, self._pending_body
         try:
             markdowns = self.query(Markdown)
             if markdowns:
@@ -173,8 +251,9 @@ class Reader(VerticalScroll, can_focus=True):
             else:
                 markdown = Markdown("", open_links=False)
                 await self.mount(markdown)
-            await markdown.update(self._pending_body)
+            await markdown.update(body)
         except MountError:
             return  # the app closed (or the reader went) while the body was mounting
-        if self._body_timer is None:
+        if shown == self._shown and self._body_timer is None:
+            self._rendered_body = body
             self.body_rendered.set()
