@@ -311,9 +311,9 @@ def test_a_committed_divergence_is_listed_as_one_in_the_commit_message(seeds_cop
     git("add", "-A")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
     saved_divergence(seeds_copy)
-    result = CliRunner().invoke(main, ["export", str(seeds_copy), "--commit"])
+    result = CliRunner().invoke(main, ["export", str(seeds_copy), "--commit", "--json"])
     assert result.exit_code == 0, result.output
-    message = git("log", "-1", "--format=%B")
+    message = git("log", "-1", "--format=%B", json.loads(result.stdout)["branch"])
     assert "Divergences:\n- divergence-should-evening-peak" in message
     assert "New claims" not in message and "Enriched claims" not in message
 

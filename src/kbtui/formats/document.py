@@ -12,73 +12,31 @@ from typing import Any
 
 from kbtui.formats.frontmatter import decode_bytes, parse_yaml, split_frontmatter
 from kbtui.formats.handoff import Handoff, parse_handoff
-from kbtui.formats.kinds import (
-    EMPTY_MARKERS,
-    ENTRY_NAME_KEYS,
-    KINDS_WITH_FRONTMATTER,
-    REQUIRED_FIELDS,
-    SOURCE_STATUSES,
-    TYPE_KINDS,
-    domain_from_path,
-    kind_from_path,
-    refine_kind,
-)
+from kbtui.formats.kinds import EMPTY_MARKERS, ENTRY_NAME_KEYS
 from kbtui.formats.links import WikiLink, bare_title_link, find_links
 from kbtui.formats.models import model_values
 from kbtui.formats.problems import Problem
+from kbtui.formats.profile import Schema, active
 
 ARCHIVE = "inbox/archive/"
 """Where sources are archived: every file there is a source, whatever its `type:` says."""
 
-PARSER_VERSION = "10"
+PARSER_VERSION = "11"
 """Changes whenever parsing the same bytes gives a different document (a fixed bug, a new
-field): an index made by another version reads every file again on its next run."""
+field): an index made by another version reads every file again on its next run. The
+profile in force counts too (`parser_version`)."""
+
+
+def parser_version(schema: Schema | None = None) -> str:
+    """What read the indexed files: this parser and the profile it followed."""
+    return f"{PARSER_VERSION}+{(schema or active()).digest}"
+
+
 LARGE_FILE_BYTES = 100_000
 LONG_LINE_CHARS = 10_000
 _DATE_PREFIX_RE = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _H1_RE = re.compile(r"^#[ \t]+(\S.*)$", re.MULTILINE)
 _TOP_KEY_RE = re.compile(r"^([^\s#:\-][^:\n]*):(?=[ \t]|$)", re.MULTILINE)
-PROVENANCE_FIELDS = ("claims_extracted", "enrichments_applied")
-CLAIM_REF_FIELDS = ("depends_on", "challenged_by", "claims")
-KNOWN_FIELDS = frozenset(
-    {
-        "type",
-        "title",
-        "author",
-        "url",
-        "date",
-        "domain",
-        "status",
-        "format",
-        "priority",
-        "secondary_domains",
-        "tags",
-        "processed_by",
-        "processed_date",
-        "claims_extracted",
-        "enrichments_applied",
-        "enrichments",
-        "extraction_model",
-        "extraction_notes",
-        "linked_set",
-        "notes",
-        "last_attempted",
-        "source",
-        "source_type",
-        "date_published",
-        "date_archived",
-        "curator_notes",
-        "extraction_hints",
-        "description",
-        "confidence",
-        "created",
-        "depends_on",
-        "challenged_by",
-        "last_evaluated",
-        "claims",
-        "surfaced_by",
-    }
-)
 
 
 @dataclass(slots=True)
@@ -110,7 +68,8 @@ class Document:
 
     @property
     def status(self) -> str | None:
-        return _text(self.fields.get("status")) if self.kind in ("source", "divergence") else None
+        name = active().kind_spec(self.kind).status
+        return _text(self.fields.get(name)) if name else None
 
     @property
     def description(self) -> str:
@@ -138,8 +97,8 @@ def _field_lines(yaml_text: str, first_line: int) -> dict[str, int]:
     return lines
 
 
-def _title(kind: str, stem: str, fields: dict[str, Any], body: str) -> str:
-    if kind == "claim":
+def _title(schema: Schema, kind: str, stem: str, fields: dict[str, Any], body: str) -> str:
+    if schema.kind_spec(kind).title == "stem":
         return stem
     title = _text(fields.get("title"))
     if title and title.strip():
@@ -165,54 +124,55 @@ def _size_problems(text: str, size: int) -> list[Problem]:
     return problems
 
 
-REF_FIELDS = frozenset((*PROVENANCE_FIELDS, *CLAIM_REF_FIELDS, "enrichments"))
-"""Fields whose values name other documents, bracketed or not."""
-
-
 def _frontmatter_links(
-    fields: dict[str, Any], field_lines: dict[str, int], bracketed: bool = True
+    schema: Schema,
+    kind: str,
+    fields: dict[str, Any],
+    field_lines: dict[str, int],
+    bracketed: bool = True,
 ) -> list[WikiLink]:
-    """The links in frontmatter values; `bracketed` False says no value holds `[[` (only
-    the fields naming documents by their bare titles are then looked at)."""
+    """The links in frontmatter values: `[[links]]` in any field, and every value of the
+    fields the profile says name documents (bare titles included). `bracketed` False says
+    no value holds `[[` (only the fields naming documents are then looked at)."""
     links: list[WikiLink] = []
 
-    def walk(value: Any, origin: str, line: int, names: bool = True) -> None:
+    def walk(value: Any, origin: str, line: int, names: bool, typed: bool) -> None:
         """`names`: a bare string here names a document (false for a mapping entry's notes,
-        such as `contribution:`, beside the `target:` that names its claim)."""
+        such as `contribution:`, beside the `target:` that names its claim). `typed`: the
+        entries are typed relations, whose `relation:` names the origin."""
         if isinstance(value, str):
             found = find_links(value, line, origin) if "[[" in value else []
             links.extend(found)
-            if (
-                not found
-                and names
-                and origin in (*PROVENANCE_FIELDS, *CLAIM_REF_FIELDS)
-                and value.strip().lower() not in EMPTY_MARKERS
-            ):
+            if not found and names and value.strip().lower() not in EMPTY_MARKERS:
                 links.append(bare_title_link(value, line, origin))
         elif isinstance(value, list):
             for item in value:
-                walk(item, origin, line, names)
+                walk(item, origin, line, names, typed)
         elif isinstance(value, dict):
+            if typed and isinstance(value.get("relation"), str) and value["relation"].strip():
+                origin = value["relation"].strip()
             for key, item in value.items():
-                walk(item, origin, line, names and key in ENTRY_NAME_KEYS)
+                walk(item, origin, line, names and key in ENTRY_NAME_KEYS, False)
 
     for key, value in fields.items():
-        if key in REF_FIELDS:
-            if not isinstance(value, list | str):
+        relation = schema.link_relation(kind, key)
+        if relation is not None:
+            if not isinstance(value, list | str) and not (relation == "*" and value):
                 continue
         elif not bracketed:
             continue
-        # A legacy `enrichments` field counts as `enrichments_applied`, on its own line.
-        origin = "enrichments_applied" if key == "enrichments" else key
-        walk(value, origin, field_lines.get(key, 1))
+        # A legacy field's links count as the field's it stands for (`enrichments`).
+        origin = schema.link_origins.get(key, key)
+        walk(value, origin, field_lines.get(key, 1), relation is not None, relation == "*")
     return links
 
 
-def _kind_problems(doc: Document) -> list[Problem]:
+def _kind_problems(schema: Schema, doc: Document) -> list[Problem]:
     problems: list[Problem] = []
     line_of = doc.field_lines
-    if doc.kind in REQUIRED_FIELDS and (doc.has_frontmatter or doc.fields):
-        for name in REQUIRED_FIELDS[doc.kind]:
+    checked = schema.kind_spec(doc.kind).checked
+    if checked and (doc.has_frontmatter or doc.fields):
+        for name in schema.required.get(doc.kind, ()):
             present = doc.model_value(name)
             if present in (None, "", []):
                 if name == "type" and doc.fields.get("type") is None and doc.kind == "source":
@@ -237,7 +197,7 @@ def _kind_problems(doc: Document) -> list[Problem]:
         if (
             doc.path.startswith(ARCHIVE)
             and isinstance(said, str)
-            and TYPE_KINDS.get(said.strip().lower(), "source") != "source"
+            and schema.type_kinds.get(said.strip().lower(), "source") != "source"
         ):
             problems.append(
                 Problem(
@@ -253,7 +213,7 @@ def _kind_problems(doc: Document) -> list[Problem]:
                 Problem("no-date-prefix", "no date prefix in the file name", None, "info")
             )
         domain = doc.model_value("domain")
-        if domain in SOURCE_STATUSES:
+        if domain in schema.vocabulary("source", "status"):
             problems.append(
                 Problem(
                     "domain-is-status",
@@ -308,9 +268,10 @@ def _kind_problems(doc: Document) -> list[Problem]:
                     "status",
                 )
             )
-    if doc.kind in REQUIRED_FIELDS:
+    if checked:
+        known = schema.known.get(doc.kind, frozenset())
         unknown = sorted(
-            k for k in doc.fields if k not in KNOWN_FIELDS and not k.startswith("flagged_for_")
+            k for k in doc.fields if k not in known and not k.startswith("flagged_for_")
         )
         if unknown:
             problems.append(
@@ -351,13 +312,14 @@ def parse_document(path: str, data: bytes) -> Document:
             field_lines = _field_lines(split.yaml_text, split.yaml_first_line)
     stem = path.rsplit("/", 1)[-1]
     stem = stem[:-3] if stem.endswith(".md") else stem
-    path_kind = kind_from_path(path)
-    kind = refine_kind(path_kind, fields.get("type"), path.startswith(ARCHIVE))
-    if not split.has_frontmatter and kind in KINDS_WITH_FRONTMATTER and not decoded.binary:
+    schema = active()
+    kind = schema.kind_of(path, fields.get("type"))
+    spec = schema.kind_spec(kind)
+    if not split.has_frontmatter and spec.frontmatter and not decoded.binary:
         problems.append(
             Problem("missing-frontmatter", f"no frontmatter (a {kind} by its path)", 1, "error")
         )
-    values, model_problems = model_values(kind, fields)
+    values, model_problems = model_values(kind, fields, schema)
     for problem in model_problems:
         line = field_lines.get(problem.field) if problem.field else None
         problems.append(
@@ -370,7 +332,7 @@ def parse_document(path: str, data: bytes) -> Document:
     # `[[` can only be in a value if it is in the YAML text (or made by an escape or a tag).
     yaml_text = split.yaml_text
     bracketed = "[[" in yaml_text or "\\" in yaml_text or "!" in yaml_text
-    links.extend(_frontmatter_links(fields, field_lines, bracketed))
+    links.extend(_frontmatter_links(schema, kind, fields, field_lines, bracketed))
     connection = None if handoff is None else handoff.primary_connection_field
     if connection is not None and connection.value:
         found = find_links(connection.value, connection.line, "primary_connection")
@@ -380,14 +342,14 @@ def parse_document(path: str, data: bytes) -> Document:
                 links.append(bare_title_link(value, connection.line, "primary_connection"))
         links.extend(found)
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
-    domain = domain_from_path(path) if kind in ("claim", "divergence", "map") else None
+    domain = schema.domain_of(path) if spec.domain == "path" or kind == "map" else None
     if domain is None:
         domain = _text(fields.get("domain"))
     doc = Document(
         path=path,
         kind=kind,
         type=_text(fields.get("type")),
-        title=_title(kind, stem, fields, body),
+        title=_title(schema, kind, stem, fields, body),
         stem=stem,
         folder=folder,
         domain=domain,
@@ -406,6 +368,6 @@ def parse_document(path: str, data: bytes) -> Document:
         links=links,
         problems=problems,
     )
-    doc.problems.extend(_kind_problems(doc))
+    doc.problems.extend(_kind_problems(schema, doc))
     doc.problems.extend(_size_problems(decoded.text, len(data)))
     return doc

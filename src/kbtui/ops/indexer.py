@@ -25,11 +25,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kbtui.formats.document import PARSER_VERSION, Document, parse_document
+from kbtui.formats.document import Document, parse_document, parser_version
 from kbtui.formats.links import LinkResolver
 from kbtui.formats.problems import Problem
+from kbtui.formats.profile import activate, active, build_schema
 from kbtui.ops.atomic import leftover_temporary
 from kbtui.ops.lifetime import exit_with_parent
+from kbtui.ops.profile import use_profile
 from kbtui.ops.report import IndexReport, Progress
 from kbtui.store import index as store
 from kbtui.store.db import Database
@@ -275,9 +277,10 @@ _RESOLVER: LinkResolver | None = None
 """The link resolver of a worker process (inherited through fork, or set by `_init_worker`)."""
 
 
-def _init_worker(paths: set[str]) -> None:
+def _init_worker(paths: set[str], profile: list[tuple[str, str]]) -> None:
     global _RESOLVER
     exit_with_parent()
+    activate(build_schema(profile))
     _RESOLVER = LinkResolver(paths)
     gc.freeze()
 
@@ -388,7 +391,7 @@ class _Parser:
                     max_workers=workers,
                     mp_context=context,
                     initializer=_init_worker,
-                    initargs=(resolver.paths,),
+                    initargs=(resolver.paths, list(active().sources)),
                 )
             # Start every worker now, before this process starts any other thread: a fork
             # context forks them all in this first `submit` (no need to wait for an answer).
@@ -510,6 +513,7 @@ def index_kb(
     One run at a time per index: a second waits for the first (app and CLI alike), after
     calling `waiting` (to say so).
     """
+    use_profile(root)
     with _index_lock(db, waiting):
         # Read under the lock: another run's preamble (another thread) has the GC off.
         collecting = gc.isenabled()
@@ -600,7 +604,7 @@ def _index(
     paths_changed = bool(gone) or any(f.path not in known for f in found)
     changed_ids: list[int] = []
     total = len(found)
-    if known and store.get_meta(db, PARSED_BY) != PARSER_VERSION:
+    if known and store.get_meta(db, PARSED_BY) != parser_version():
         full = True  # read by a kbtui that parsed some files differently: read them again
     store.rebuild_deferred_indexes(db)
     to_read = sum(
@@ -732,7 +736,7 @@ def _index(
         store.delete_meta(db, REFRESH_PENDING)
         store.store_status_counts(db)
         store.set_meta(db, "other_files", str(report.other_files))
-        store.set_meta(db, PARSED_BY, PARSER_VERSION)
+        store.set_meta(db, PARSED_BY, parser_version())
         # (After an interrupted run too: what it committed changed the documents unreported.)
         if report.changed or full or refresh_pending:
             store.set_meta(db, store.GENERATION, secrets.token_hex(8))
