@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from kbtui.formats.errors import KbtuiError
 from kbtui.formats.frontmatter import parse_yaml, split_frontmatter
 from kbtui.formats.kinds import EMPTY_MARKERS, ENTRY_NAME_KEYS
 
@@ -49,7 +50,7 @@ _ESCAPES = {
 _MISSING = object()
 
 
-class EditError(ValueError):
+class EditError(KbtuiError, ValueError):
     """The frontmatter cannot be edited safely; the message says why."""
 
 

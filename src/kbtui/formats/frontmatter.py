@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from kbtui.formats.checks import Code
 from kbtui.formats.fastyaml import Duplicate, reader_for
 from kbtui.formats.problems import Problem
 
@@ -43,12 +44,10 @@ def decode_bytes(data: bytes) -> DecodedText:
             lossless=False,
             binary=True,
             problems=[
-                Problem(
-                    "not-utf8",
+                Code.NOT_UTF8.problem(
                     f"{wide} text, not UTF-8: convert it to UTF-8 "
                     f"(iconv -f {wide} -t UTF-8); not indexed as text until then",
                     1,
-                    "error",
                 )
             ],
         )
@@ -59,9 +58,7 @@ def decode_bytes(data: bytes) -> DecodedText:
             lossless=False,
             binary=True,
             problems=[
-                Problem(
-                    "binary-file", "binary content (NUL bytes): not indexed as text", 1, "error"
-                )
+                Code.BINARY_FILE.problem("binary content (NUL bytes): not indexed as text", 1)
             ],
         )
     try:
@@ -74,20 +71,18 @@ def decode_bytes(data: bytes) -> DecodedText:
             encoding="non-utf-8",
             lossless=False,
             problems=[
-                Problem(
-                    "not-utf8",
+                Code.NOT_UTF8.problem(
                     f"not valid UTF-8 (byte {exc.start}); read as "
                     "Windows-1252, original bytes kept",
                     line,
-                    "error",
                 )
             ],
         )
     problems: list[Problem] = []
     if text.startswith(BOM):
-        problems.append(Problem("bom", "file starts with a UTF-8 byte-order mark", 1, "info"))
+        problems.append(Code.BOM.problem("file starts with a UTF-8 byte-order mark", 1))
     if "\r\n" in text:
-        problems.append(Problem("crlf", "CRLF line endings", 1, "info"))
+        problems.append(Code.CRLF.problem("CRLF line endings", 1))
     return DecodedText(text=text, encoding="utf-8", lossless=True, problems=problems)
 
 
@@ -284,23 +279,20 @@ def parse_yaml(yaml_text: str, first_line: int) -> ParsedYaml:
         line = first_line + mark.line if mark is not None else first_line
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         fields, recovery_problems = recover_fields(yaml_text, first_line)
-        problem = Problem(
-            "malformed-frontmatter", f"frontmatter YAML does not parse: {reason}", line, "error"
+        problem = Code.MALFORMED_FRONTMATTER.problem(
+            f"frontmatter YAML does not parse: {reason}", line
         )
         return ParsedYaml(fields, False, [problem, *recovery_problems], recovered=True)
     except RecursionError:
         return ParsedYaml(
             {},
             False,
-            [Problem("malformed-frontmatter", "frontmatter nests too deeply", first_line, "error")],
+            [Code.MALFORMED_FRONTMATTER.problem("frontmatter nests too deeply", first_line)],
         )
     except Exception as exc:  # any other failure of the YAML library is this file's problem
         fields, recovery_problems = recover_fields(yaml_text, first_line)
-        problem = Problem(
-            "malformed-frontmatter",
-            f"frontmatter YAML has a value that cannot be read: {str(exc)[:200]}",
-            first_line,
-            "error",
+        problem = Code.MALFORMED_FRONTMATTER.problem(
+            f"frontmatter YAML has a value that cannot be read: {str(exc)[:200]}", first_line
         )
         return ParsedYaml(fields, False, [problem, *recovery_problems], recovered=True)
     finally:
@@ -309,31 +301,23 @@ def parse_yaml(yaml_text: str, first_line: int) -> ParsedYaml:
         problems, shadowed = _duplicates(loader.duplicates, first_line)
         fields = _jsonable(data)
     except TooManyValues:
-        problem = Problem(
-            "malformed-frontmatter",
+        problem = Code.MALFORMED_FRONTMATTER.problem(
             f"frontmatter YAML expands to over {MAX_VALUES:,} values through its aliases "
             "(nested & and * references); not read",
             first_line,
-            "error",
         )
         return ParsedYaml({}, False, [problem])
     except RecursionError:
-        problem = Problem(
-            "malformed-frontmatter",
-            "frontmatter refers to itself (a recursive alias) or nests too deeply",
-            first_line,
-            "error",
+        problem = Code.MALFORMED_FRONTMATTER.problem(
+            "frontmatter refers to itself (a recursive alias) or nests too deeply", first_line
         )
         return ParsedYaml({}, False, [problem])
     if data is None:
         return ParsedYaml({}, True, problems, shadowed)
     if not isinstance(data, dict):
         problems.append(
-            Problem(
-                "frontmatter-not-mapping",
-                f"frontmatter is a {type(data).__name__}, not a mapping of fields",
-                first_line,
-                "error",
+            Code.FRONTMATTER_NOT_MAPPING.problem(
+                f"frontmatter is a {type(data).__name__}, not a mapping of fields", first_line
             )
         )
         return ParsedYaml({}, False, problems, shadowed)
@@ -346,12 +330,10 @@ def _duplicates(
     """The problems of duplicated keys, and the values the last ones shadow."""
     shadowed = [(k, first_line + old - 1, _jsonable(v)) for k, _, old, v in duplicates]
     problems = [
-        Problem(
-            "duplicate-key",
+        Code.DUPLICATE_KEY.problem(
             f"duplicate key '{key}' (first on line "
             f"{first_line + earlier - 1}): the last value wins",
             first_line + line - 1,
-            "warning",
             key,
         )
         for key, line, earlier, _ in duplicates
@@ -385,11 +367,9 @@ def recover_fields(yaml_text: str, first_line: int) -> tuple[dict[str, Any], lis
     problems = []
     if fields:
         problems.append(
-            Problem(
-                "recovered-fields",
+            Code.RECOVERED_FIELDS.problem(
                 f"{len(fields)} field(s) recovered line by line: " + ", ".join(sorted(fields)),
                 first_line,
-                "info",
             )
         )
     return fields, problems

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from kbtui.formats.errors import KbtuiError
 from kbtui.ops.provenance import source_provenance
 from kbtui.ops.settings import configured_curator
 from kbtui.store.db import Database
@@ -20,7 +21,7 @@ from kbtui.store.index import transaction
 TRANSITIONS = ("processing", "null-result", "unprocessed")
 
 
-class CurationError(ValueError):
+class CurationError(KbtuiError, ValueError):
     """An action that cannot be taken; the message says why in one line."""
 
 

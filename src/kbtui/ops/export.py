@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kbtui.formats.checks import BLOCKS_EXPORT
 from kbtui.formats.claims import (
     ARGUMENT_PLACEHOLDER,
     ClaimText,
@@ -44,6 +45,7 @@ from kbtui.formats.divergences import (
     slug,
 )
 from kbtui.formats.edit import EditError, add_to_list, set_scalar
+from kbtui.formats.errors import KbtuiError
 from kbtui.ops import curation, drafting
 from kbtui.ops.atomic import (
     atomic_write,
@@ -56,21 +58,8 @@ from kbtui.ops.provenance import bare_title, source_provenance
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
-UNSAFE_CODES = (
-    "malformed-frontmatter",
-    "unclosed-frontmatter",
-    "duplicate-key",
-    "not-utf8",
-    "binary-file",
-    "frontmatter-not-mapping",
-    "symlink-outside",
-    "unreadable",
-    "unencodable-name",
-    "internal-error",
-)
 
-
-class ExportError(RuntimeError):
+class ExportError(KbtuiError):
     """Export cannot run at all; the message says why in one line."""
 
 
@@ -195,7 +184,7 @@ def _read_current(root: Path, db: Database, path: str, change: FileChange) -> st
         )
         return None
     sha, codes = indexed
-    unsafe = sorted(codes & set(UNSAFE_CODES))
+    unsafe = sorted(codes & BLOCKS_EXPORT)
     if unsafe:
         change.skipped = "not rewritten: its frontmatter has problems (" + ", ".join(unsafe) + ")"
         return None

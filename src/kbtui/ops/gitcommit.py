@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kbtui.formats.errors import KbtuiError
 from kbtui.ops.atomic import atomic_write, with_suppressed_unlink
 from kbtui.ops.export import ExportPlan, FileChange
 from kbtui.store import index as store
@@ -34,7 +35,7 @@ UNCOMMITTED = "export_uncommitted"
 """Meta key: files an export wrote whose commit failed, and the branch they were meant for."""
 
 
-class GitError(RuntimeError):
+class GitError(KbtuiError):
     """Git could not do what export asked; the message says why."""
 
 

@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from kbtui.formats.errors import KbtuiError
 from kbtui.ops.lifetime import exit_with_parent
 from kbtui.ops.report import IndexReport, Progress
 
@@ -31,7 +32,7 @@ POLL_SECONDS = 0.1
 _CHILD = "from kbtui.ops.index_runner import child_main; child_main()"
 
 
-class IndexFailed(RuntimeError):
+class IndexFailed(KbtuiError):
     """The run could not finish; the message says why in one line."""
 
 

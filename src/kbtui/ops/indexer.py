@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from kbtui.formats.checks import Code
 from kbtui.formats.document import Document, parse_document, parser_version
 from kbtui.formats.links import LinkResolver
 from kbtui.formats.problems import Problem
@@ -228,33 +229,26 @@ def _parse(found: FoundFile, data: bytes) -> Document:
     except Exception as exc:
         doc = parse_document(found.path, b"")
         doc.problems = [
-            Problem(
-                "internal-error",
+            Code.INTERNAL_ERROR.problem(
                 f"kbtui could not parse this file ({exc!r}); please report it",
                 1,
-                "error",
             )
         ]
     if found.outside_target is not None:
         doc.problems = [
-            Problem(
-                "symlink-outside",
+            Code.SYMLINK_OUTSIDE.problem(
                 "a symlink leading outside the KB (or to "
                 f"nothing): {found.outside_target}; not read",
                 1,
-                "error",
             )
         ]
     elif found.error is not None:
-        doc.problems = [Problem("unreadable", f"cannot read the file: {found.error}", 1, "error")]
+        doc.problems = [Code.UNREADABLE.problem(f"cannot read the file: {found.error}", 1)]
     if found.escaped_name:
         doc.problems.append(
-            Problem(
-                "unencodable-name",
+            Code.UNENCODABLE_NAME.problem(
                 "the file name is not valid UTF-8 (shown here with \\x escapes); rename it "
                 "to edit or export it with kbtui",
-                None,
-                "error",
             )
         )
     return doc
@@ -806,32 +800,26 @@ def _link_problem(
     if resolved is None:
         if origin in ("claims_extracted", "enrichments_applied"):
             return [
-                Problem(
-                    "dangling-provenance",
+                Code.DANGLING_PROVENANCE.problem(
                     f"{origin} names '{target}', which is not in the KB",
                     line,
-                    "warning",
                 )
             ]
-        return [Problem("unresolved-link", f"{raw} resolves to nothing", line, "warning")]
+        return [Code.UNRESOLVED_LINK.problem(f"{raw} resolves to nothing", line)]
     found = []
     if ambiguous:
         found.append(
-            Problem(
-                "ambiguous-link",
+            Code.AMBIGUOUS_LINK.problem(
                 f"{raw} matches {len(candidates)} files; resolved to {resolved}",
                 line,
-                "info",
             )
         )
     if rule in ("md-suffix", "normalised"):
         canonical = resolved.rsplit("/", 1)[-1][:-3]
         found.append(
-            Problem(
-                "non-canonical-link",
+            Code.NON_CANONICAL_LINK.problem(
                 f"{raw} resolves by {rule}; canonical form [[{canonical}]]",
                 line,
-                "info",
             )
         )
     return found
@@ -881,6 +869,6 @@ def _duplicate_sources(db: Database) -> list[tuple[int, Problem, str | None]]:
         "ON o.stem = d.stem AND o.id != d.id AND o.kind = 'source' WHERE d.kind = 'source'"
     ).fetchall()
     return [
-        (doc_id, Problem("duplicate-source", f"duplicate of {other}", None, "warning"), other)
+        (doc_id, Code.DUPLICATE_SOURCE.problem(f"duplicate of {other}"), other)
         for doc_id, other in rows
     ]

@@ -7,9 +7,11 @@ import json
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from kbtui.formats.checks import Code
 from kbtui.ops.interrupt import interruptible
 from kbtui.store.db import Database
 
@@ -27,20 +29,37 @@ class FileProblems:
     problems: list[dict[str, Any]]
 
 
-def check(db: Database, include_info: bool = False) -> list[FileProblems]:
-    """Every problem in the index, grouped per file (errors and warnings; info on request)."""
-    severities = ("error", "warning", "info") if include_info else REPORTED_SEVERITIES
-    marks = ", ".join("?" * len(severities))
+def check(
+    db: Database,
+    include_info: bool = False,
+    only: Collection[Code] = (),
+    skip: Collection[Code] = (),
+) -> list[FileProblems]:
+    """Every problem in the index, grouped per file (errors and warnings; info on request).
+
+    `only` keeps the problems of those codes, whatever their severity (naming a code asks
+    to see it); `skip` leaves those codes out."""
+    if only:
+        wanted = [code for code in only if code not in skip]
+        where = f"p.code IN ({', '.join('?' * len(wanted))})"
+        params: list[str] = list(wanted)
+    else:
+        severities = ("error", "warning", "info") if include_info else REPORTED_SEVERITIES
+        where = f"p.severity IN ({', '.join('?' * len(severities))})"
+        params = list(severities)
+        if skip:
+            where += f" AND p.code NOT IN ({', '.join('?' * len(skip))})"
+            params += list(skip)
     rows = db.conn.execute(
         "SELECT d.path, d.kind, p.code, p.severity, p.message, p.line, p.target FROM problems p "
-        f"JOIN documents d ON d.id = p.doc_id WHERE p.severity IN ({marks}) "
+        f"JOIN documents d ON d.id = p.doc_id WHERE {where} "
         "ORDER BY d.path, CASE p.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, "
         "p.line IS NULL, p.line, p.code",
-        severities,
+        params,
     ).fetchall()
     from kbtui.ops.suggest import suggest_targets  # rapidfuzz loads only for the check
 
-    suggestions = suggest_targets(db, (row[6] for row in rows if row[2] == "unresolved-link"))
+    suggestions = suggest_targets(db, (row[6] for row in rows if row[2] == Code.UNRESOLVED_LINK))
     grouped: dict[str, FileProblems] = {}
     for path, kind, code, severity, message, line, target in rows:
         entry = grouped.setdefault(path, FileProblems(path, kind, []))
@@ -50,27 +69,30 @@ def check(db: Database, include_info: bool = False) -> list[FileProblems]:
             "message": message,
             "line": line,
         }
-        if code == "unresolved-link":
+        if code == Code.UNRESOLVED_LINK:
             problem["target"] = target
             problem["suggestions"] = suggestions.get(target, [])
             if problem["suggestions"]:
                 problem["message"] += " (did you mean: " + "; ".join(problem["suggestions"]) + ")"
         entry.problems.append(problem)
-    return _unreadable_folders(db) + list(grouped.values())
+    folders = _unreadable_folders(db)
+    shown = (not only or Code.UNREADABLE_FOLDER in only) and Code.UNREADABLE_FOLDER not in skip
+    return (folders if shown else []) + list(grouped.values())
 
 
 def _unreadable_folders(db: Database) -> list[FileProblems]:
     """Folders the last index run could not list: their files are not accounted for."""
     row = db.conn.execute("SELECT value FROM meta WHERE key = 'unreadable_folders'").fetchone()
     folders = json.loads(row[0]) if row else []
+    spec = Code.UNREADABLE_FOLDER.spec
     return [
         FileProblems(
             folder.rstrip("/") + "/",
             "folder",
             [
                 {
-                    "code": "unreadable-folder",
-                    "severity": "error",
+                    "code": Code.UNREADABLE_FOLDER.value,
+                    "severity": spec.severity,
                     "message": f"cannot list this folder ({reason}); its files are not read, "
                     "and what was indexed from it is kept as it was",
                     "line": None,

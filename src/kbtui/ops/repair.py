@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kbtui.formats.errors import KbtuiError
 from kbtui.ops.session import open_session
 from kbtui.ops.workspace import open_workspace
 from kbtui.store import salvage as store
@@ -20,7 +21,7 @@ SIDE_FILES = ("-wal", "-shm")
 """SQLite's files beside an index: its WAL holds the latest commits, so it moves with it."""
 
 
-class RepairError(RuntimeError):
+class RepairError(KbtuiError):
     """Repair could not start; the message says why in one line."""
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import platformdirs
 
+from kbtui.formats.errors import KbtuiError
+
 
 def config_path() -> Path:
     """`KBTUI_CONFIG`, else `config.toml` in the user's kbtui config directory."""
@@ -39,7 +41,7 @@ def configured_curator() -> str | None:
     return name.strip() if isinstance(name, str) and name.strip() else None
 
 
-class SettingsError(RuntimeError):
+class SettingsError(KbtuiError):
     """The settings file cannot be changed; the message says why in one line."""
 
 

@@ -14,6 +14,8 @@ from fnmatch import fnmatch
 from importlib import resources
 from pathlib import Path
 
+from kbtui.formats.errors import KbtuiError
+
 DB_NAME = "kb.sqlite"
 DEMO_DIRNAME = "demo-kb"
 DEMO_RECORD = "demo-kb.json"
@@ -22,7 +24,7 @@ files a newer bundled version may replace from those the user changed."""
 _NOT_COPIED = (DB_NAME + "*", "__pycache__")
 
 
-class WorkspaceError(RuntimeError):
+class WorkspaceError(KbtuiError):
     """The KB or its index cannot be used; the message says why in one line."""
 
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from kbtui.formats.errors import KbtuiError
 from kbtui.store.schema import migrate
 
 PAGE_SIZE = 8192
@@ -24,7 +25,7 @@ REPAIR_ADVICE = (
 )
 
 
-class StoreError(RuntimeError):
+class StoreError(KbtuiError):
     """The index cannot be opened or used; the message says why in one line."""
 
 

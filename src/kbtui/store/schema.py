@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Final
 
+from kbtui.formats.errors import KbtuiError
+
 MIGRATIONS: Final[tuple[str, ...]] = (
     # 1: the index of documents and everything parsed out of them. The FTS triggers pause while
     # meta 'fts_deferred' is set: a bulk build then rebuilds the FTS index once, which is faster.
@@ -265,7 +267,7 @@ MIGRATIONS: Final[tuple[str, ...]] = (
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 
-class SchemaTooNew(RuntimeError):
+class SchemaTooNew(KbtuiError):
     """The database was written by a newer kbtui."""
 
 
