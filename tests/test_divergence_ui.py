@@ -169,3 +169,35 @@ async def test_escape_from_the_filter_goes_back_to_the_list_with_the_marks(
         assert app.screen is claims and app.focused is table
         await pilot.press("escape")  # from the list: back to the desk
         assert app.screen is not claims
+
+
+async def test_a_divergence_draft_deleted_elsewhere_keeps_what_is_typed(
+    seeds_copy: Path,
+) -> None:
+    from kbtui.ops import drafting
+
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("v")
+        claims = app.screen
+        assert isinstance(claims, ClaimsScreen)
+        table = claims.query_one("#claims", VirtualTable)
+        for stem in (PEAKERS, PRICING):
+            table.cursor = index_of(table, app.db, stem)
+            await pilot.press("space")
+        await pilot.press("D", *"Batteries or road pricing")
+        editor = app.screen
+        assert isinstance(editor, DivergenceEditor)
+        first = editor.draft.id
+        drafting.delete_draft(app.db, first)  # `kbtui drafts rm` in a shell
+        await pilot.press(*" for the evening peak?")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, DivergenceEditor)
+        assert editor.draft.id != first
+        assert f"Draft {first} was deleted outside this editor." in [
+            n.message.split(" What")[0] for n in app._notifications
+        ]
+    [kept] = [d for d in drafting.list_drafts(app.db) if d.kind == "divergence"]
+    assert kept.id == editor.draft.id
+    assert kept.title == "Batteries or road pricing for the evening peak?"
+    assert kept.claims == [PEAKERS, PRICING]

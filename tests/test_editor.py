@@ -293,3 +293,34 @@ async def test_after_a_delete_the_next_draft_is_highlighted(small_kb: Path) -> N
         await pilot.pause()
         assert drafts.option_count == 2 and drafts.highlighted == 1
         assert drafts.get_option_at_index(1).id == below
+
+
+async def test_a_draft_deleted_elsewhere_keeps_what_is_typed_as_a_new_draft(
+    small_kb: Path,
+) -> None:
+    from kbtui.ops import drafting
+
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("c", "1", *"Measured on 40 homes")
+        editor = app.screen
+        assert isinstance(editor, ClaimEditor)
+        first = editor.draft.id
+        drafting.delete_draft(app.db, first)  # `kbtui drafts rm 1` in a shell
+        await pilot.press(*" over a winter")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, ClaimEditor)
+        assert [n.message for n in app._notifications if n.title == "Draft deleted elsewhere"] == [
+            f"Draft {first} was deleted outside this editor. What is here is kept as a new "
+            f"draft, {editor.draft.id} (d lists the drafts; x there deletes one)."
+        ]
+        assert editor.draft.id != first
+        assert f"Draft {editor.draft.id} · draft" in str(editor.query_one("#draft-state").render())
+        await pilot.press("tab", *"likely", "ctrl+s")
+        assert isinstance(app.screen, DeskScreen)
+    [row] = draft_rows(small_kb)
+    assert row["id"] == editor.draft.id and row["title"] == HINT_TITLE
+    assert row["description"] == "Measured on 40 homes over a winter"
+    assert row["confidence"] == "likely" and row["state"] == "saved"
+    assert row["source_path"] == "inbox/archive/2026-01-03-battery-trial.md"
+    assert str(row["body"]).startswith(f"# {HINT_TITLE}\n")

@@ -67,6 +67,10 @@ class DraftError(ValueError):
     """A drafting operation that cannot be done; the message says why in one line."""
 
 
+class DraftMissing(DraftError):
+    """The draft is not in the index: deleted since it was read (`kbtui drafts rm`, say)."""
+
+
 @dataclass(slots=True)
 class Draft:
     """A claim (or enrichment) being written, as stored."""
@@ -134,7 +138,7 @@ def _from_row(row: tuple[Any, ...]) -> Draft:
 def get_draft(db: Database, draft_id: int) -> Draft:
     row = db.conn.execute(f"SELECT {_COLUMNS} FROM drafts WHERE id = ?", (draft_id,)).fetchone()
     if row is None:
-        raise DraftError(f"no draft {draft_id}")
+        raise DraftMissing(f"no draft {draft_id}")
     return _from_row(row)
 
 
@@ -253,8 +257,50 @@ def update_draft(db: Database, draft_id: int, **changes: Any) -> Draft:
             f"UPDATE drafts SET {', '.join(assignments)} WHERE id = ?", (*values, draft_id)
         )
     if cursor.rowcount == 0:
-        raise DraftError(f"no draft {draft_id}")
+        raise DraftMissing(f"no draft {draft_id}")
     return get_draft(db, draft_id)
+
+
+def restore_draft(db: Database, draft: Draft) -> Draft:
+    """Store `draft` again as a new draft, with an id of its own, not saved for export: an
+    editor whose draft was deleted elsewhere keeps its text this way."""
+    lists = [
+        json.dumps(values, ensure_ascii=False)
+        for values in (
+            draft.depends_on,
+            draft.challenged_by,
+            draft.secondary_domains,
+            draft.different_from,
+            draft.claims,
+        )
+    ]
+    with transaction(db):
+        cursor = db.conn.execute(
+            "INSERT INTO drafts (kind, source_path, hint, title, description, domain, "
+            "confidence, source, created, body, who, updated_at, depends_on_json, "
+            "challenged_by_json, secondary_domains_json, different_from_json, claims_json, "
+            "target_path, enrichment_kind, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                draft.kind,
+                draft.source_path,
+                draft.hint,
+                draft.title,
+                draft.description,
+                draft.domain,
+                draft.confidence,
+                draft.source,
+                draft.created,
+                draft.body,
+                draft.who,
+                _now(),
+                *lists,
+                draft.target_path,
+                draft.enrichment_kind,
+                draft.status,
+            ),
+        )
+    return get_draft(db, int(cursor.lastrowid or 0))
 
 
 def claim_domains(db: Database) -> list[str]:

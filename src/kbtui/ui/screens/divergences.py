@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 from kbtui.ops import divergence, drafting
 from kbtui.ui.markup import escape
 from kbtui.ui.screens.dialogs import NoteDialog
-from kbtui.ui.screens.editor import MARKS, ChoiceSuggester, split_list
+from kbtui.ui.screens.editor import MARKS, ChoiceSuggester, DraftScreen, split_list
 from kbtui.ui.screens.modal import Dialog
 from kbtui.ui.widgets.fields import FieldInput
 from kbtui.ui.widgets.footer import KbFooter
@@ -74,7 +74,7 @@ class PickClaims(Dialog[list[str] | None]):
         self.dismiss(None)
 
 
-class DivergenceEditor(Screen[None]):
+class DivergenceEditor(DraftScreen):
     """Edit a divergence draft: the question, why it matters, its claims, the body."""
 
     TITLE = "Divergence draft"
@@ -92,10 +92,6 @@ class DivergenceEditor(Screen[None]):
         self.draft = draft
         self._timer: Timer | None = None
         self._loading = True
-
-    @property
-    def kb(self) -> KbApp:
-        return cast("KbApp", self.app)
 
     def compose(self) -> ComposeResult:
         draft = self.draft
@@ -131,10 +127,19 @@ class DivergenceEditor(Screen[None]):
     def _loaded(self) -> None:
         self._loading = False
 
+    def form(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            name: self.query_one(f"#{name}", Input).value
+            for name in ("title", "description", "domain")
+        }
+        values["claims"] = split_list(self.query_one("#claims", Input).value)
+        values["body"] = self.query_one("#body", TextArea).text
+        return values
+
     def _save(self, name: str, value: object) -> None:
         if self._loading:
             return
-        self.draft = drafting.update_draft(self.kb.db, self.draft.id, **{name: value})
+        self.write(lambda draft_id: drafting.update_draft(self.kb.db, draft_id, **{name: value}))
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(self.CHECK_DELAY, self.refresh_checks)
@@ -167,7 +172,7 @@ class DivergenceEditor(Screen[None]):
 
     def action_save(self) -> None:
         try:
-            self.draft = drafting.save_draft(self.kb.db, self.draft.id)
+            self.write(lambda draft_id: drafting.save_draft(self.kb.db, draft_id))
         except drafting.DraftError as exc:
             self.refresh_checks()
             self.notify(str(exc), title="Not saved yet (the draft is kept)", severity="warning")

@@ -6,7 +6,9 @@ duplicate search run a moment after typing stops.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -68,7 +70,47 @@ def split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(";") if item.strip()]
 
 
-class ClaimEditor(Screen[None]):
+class DraftScreen(Screen[None]):
+    """A screen editing one stored draft, which every change is written to at once."""
+
+    draft: drafting.Draft
+
+    @property
+    def kb(self) -> KbApp:
+        return cast("KbApp", self.app)
+
+    def form(self) -> dict[str, Any]:
+        """The draft's fields as the screen shows them."""
+        raise NotImplementedError
+
+    def refresh_checks(self) -> None:
+        raise NotImplementedError
+
+    def write(self, change: Callable[[int], drafting.Draft]) -> None:
+        """Apply `change` to the stored draft, and hold the draft as it is then stored.
+
+        A draft deleted outside its editor (`kbtui drafts rm`, another window) is stored
+        again as a new draft holding what the screen shows, which the change then goes to:
+        what was typed is never lost, and the curator is told, and how to delete it.
+        """
+        try:
+            self.draft = change(self.draft.id)
+            return
+        except drafting.DraftMissing:
+            gone = self.draft.id
+            self.draft = drafting.restore_draft(self.kb.db, replace(self.draft, **self.form()))
+        self.notify(
+            f"Draft {gone} was deleted outside this editor. What is here is kept as a new "
+            f"draft, {self.draft.id} (d lists the drafts; x there deletes one).",
+            title="Draft deleted elsewhere",
+            severity="warning",
+            timeout=12,
+        )
+        self.refresh_checks()
+        self.draft = change(self.draft.id)
+
+
+class ClaimEditor(DraftScreen):
     """Edit one claim draft: fields left, checks and duplicates right."""
 
     TITLE = "Claim draft"
@@ -101,10 +143,6 @@ class ClaimEditor(Screen[None]):
         self._picking = False
         """A link picker is open (opened by `[[` in the body)."""
         self._titles: list[str] = []
-
-    @property
-    def kb(self) -> KbApp:
-        return cast("KbApp", self.app)
 
     def compose(self) -> ComposeResult:
         draft = self.draft
@@ -170,11 +208,18 @@ class ClaimEditor(Screen[None]):
     def _loaded(self) -> None:
         self._loading = False
 
+    def form(self) -> dict[str, Any]:
+        values: dict[str, Any] = {name: self.query_one(f"#{name}", Input).value for name in FIELDS}
+        for name in LIST_INPUTS:
+            values[name] = split_list(values[name])
+        values["body"] = self.query_one("#body", TextArea).text
+        return values
+
     def _save_field(self, name: str, value: str) -> None:
         if self._loading:
             return
         stored: object = split_list(value) if name in LIST_INPUTS else value
-        self.draft = drafting.update_draft(self.kb.db, self.draft.id, **{name: stored})
+        self.write(lambda draft_id: drafting.update_draft(self.kb.db, draft_id, **{name: stored}))
         self._schedule_checks()
 
     @on(Input.Changed)
@@ -277,7 +322,7 @@ class ClaimEditor(Screen[None]):
 
     def action_save(self) -> None:
         try:
-            self.draft = drafting.save_draft(self.kb.db, self.draft.id)
+            self.write(lambda draft_id: drafting.save_draft(self.kb.db, draft_id))
         except drafting.DraftError as exc:
             self.refresh_checks()
             self.notify(
@@ -298,7 +343,7 @@ class ClaimEditor(Screen[None]):
         if duplicate is None:
             self.notify("No near-duplicate is blocking this draft.", timeout=3)
             return
-        self.draft = drafting.mark_different(self.kb.db, self.draft.id, duplicate.path)
+        self.write(lambda draft_id: drafting.mark_different(self.kb.db, draft_id, duplicate.path))
         self.refresh_checks()
         self.notify(f"Marked as different from: {duplicate.title[:70]}", timeout=3)
 
@@ -308,7 +353,11 @@ class ClaimEditor(Screen[None]):
             kinds = drafting.ENRICHMENT_KINDS
             current = self.draft.enrichment_kind or kinds[0]
             following = kinds[(kinds.index(current) + 1) % len(kinds)]
-            self.draft = drafting.update_draft(self.kb.db, self.draft.id, enrichment_kind=following)
+            self.write(
+                lambda draft_id: drafting.update_draft(
+                    self.kb.db, draft_id, enrichment_kind=following
+                )
+            )
             self.refresh_checks()
             self.notify(f"Additional Evidence ({following})", timeout=2)
             return
@@ -332,7 +381,7 @@ class ClaimEditor(Screen[None]):
         )
 
     def _enrich(self, path: str, title: str) -> None:
-        self.draft = drafting.enrich_instead(self.kb.db, self.draft.id, path)
+        self.write(lambda draft_id: drafting.enrich_instead(self.kb.db, draft_id, path))
         self.query_one("#body", TextArea).load_text(self.draft.body)
         self.refresh_checks()
         self.notify(
