@@ -368,3 +368,67 @@ def test_a_title_an_existing_claim_has_but_for_unicode_case_or_form_fails(small_
     draft = drafting.update_draft(session.db, draft.id, title=name.lower())
     [check] = [c for c in drafting.check_draft(session.db, draft) if c.id == "existing-claim"]
     assert check.status == "fail"
+
+
+@pytest.mark.parametrize(
+    ("character", "name"),
+    [
+        ("\u200b", "ZERO WIDTH SPACE"),
+        ("\u200c", "ZERO WIDTH NON-JOINER"),
+        ("\u200d", "ZERO WIDTH JOINER"),
+        ("\u200e", "LEFT-TO-RIGHT MARK"),
+        ("\u200f", "RIGHT-TO-LEFT MARK"),
+        ("\u2060", "WORD JOINER"),
+        ("\u2061", "FUNCTION APPLICATION"),
+        ("\u2064", "INVISIBLE PLUS"),
+        ("\ufeff", "ZERO WIDTH NO-BREAK SPACE"),
+        ("\u00ad", "SOFT HYPHEN"),
+        ("\u202a", "LEFT-TO-RIGHT EMBEDDING"),
+        ("\u202e", "RIGHT-TO-LEFT OVERRIDE"),
+        ("\u2066", "LEFT-TO-RIGHT ISOLATE"),
+        ("\u2069", "POP DIRECTIONAL ISOLATE"),
+        ("\u3164", "HANGUL FILLER"),
+        ("\t", "CHARACTER TABULATION"),
+        ("\x7f", "CONTROL CHARACTER"),
+    ],
+)
+def test_a_title_with_an_invisible_character_names_it(character: str, name: str) -> None:
+    check = file_name_check(f"home batteries{character} flatten the evening peak")
+    assert check.status == "fail"
+    assert f": U+{ord(character):04X} {name} at position 15." in check.message
+    assert "which make a file name look like another" in check.message
+    assert check.suggestion == "home batteries flatten the evening peak"
+    assert file_name_check(check.suggestion).status == "pass"
+
+
+def test_a_title_with_zero_width_spaces_says_where_they_are() -> None:
+    check = file_name_check("home\u200bbatteries flatten the\u200b evening peak")
+    assert check.message == (
+        "The title contains invisible characters, which make a file name look like another: "
+        "U+200B ZERO WIDTH SPACE at position 5, U+200B ZERO WIDTH SPACE at position 27."
+    )
+    assert check.suggestion == "homebatteries flatten the evening peak"
+
+
+def test_export_refuses_a_saved_title_given_an_invisible_character(seeds_copy: Path) -> None:
+    session = open_session(seeds_copy, None)
+    session.reindex()
+    draft = drafting.new_claim_draft(session.db, GRID, hint=1)
+    drafting.update_draft(
+        session.db,
+        draft.id,
+        confidence="likely",
+        description="Something new about grid batteries and evening peaks.",
+    )
+    saved = drafting.save_draft(session.db, draft.id)
+    # Edited after it was saved (its state stays saved): export checks the name again.
+    hidden = saved.title[:10] + "\u200b" + saved.title[10:]
+    drafting.update_draft(session.db, draft.id, title=hidden)
+    session.close()
+    before = tree(seeds_copy)
+    result = CliRunner().invoke(main, ["export", str(seeds_copy), "--json"])
+    files = json.loads(result.stdout)["files"]
+    [claim] = [f for f in files if f["path"].startswith("domains/")]
+    assert claim["written"] is False
+    assert "U+200B ZERO WIDTH SPACE at position 11" in claim["skipped"]
+    assert tree(seeds_copy) - before == set()

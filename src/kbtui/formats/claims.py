@@ -106,6 +106,27 @@ _UNSAFE = {
 """Characters a claim title cannot hold, with what the suggested title puts instead."""
 
 
+_INVISIBLE = frozenset(
+    chr(c) for c in (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, *range(0x180B, 0x1810), 0x3164, 0xFFA0)
+)
+"""Characters that show nothing though they are neither controls nor format characters
+(fillers, the combining grapheme joiner, Mongolian variation selectors)."""
+_BREAKS = frozenset("\t\n\r\x0b\x0c")
+"""Controls that stand between words: a title without them gets a space there."""
+_CONTROL_NAMES = {"\t": "CHARACTER TABULATION", "\n": "LINE FEED", "\r": "CARRIAGE RETURN"}
+
+
+def _invisible(c: str) -> bool:
+    """Whether `c` shows nothing (zero-width, direction and other format characters, soft
+    hyphens, controls): two titles differing by one look the same."""
+    return unicodedata.category(c) in ("Cc", "Cf") or c in _INVISIBLE
+
+
+def _character_name(c: str) -> str:
+    name = unicodedata.name(c, "") or _CONTROL_NAMES.get(c, "CONTROL CHARACTER")
+    return f"U+{ord(c):04X} {name}"
+
+
 def same_file_key(name: str) -> str:
     """What two names share when a file system takes them for one file (one normalisation
     form, case folded, as on macOS and Windows)."""
@@ -127,23 +148,25 @@ def file_name_check(title: str) -> Check:
             "path: use 'or', 'and' or a dash instead.",
             title.replace("/", " or ").replace("\\", " or "),
         )
-    controls = [c for c in title if unicodedata.category(c) == "Cc"]
-    if controls:
-        names = ", ".join(sorted({f"U+{ord(c):04X}" for c in controls}))
-        return Check(
-            "file-name",
-            "fail",
-            f"The title contains control characters ({names}).",
-            "".join(c for c in title if unicodedata.category(c) != "Cc"),
+    hidden = [(place, c) for place, c in enumerate(title, start=1) if _invisible(c)]
+    if hidden:
+        kinds = dict.fromkeys(
+            "control characters"
+            if unicodedata.category(c) == "Cc"
+            else "right-to-left or direction marks"
+            if c in _BIDI
+            else "invisible characters"
+            for _, c in hidden
         )
-    bidi = [c for c in title if c in _BIDI]
-    if bidi:
+        named = ", ".join(f"{_character_name(c)} at position {place}" for place, c in hidden[:3])
+        more = f" and {len(hidden) - 3} more" if len(hidden) > 3 else ""
+        kept = "".join(" " if c in _BREAKS else "" if _invisible(c) else c for c in title)
         return Check(
             "file-name",
             "fail",
-            "The title contains invisible right-to-left or "
-            "direction marks, which make file names look like something else.",
-            "".join(c for c in title if c not in _BIDI),
+            f"The title contains {' and '.join(kinds)}, which make a file name look like "
+            f"another: {named}{more}.",
+            " ".join(kept.split()) or None,
         )
     unsafe = sorted({c for c in title if c in _UNSAFE})
     if unsafe:
