@@ -175,3 +175,16 @@ def test_ctrl_c_stops_a_search_at_once_with_one_line(tmp_path: Path) -> None:
             child.wait()
     assert child.returncode == 130
     assert stderr == "kbtui: interrupted\n"
+
+
+def test_an_ignored_ctrl_c_stays_ignored() -> None:
+    """A command run in the background (or under nohup) keeps running on ctrl+c."""
+    conn = sqlite3.connect(":memory:")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interruptible(conn):
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        conn.close()

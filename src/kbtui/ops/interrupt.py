@@ -27,9 +27,14 @@ _watched: set[int] = set()
 @contextmanager
 def interruptible(conn: sqlite3.Connection) -> Iterator[None]:
     """Within this block, ctrl+c stops a statement running on `conn` at once and raises
-    KeyboardInterrupt. Off the main thread (where no signal arrives), or nested, it does
-    nothing more."""
-    if threading.current_thread() is not threading.main_thread() or id(conn) in _watched:
+    KeyboardInterrupt. Off the main thread (where no signal arrives), nested, or where
+    SIGINT is ignored (a background job, nohup), it does nothing more."""
+    previous = signal.getsignal(signal.SIGINT)
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or id(conn) in _watched
+        or previous is signal.SIG_IGN
+    ):
         yield
         return
     pressed = False
@@ -43,7 +48,6 @@ def interruptible(conn: sqlite3.Connection) -> Iterator[None]:
         # (A ctrl+c pending when SQLite calls this runs `on_sigint` on entry.)
         return 1 if pressed else 0
 
-    previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, on_sigint)
     conn.set_progress_handler(progress, PROGRESS_STEPS)
     _watched.add(id(conn))
