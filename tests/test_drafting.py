@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from kbtui.cli import main
+from kbtui.formats.checks import CheckId
 from kbtui.formats.claims import clean_candidate, file_name_check, proposition_check
 from kbtui.formats.document import parse_document
 from kbtui.ops import drafting
@@ -67,7 +68,7 @@ def test_hint_prefills_and_reopening_restores(seeds_copy: Path) -> None:
     assert restored.depends_on[0].startswith("battery pack prices")
     statuses = {c.id: c.status for c in drafting.check_draft(again.db, restored)}
     # The argument is still the template's line: a warning (export leaves it out).
-    assert statuses.pop("placeholders") == "warn"
+    assert statuses.pop(CheckId.PLACEHOLDERS) == "warn"
     assert set(statuses.values()) == {"pass"}
     saved = drafting.save_draft(again.db, draft.id)
     assert saved.state == "saved" and saved.saved_at
@@ -300,8 +301,8 @@ def test_a_second_draft_with_the_same_title_fails_its_checks(seeds_copy: Path) -
     first = drafting.new_claim_draft(session.db, source, hint=1)
     second = drafting.new_claim_draft(session.db, source, hint=1)
     checks = {c.id: c for c in drafting.check_draft(session.db, second)}
-    assert checks["twin-draft"].status == "fail"
-    assert checks["twin-draft"].message.startswith(f"Draft {first.id} has the same title")
+    assert checks[CheckId.TWIN_DRAFT].status == "fail"
+    assert checks[CheckId.TWIN_DRAFT].message.startswith(f"Draft {first.id} has the same title")
     assert drafting.draft_from_candidate(session.db, source, 1) == drafting.get_draft(
         session.db, second.id
     )

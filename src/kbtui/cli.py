@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import os
@@ -22,8 +23,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from kbtui.formats.checks import DRAFT_CHECKS, PROBLEM_CODES, Code
 from kbtui.formats.claims import ARGUMENT_PLACEHOLDER
 from kbtui.formats.divergences import RESOLVE_PLACEHOLDER, WHY_PLACEHOLDER
+from kbtui.formats.errors import KbtuiError
 from kbtui.formats.kinds import ALL_KINDS, CLAIM_CONFIDENCES
 from kbtui.ops import (
     curation,
@@ -38,9 +41,7 @@ from kbtui.ops import (
 from kbtui.ops.interrupt import interruptible
 from kbtui.ops.report import IndexReport
 from kbtui.ops.session import Session, open_session
-from kbtui.ops.workspace import WorkspaceError
 from kbtui.store.db import StoreError, describe_error
-from kbtui.store.schema import SchemaTooNew
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -125,8 +126,6 @@ def session_for(kb: str | None, db_path: str | None, full: bool = False) -> Iter
     db_path = db_path or _root_db()
     try:
         session = open_session(kb, db_path)
-    except (WorkspaceError, StoreError, SchemaTooNew) as exc:
-        fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename or 'file'}: {exc.strerror}")
     if session.note:
@@ -196,8 +195,9 @@ class _Main(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
-        # The last net: a SQLite failure no command turned into its own message is still
-        # one line, never a traceback.
+        # The one place an operation's failure becomes its message: any KbtuiError (and a
+        # SQLite failure) that a command did not word for itself is one line, never a
+        # traceback.
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
@@ -208,7 +208,7 @@ class _Main(click.Group):
         except sqlite3.Error as exc:
             db = _root_db()
             fail(describe_error(exc, Path(db).resolve() if db else None))
-        except StoreError as exc:
+        except KbtuiError as exc:
             fail(str(exc))
 
     def resolve_command(
@@ -252,8 +252,6 @@ def open_app(kb: str | None, db_path: str | None) -> None:
     db_path = db_path or _root_db()
     try:
         session = open_session(kb, db_path)
-    except (WorkspaceError, StoreError, SchemaTooNew) as exc:
-        fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename or 'file'}: {exc.strerror}")
     if session.note:
@@ -362,10 +360,7 @@ def status_command(
     kb = kb or _kb_root_of(path)
     with session_for(kb, db_path) as session:
         relative = _kb_relative(session, path)
-        try:
-            action = curation.set_status(session.db, relative, status, note, who)
-        except curation.CurationError as exc:
-            fail(str(exc))
+        action = curation.set_status(session.db, relative, status, note, who)
         if as_json:
             print_json(action.as_dict())
         else:
@@ -480,16 +475,9 @@ def draft_claim_command(
         relative = _kb_relative(session, source_path)
         target = None
         if enrich_path is not None:
-            try:  # a path, a file stem or a title, as draft divergence --claim takes
-                target = divergence.resolve_claims(
-                    session.db, [_kb_relative(session, enrich_path)]
-                )[0]
-            except drafting.DraftError as exc:
-                fail(str(exc))
-        try:
-            draft = drafting.new_claim_draft(session.db, relative, hint)
-        except drafting.DraftError as exc:
-            fail(str(exc))
+            # A path, a file stem or a title, as draft divergence --claim takes.
+            target = divergence.resolve_claims(session.db, [_kb_relative(session, enrich_path)])[0]
+        draft = drafting.new_claim_draft(session.db, relative, hint)
         try:
             changes = {
                 name: value
@@ -569,8 +557,6 @@ def draft_divergence_command(
                 fail(str(exc))
             # The same claims' draft, not yet saved (an earlier run started it), is carried on.
             draft, created = existing, False
-        except drafting.DraftError as exc:
-            fail(str(exc))
         try:
             changes = {
                 name: value
@@ -690,10 +676,7 @@ def drafts_list_command(kb: str | None, db_path: str | None, as_json: bool) -> N
 def drafts_show_command(draft_id: int, kb: str | None, db_path: str | None, as_json: bool) -> None:
     """One draft with its checks and likely duplicates."""
     with session_for(kb, db_path) as session:
-        try:
-            draft = drafting.get_draft(session.db, draft_id)
-        except drafting.DraftError as exc:
-            fail(str(exc))
+        draft = drafting.get_draft(session.db, draft_id)
         _print_draft(session, draft, as_json)
 
 
@@ -708,18 +691,15 @@ def drafts_rm_command(
 ) -> None:
     """Delete a draft (asks first unless --yes or --json)."""
     with session_for(kb, db_path) as session:
-        try:
-            draft = drafting.get_draft(session.db, draft_id)
-            if not (yes or as_json) and not sys.stdin.isatty():
-                fail(f"not deleted: no terminal to ask in; give --yes to delete draft {draft_id}")
-            if not (yes or as_json) and not click.confirm(
-                f"Delete draft {draft_id} ({draft.title[:60]!r})?"
-            ):
-                out.print("Kept.")
-                return
-            drafting.delete_draft(session.db, draft_id)
-        except drafting.DraftError as exc:
-            fail(str(exc))
+        draft = drafting.get_draft(session.db, draft_id)
+        if not (yes or as_json) and not sys.stdin.isatty():
+            fail(f"not deleted: no terminal to ask in; give --yes to delete draft {draft_id}")
+        if not (yes or as_json) and not click.confirm(
+            f"Delete draft {draft_id} ({draft.title[:60]!r})?"
+        ):
+            out.print("Kept.")
+            return
+        drafting.delete_draft(session.db, draft_id)
         if as_json:
             print_json({"deleted": draft.as_dict()})
         else:
@@ -860,13 +840,11 @@ def repair_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
     The damaged file is moved aside (never deleted); exit 1 when some work could not be read.
     Run it while no other kbtui uses the KB.
     """
-    from kbtui.ops.repair import RepairError, repair
+    from kbtui.ops.repair import repair
 
     progress = _LazyProgress("Indexing")
     try:
         report = repair(kb, db_path or _root_db(), progress)
-    except (RepairError, WorkspaceError, StoreError, SchemaTooNew) as exc:
-        fail(str(exc))
     except sqlite3.Error as exc:
         fail(describe_error(exc, Path(db_path).resolve() if db_path else None))
     finally:
@@ -901,20 +879,101 @@ def _render_problems(files: list[queries.FileProblems]) -> None:
             )
 
 
+def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[Code, ...]:
+    """Problem codes as the registry spells them; an unknown one stops the command, naming
+    the codes it is close to."""
+    known = [code.value for code in Code]
+    codes = []
+    for value in values:
+        name = value.strip().lower()
+        if name not in known:
+            near = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            hint = f" (did you mean: {', '.join(near)}?)" if near else ""
+            fail(f"--{param.name}: no problem code '{value}'{hint}; kbtui check --codes lists them")
+        codes.append(Code(name))
+    return tuple(codes)
+
+
+def _print_codes(as_json: bool) -> None:
+    """The registry: every problem code, and every check a draft goes through."""
+    codes = [
+        {
+            "code": code.value,
+            "severity": spec.severity,
+            "scope": spec.scope,
+            "blocks_export": spec.blocks_export,
+            "explanation": spec.explanation,
+        }
+        for code, spec in PROBLEM_CODES.items()
+    ]
+    checks = [
+        {"id": check.value, "drafts": list(spec.drafts), "explanation": spec.explanation}
+        for check, spec in DRAFT_CHECKS.items()
+    ]
+    if as_json:
+        print_json({"codes": codes, "draft_checks": checks})
+        return
+    width = max(len(code) for code in PROBLEM_CODES)
+    out.print(f"[b]{'code':{width}}  severity  scope  explanation[/b]")
+    for row in codes:
+        refused = " Export leaves such a file alone." if row["blocks_export"] else ""
+        out.print(
+            f"{row['code']:{width}}  {row['severity']:8}  {row['scope']:5}  "
+            f"{escape(str(row['explanation']))}{refused}"
+        )
+    out.print("\n[b]Checks on drafts[/b] (kbtui draft, kbtui drafts show)")
+    width = max(len(check) for check in DRAFT_CHECKS)
+    for check in checks:
+        drafts = ", ".join(check["drafts"])
+        out.print(f"{check['id']:{width}}  {drafts:18}  {escape(str(check['explanation']))}")
+
+
 @main.command("check")
 @kb_argument
 @db_option
 @click.option("--all", "include_info", is_flag=True, help="Also list informational notes.")
+@click.option(
+    "--only",
+    multiple=True,
+    callback=_codes,
+    metavar="CODE",
+    help="Only problems of this code, whatever its severity (repeatable).",
+)
+@click.option(
+    "--skip",
+    multiple=True,
+    callback=_codes,
+    metavar="CODE",
+    help="Leave this code out (repeatable).",
+)
+@click.option(
+    "--codes",
+    "list_codes",
+    is_flag=True,
+    help="List every problem code, and every check on drafts, with what it means.",
+)
 @json_option
-def check_command(kb: str | None, db_path: str | None, include_info: bool, as_json: bool) -> None:
+def check_command(
+    kb: str | None,
+    db_path: str | None,
+    include_info: bool,
+    only: tuple[Code, ...],
+    skip: tuple[Code, ...],
+    list_codes: bool,
+    as_json: bool,
+) -> None:
     """Report every problem in KB: exit 0 when clean, 1 when problems are found."""
+    if list_codes:
+        _print_codes(as_json)
+        return
     with session_for(kb, db_path) as session:
-        files = queries.check(session.db, include_info)
-        reported = [
-            f
-            for f in files
-            if any(p["severity"] in queries.REPORTED_SEVERITIES for p in f.problems)
-        ]
+        files = queries.check(session.db, include_info, only, skip)
+
+        def counts(problem: dict[str, Any]) -> bool:
+            # Informational notes do not fail the check, unless --only asked for their code.
+            return problem["severity"] in queries.REPORTED_SEVERITIES or problem["code"] in only
+
+        reported = [f for f in files if any(counts(p) for p in f.problems)]
         documents = session.report.documents if session.report else 0
         if as_json:
             print_json(
@@ -931,11 +990,23 @@ def check_command(kb: str | None, db_path: str | None, include_info: bool, as_js
         else:
             _render_problems(files)
             count = sum(len(f.problems) for f in files)
+            among = _filter_note(only, skip)
             if reported:
-                out.print(f"\n{count} problem(s) in {len(reported)} of {documents} files.")
+                out.print(f"\n{count} problem(s) in {len(reported)} of {documents} files{among}.")
             else:
-                out.print(f"No problems in {documents} files.")
+                out.print(f"No problems in {documents} files{among}.")
     sys.exit(EXIT_PROBLEMS if reported else EXIT_CLEAN)
+
+
+def _filter_note(only: tuple[Code, ...], skip: tuple[Code, ...]) -> str:
+    """What --only and --skip left out, for the summary line (a clean result is only clean
+    for the codes that were looked at)."""
+    parts = []
+    if only:
+        parts.append("only " + ", ".join(only))
+    if skip:
+        parts.append("skipping " + ", ".join(skip))
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _table(title: str, counts: dict[str, int]) -> Table:

@@ -259,7 +259,7 @@ DRAFT_CHECKS: Mapping[CheckId, CheckSpec] = {
     ),
     CheckId.FILE_NAME: CheckSpec(
         ("claim",),
-        "The title can be the claim's file name on every system (a shorter one is "
+        "The title can be the claim's file name on every system (a fix is "
         "proposed when it cannot).",
     ),
     CheckId.DESCRIPTION: CheckSpec(

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kbtui.formats.checks import CheckId
 from kbtui.formats.edit import double_quoted
 from kbtui.formats.kinds import CLAIM_CONFIDENCES
 
@@ -44,7 +45,7 @@ _STOP_WORDS = frozenset(
 class Check:
     """One quality check on a draft: its id, outcome and a message saying what to do."""
 
-    id: str
+    id: CheckId
     status: Status
     message: str
     suggestion: str | None = None
@@ -137,12 +138,12 @@ def file_name_check(title: str) -> Check:
     """Whether `title` can be the claim's file name, and if not exactly why (never a path)."""
     limit = MAX_NAME_BYTES - len(SUFFIX)
     if not title.strip():
-        return Check("file-name", "fail", "The title is empty (or only spaces).")
+        return Check(CheckId.FILE_NAME, "fail", "The title is empty (or only spaces).")
     if title.strip() in (".", ".."):
-        return Check("file-name", "fail", f"'{title.strip()}' cannot be a file name.")
+        return Check(CheckId.FILE_NAME, "fail", f"'{title.strip()}' cannot be a file name.")
     if "/" in title or "\\" in title:
         return Check(
-            "file-name",
+            CheckId.FILE_NAME,
             "fail",
             "The title contains a slash, which would make it a "
             "path: use 'or', 'and' or a dash instead.",
@@ -162,7 +163,7 @@ def file_name_check(title: str) -> Check:
         more = f" and {len(hidden) - 3} more" if len(hidden) > 3 else ""
         kept = "".join(" " if c in _BREAKS else "" if _invisible(c) else c for c in title)
         return Check(
-            "file-name",
+            CheckId.FILE_NAME,
             "fail",
             f"The title contains {' and '.join(kinds)}, which make a file name look like "
             f"another: {named}{more}.",
@@ -172,7 +173,7 @@ def file_name_check(title: str) -> Check:
     if unsafe:
         replaced = " ".join("".join(_UNSAFE.get(c, c) for c in title).split())
         return Check(
-            "file-name",
+            CheckId.FILE_NAME,
             "fail",
             f"The title contains {', '.join(repr(c) for c in unsafe)}: [[links]] to the claim, "
             "or file names on some systems, cannot hold them.",
@@ -180,14 +181,14 @@ def file_name_check(title: str) -> Check:
         )
     if title.strip().startswith("."):
         return Check(
-            "file-name",
+            CheckId.FILE_NAME,
             "fail",
             "A title starting with '.' makes a hidden file; start with a word.",
             title.strip().lstrip(". ").strip() or None,
         )
     if title.strip().startswith("-"):
         return Check(
-            "file-name",
+            CheckId.FILE_NAME,
             "fail",
             "A title starting with '-' reads as a command-line option; start with a word.",
             title.lstrip("- ").strip() or None,
@@ -195,12 +196,12 @@ def file_name_check(title: str) -> Check:
     size = len(title.strip().encode("utf-8"))
     if size > limit:
         return Check(
-            "file-name",
+            CheckId.FILE_NAME,
             "fail",
             f"The title is {size} bytes as UTF-8; a file name holds at most {limit} (plus '.md').",
             _shorter_title(title, limit),
         )
-    return Check("file-name", "pass", "The title works as a file name.")
+    return Check(CheckId.FILE_NAME, "pass", "The title works as a file name.")
 
 
 def proposition_check(title: str) -> Check:
@@ -208,7 +209,7 @@ def proposition_check(title: str) -> Check:
     words = _WORD_RE.findall(title)
     if len(words) < MIN_TITLE_WORDS:
         return Check(
-            "proposition",
+            CheckId.PROPOSITION,
             "fail",
             f"The title has {len(words)} word(s): a claim states "
             "something someone could disagree with ('This note argues that …').",
@@ -222,11 +223,11 @@ def proposition_check(title: str) -> Check:
     )
     if not has_verb:
         return Check(
-            "proposition",
+            CheckId.PROPOSITION,
             "fail",
             "The title has no verb: it reads as a topic label, not as a proposition.",
         )
-    return Check("proposition", "pass", "The title reads as a proposition.")
+    return Check(CheckId.PROPOSITION, "pass", "The title reads as a proposition.")
 
 
 def _content_words(text: str) -> set[str]:
@@ -237,33 +238,35 @@ def description_check(title: str, description: str) -> Check:
     """The description must add information beyond the title, not restate it."""
     if not description.strip():
         return Check(
-            "description",
+            CheckId.DESCRIPTION,
             "fail",
             "Add a description: what the title does not say (scope, numbers, mechanism).",
         )
     added = _content_words(description) - _content_words(title)
     if len(added) < 3:
         return Check(
-            "description",
+            CheckId.DESCRIPTION,
             "fail",
             "The description restates the title; say what it adds (evidence, scope, numbers).",
         )
-    return Check("description", "pass", "The description adds information beyond the title.")
+    return Check(CheckId.DESCRIPTION, "pass", "The description adds information beyond the title.")
 
 
 def confidence_check(confidence: str | None) -> Check:
     if confidence in CLAIM_CONFIDENCES:
-        return Check("confidence", "pass", f"Confidence: {confidence}.")
-    return Check("confidence", "fail", "Choose a confidence: " + ", ".join(CLAIM_CONFIDENCES) + ".")
+        return Check(CheckId.CONFIDENCE, "pass", f"Confidence: {confidence}.")
+    return Check(
+        CheckId.CONFIDENCE, "fail", "Choose a confidence: " + ", ".join(CLAIM_CONFIDENCES) + "."
+    )
 
 
 def domain_check(domain: str | None, known: list[str]) -> Check:
     if domain and domain in known:
-        return Check("domain", "pass", f"Domain: {domain}.")
+        return Check(CheckId.DOMAIN, "pass", f"Domain: {domain}.")
     if not domain:
-        return Check("domain", "fail", "Choose a domain.")
+        return Check(CheckId.DOMAIN, "fail", "Choose a domain.")
     return Check(
-        "domain",
+        CheckId.DOMAIN,
         "fail",
         f"'{domain}' is not a domain of this KB "
         f"({', '.join(known[:8])}{'…' if len(known) > 8 else ''}).",
@@ -273,11 +276,11 @@ def domain_check(domain: str | None, known: list[str]) -> Check:
 def evidence_check(body: str, source_stem: str | None) -> Check:
     """At least one evidence citation: a link to the source, or an evidence section with a link."""
     if source_stem and f"[[{source_stem}" in body:
-        return Check("evidence", "pass", "The body cites its source.")
+        return Check(CheckId.EVIDENCE, "pass", "The body cites its source.")
     if re.search(r"^##\s+Evidence", body, re.MULTILINE) and "[[" in body:
-        return Check("evidence", "pass", "The body has an evidence section with a citation.")
+        return Check(CheckId.EVIDENCE, "pass", "The body has an evidence section with a citation.")
     return Check(
-        "evidence",
+        CheckId.EVIDENCE,
         "fail",
         "Cite the evidence: link the source as "
         f"[[{source_stem or 'source file stem'}]] under ## Evidence.",
@@ -362,12 +365,12 @@ def placeholder_check(body: str, placeholders: tuple[str, ...]) -> Check:
     left = [text for text in placeholders if text in body]
     if left:
         return Check(
-            "placeholders",
+            CheckId.PLACEHOLDERS,
             "warn",
             "Template text, left out at export unless replaced: "
             + "; ".join(f"'{text}'" for text in left),
         )
-    return Check("placeholders", "pass", "No template text left.")
+    return Check(CheckId.PLACEHOLDERS, "pass", "No template text left.")
 
 
 def without_placeholders(body: str, placeholders: tuple[str, ...]) -> str:

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from kbtui.formats.checks import CheckId
 from kbtui.formats.claims import Check
 from kbtui.formats.edit import double_quoted
 
@@ -28,41 +29,41 @@ def slug(question: str, limit: int = 80) -> str:
 def question_check(question: str) -> Check:
     text = question.strip()
     if not text:
-        return Check("question", "fail", "Write the question the claims disagree about.")
+        return Check(CheckId.QUESTION, "fail", "Write the question the claims disagree about.")
     if any(unicodedata.category(c) == "Cc" for c in text):
         # A line break in the title would end the file's `# heading` and start a new block.
         return Check(
-            "question",
+            CheckId.QUESTION,
             "fail",
             "The question is one line: it contains line breaks or other control characters.",
             " ".join("".join(c if unicodedata.category(c) != "Cc" else " " for c in text).split()),
         )
     if not text.endswith("?") and not _QUESTION_START.match(text):
         return Check(
-            "question",
+            CheckId.QUESTION,
             "warn",
             "The title reads as a statement: a divergence is a "
             "question on which the claims give competing answers.",
             text + "?",
         )
-    return Check("question", "pass", "The title is a question.")
+    return Check(CheckId.QUESTION, "pass", "The title is a question.")
 
 
 def count_check(count: int) -> Check:
     if count < MIN_CLAIMS:
         return Check(
-            "claims",
+            CheckId.CLAIMS,
             "fail",
             f"A divergence needs {MIN_CLAIMS} to {MAX_CLAIMS} claims; it has {count}.",
         )
     if count > MAX_CLAIMS:
         return Check(
-            "claims",
+            CheckId.CLAIMS,
             "fail",
             f"A divergence links at most {MAX_CLAIMS} claims; it has "
             f"{count}: split it into sharper questions.",
         )
-    return Check("claims", "pass", f"{count} claims.")
+    return Check(CheckId.CLAIMS, "pass", f"{count} claims.")
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from kbtui.formats.checks import CheckId
 from kbtui.formats.claims import Check, domain_check, placeholder_check
 from kbtui.formats.divergences import (
     RESOLVE_PLACEHOLDER,
@@ -247,22 +248,26 @@ def check_divergence(db: Database, draft: Draft) -> list[Check]:
         except DraftError:
             missing.append(stem)
     if missing:
-        checks.append(Check("claims-exist", "fail", "Not claims of this KB: " + "; ".join(missing)))
+        checks.append(
+            Check(CheckId.CLAIMS_EXIST, "fail", "Not claims of this KB: " + "; ".join(missing))
+        )
     else:
-        checks.append(Check("claims-exist", "pass", "Every claim exists."))
+        checks.append(Check(CheckId.CLAIMS_EXIST, "pass", "Every claim exists."))
     # Named twice, however written (a title, a stem, a path): the same file.
     names = {c.casefold() for c in draft.claims}
     if len(names) < len(draft.claims) or len(set(resolved)) < len(resolved):
-        checks.append(Check("claims-distinct", "fail", "The same claim is named twice."))
+        checks.append(Check(CheckId.CLAIMS_DISTINCT, "fail", "The same claim is named twice."))
     if not draft.description.strip():
-        checks.append(Check("description", "fail", "Say why this disagreement matters."))
+        checks.append(Check(CheckId.DESCRIPTION, "fail", "Say why this disagreement matters."))
     # (Why it matters is filled in from the description at export.)
     checks.append(placeholder_check(draft.body, (RESOLVE_PLACEHOLDER,)))
     duplicate = existing_divergence(db, draft.claims, ignore_draft=draft.id)
     if duplicate:
         checks.append(
             Check(
-                "duplicate", "fail", f"A divergence with these claims already exists: {duplicate}"
+                CheckId.DUPLICATE,
+                "fail",
+                f"A divergence with these claims already exists: {duplicate}",
             )
         )
     return checks

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
+from kbtui.formats.checks import CheckId
 from kbtui.formats.claims import (
     ARGUMENT_PLACEHOLDER,
     EVIDENCE_PLACEHOLDER,
@@ -28,6 +29,7 @@ from kbtui.formats.claims import (
     proposition_check,
     same_file_key,
 )
+from kbtui.formats.errors import KbtuiError
 from kbtui.formats.links import find_links
 from kbtui.ops import desk
 from kbtui.ops.curation import curator_name
@@ -63,7 +65,7 @@ _LIST_FIELDS: Final = (
 )
 
 
-class DraftError(ValueError):
+class DraftError(KbtuiError, ValueError):
     """A drafting operation that cannot be done; the message says why in one line."""
 
 
@@ -330,7 +332,7 @@ def check_draft(db: Database, draft: Draft) -> list[Check]:
     if existing is not None:
         checks.append(
             Check(
-                "existing-claim",
+                CheckId.EXISTING_CLAIM,
                 "fail",
                 f"{existing} has this title already: enrich that claim instead (ctrl+n), "
                 "or word this one differently.",
@@ -340,7 +342,7 @@ def check_draft(db: Database, draft: Draft) -> list[Check]:
     if twin is not None:
         checks.append(
             Check(
-                "twin-draft",
+                CheckId.TWIN_DRAFT,
                 "fail",
                 f"Draft {twin} has the same title: both would write one claim file "
                 "(rename or delete one).",
@@ -392,10 +394,12 @@ def _twin_draft(db: Database, draft: Draft) -> int | None:
 def enrichment_check(draft: Draft) -> Check:
     """Whether an enrichment draft holds evidence of its own (its body)."""
     if not draft.body.strip():
-        return Check("evidence", "fail", "Write the evidence in the body.")
+        return Check(CheckId.EVIDENCE, "fail", "Write the evidence in the body.")
     if EVIDENCE_PLACEHOLDER in draft.body:
-        return Check("evidence", "fail", "Write what the source adds in place of the template.")
-    return Check("evidence", "pass", "The body is the evidence.")
+        return Check(
+            CheckId.EVIDENCE, "fail", "Write what the source adds in place of the template."
+        )
+    return Check(CheckId.EVIDENCE, "pass", "The body is the evidence.")
 
 
 def failing_message(checks: list[Check]) -> str:
@@ -419,7 +423,7 @@ def claim_folder(db: Database, domain: str) -> str:
 def _links_check(db: Database, draft: Draft) -> Check:
     links = find_links(draft.body, 1, "body")
     if not links:
-        return Check("links", "pass", "No links to check.")
+        return Check(CheckId.LINKS, "pass", "No links to check.")
     resolver = kb_resolver(db)
     # Resolved from where export will write the claim (a `[[_map]]` is that folder's map).
     folder = f"{claim_folder(db, draft.domain)}/x.md" if draft.domain else "x.md"
@@ -431,7 +435,7 @@ def _links_check(db: Database, draft: Draft) -> Check:
         }
     )
     if not broken:
-        return Check("links", "pass", f"All {len(links)} links resolve.")
+        return Check(CheckId.LINKS, "pass", f"All {len(links)} links resolve.")
     from kbtui.ops.suggest import suggest_targets
 
     hints = suggest_targets(db, broken, limit=1)
@@ -439,7 +443,7 @@ def _links_check(db: Database, draft: Draft) -> Check:
         f"[[{t}]]" + (f" (did you mean [[{hints[t][0]}]]?)" if hints.get(t) else "")
         for t in broken[:5]
     )
-    return Check("links", "warn", f"{len(broken)} link(s) resolve to nothing: {described}")
+    return Check(CheckId.LINKS, "warn", f"{len(broken)} link(s) resolve to nothing: {described}")
 
 
 def find_duplicates(
