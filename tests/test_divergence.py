@@ -290,7 +290,7 @@ def test_cascade_impact_lists_what_depends_on_a_claim_not_the_sources_citing_it(
         for claim in session.db.conn.execute("SELECT path FROM documents WHERE kind = 'claim'")
         for dependent in divergence.cascade(session.db, claim[0])
     }
-    assert kinds and kinds <= set(divergence.CASCADE_KINDS)
+    assert kinds and kinds <= {"belief", "position", "claim", "conviction"}
     cited = session.db.conn.execute(
         "SELECT count(*) FROM links l JOIN documents d ON d.id = l.doc_id "
         "JOIN documents c ON c.path = l.resolved_path WHERE d.kind = 'source' "

@@ -1018,6 +1018,74 @@ def _table(title: str, counts: dict[str, int]) -> Table:
     return table
 
 
+@main.command("profile")
+@kb_argument
+@click.option("--kind", "kind", default=None, help="Show this kind's fields.")
+@json_option
+def profile_command(kb: str | None, kind: str | None, as_json: bool) -> None:
+    """The KB's profile in force: its kinds, where their files live, their fields, and
+    which file (kbtui's own, or the KB's kbtui.toml) each part comes from."""
+    from kbtui.ops.profile import load_profile
+    from kbtui.ops.workspace import open_workspace
+
+    workspace, note = open_workspace(kb, None)
+    if note:
+        err.print(note)
+    schema = load_profile(workspace.root)
+    origins = {part.key: part.origin for part in schema.parts}
+    model = schema.model
+    if kind is not None and kind not in model.kinds:
+        fail(f"no kind {kind!r} in the profile: {', '.join(model.kinds)}")
+    if as_json:
+        data = model.model_dump(mode="json", exclude_defaults=False)
+        print_json(
+            {
+                "name": model.name,
+                "files": [origin for origin, _ in schema.sources],
+                "parts": [{"key": p.key, "origin": p.origin} for p in schema.parts],
+                **({"kinds": {kind: data["kinds"][kind]}} if kind else data),
+            }
+        )
+        return
+    out.print(
+        f"Profile [b]{escape(model.name)}[/b], from: "
+        + ", ".join(escape(origin) for origin, _ in schema.sources)
+    )
+    # Where each part comes from matters only when the KB has a profile of its own.
+    layered = len(schema.sources) > 1
+    if kind is None:
+        table = Table(box=None, title_justify="left")
+        for column in ("kind", "files", "type:", "fields", *(["from"] if layered else [])):
+            table.add_column(column, overflow="fold")
+        for name, spec in model.kinds.items():
+            patterns = [r.pattern for r in model.paths if r.kind == name]
+            table.add_row(
+                escape(name),
+                escape(", ".join(patterns) or "(by type: only)"),
+                escape(", ".join(spec.types)),
+                str(len(spec.fields)),
+                *([escape(origins.get(f"kinds.{name}", ""))] if layered else []),
+            )
+        out.print(table)
+        out.print("[dim]A kind's fields: kbtui profile --kind KIND[/dim]")
+        return
+    spec = model.kinds[kind]
+    out.print(f"[b]{escape(kind)}[/b]: {escape(spec.label)}")
+    table = Table(box=None, title_justify="left")
+    for column in ("field", "shape", "required", "values", "link", *(["from"] if layered else [])):
+        table.add_column(column, overflow="fold")
+    for name, field in spec.fields.items():
+        table.add_row(
+            escape(name),
+            field.shape if not field.legacy_for else f"read as {field.legacy_for}",
+            "yes" if field.required else "",
+            escape(", ".join(field.vocabulary or ())),
+            escape(field.link or ""),
+            *([escape(origins.get(f"kinds.{kind}.fields.{name}", ""))] if layered else []),
+        )
+    out.print(table)
+
+
 @main.command("stats")
 @kb_argument
 @db_option

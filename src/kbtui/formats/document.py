@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from kbtui.formats.checks import Code
 from kbtui.formats.frontmatter import decode_bytes, parse_yaml, split_frontmatter
 from kbtui.formats.handoff import Handoff, parse_handoff
 from kbtui.formats.kinds import EMPTY_MARKERS, ENTRY_NAME_KEYS
@@ -112,7 +113,7 @@ def _title(schema: Schema, kind: str, stem: str, fields: dict[str, Any], body: s
 def _size_problems(text: str, size: int) -> list[Problem]:
     problems = []
     if size > LARGE_FILE_BYTES:
-        problems.append(Problem("large-file", f"large file ({size // 1024} KB)", None, "info"))
+        problems.append(Problem(Code.LARGE_FILE, f"large file ({size // 1024} KB)", None, "info"))
     if len(text) <= LONG_LINE_CHARS:
         return problems  # no line can be long
     longest, longest_line, line_no = 0, 0, 0
@@ -120,7 +121,9 @@ def _size_problems(text: str, size: int) -> list[Problem]:
         if len(line) > longest:
             longest, longest_line = len(line), line_no
     if longest > LONG_LINE_CHARS:
-        problems.append(Problem("long-line", f"a {longest:,}-character line", longest_line, "info"))
+        problems.append(
+            Problem(Code.LONG_LINE, f"a {longest:,}-character line", longest_line, "info")
+        )
     return problems
 
 
@@ -178,7 +181,7 @@ def _kind_problems(schema: Schema, doc: Document) -> list[Problem]:
                 if name == "type" and doc.fields.get("type") is None and doc.kind == "source":
                     problems.append(
                         Problem(
-                            "missing-field",
+                            Code.MISSING_FIELD,
                             "no 'type' field (source by path)",
                             1,
                             "warning",
@@ -188,7 +191,11 @@ def _kind_problems(schema: Schema, doc: Document) -> list[Problem]:
                     continue
                 problems.append(
                     Problem(
-                        "missing-field", f"required field '{name}' is missing", 1, "warning", name
+                        Code.MISSING_FIELD,
+                        f"required field '{name}' is missing",
+                        1,
+                        "warning",
+                        name,
                     )
                 )
     if doc.kind == "source":
@@ -201,7 +208,7 @@ def _kind_problems(schema: Schema, doc: Document) -> list[Problem]:
         ):
             problems.append(
                 Problem(
-                    "type-not-source",
+                    Code.TYPE_NOT_SOURCE,
                     f"type: {said}, but every file in inbox/archive/ is a source (read as one)",
                     line_of.get("type"),
                     "warning",
@@ -210,13 +217,13 @@ def _kind_problems(schema: Schema, doc: Document) -> list[Problem]:
             )
         if doc.path.startswith(ARCHIVE) and not _DATE_PREFIX_RE.match(name):
             problems.append(
-                Problem("no-date-prefix", "no date prefix in the file name", None, "info")
+                Problem(Code.NO_DATE_PREFIX, "no date prefix in the file name", None, "info")
             )
         domain = doc.model_value("domain")
         if domain in schema.vocabulary("source", "status"):
             problems.append(
                 Problem(
-                    "domain-is-status",
+                    Code.DOMAIN_IS_STATUS,
                     f"domain '{domain}' is a status value",
                     line_of.get("domain"),
                     "warning",
@@ -230,7 +237,7 @@ def _kind_problems(schema: Schema, doc: Document) -> list[Problem]:
             if not (doc.model_value("notes") or "").strip():
                 problems.append(
                     Problem(
-                        "missing-notes",
+                        Code.MISSING_NOTES,
                         "null-result without 'notes' saying why",
                         line_of.get("status"),
                         "warning",
@@ -240,7 +247,7 @@ def _kind_problems(schema: Schema, doc: Document) -> list[Problem]:
             if extracted or enriched:
                 problems.append(
                     Problem(
-                        "status-drift",
+                        Code.STATUS_DRIFT,
                         f"null-result yet {len(extracted)} claims extracted and "
                         f"{len(enriched)} enrichments applied",
                         line_of.get("status"),
@@ -251,7 +258,7 @@ def _kind_problems(schema: Schema, doc: Document) -> list[Problem]:
         elif status == "processed" and not extracted and not enriched:
             problems.append(
                 Problem(
-                    "status-drift",
+                    Code.STATUS_DRIFT,
                     "processed, but no claims extracted nor enrichments applied",
                     line_of.get("status"),
                     "warning",
@@ -261,7 +268,7 @@ def _kind_problems(schema: Schema, doc: Document) -> list[Problem]:
         elif status == "unprocessed" and (extracted or enriched):
             problems.append(
                 Problem(
-                    "status-drift",
+                    Code.STATUS_DRIFT,
                     "unprocessed, yet lists extracted claims",
                     line_of.get("status"),
                     "warning",
@@ -276,7 +283,7 @@ def _kind_problems(schema: Schema, doc: Document) -> list[Problem]:
         if unknown:
             problems.append(
                 Problem(
-                    "unknown-fields",
+                    Code.UNKNOWN_FIELDS,
                     "fields outside the schema: " + ", ".join(unknown),
                     line_of.get(unknown[0]),
                     "info",
@@ -297,7 +304,7 @@ def parse_document(path: str, data: bytes) -> Document:
         if not split.closed:
             problems.append(
                 Problem(
-                    "unclosed-frontmatter",
+                    Code.UNCLOSED_FRONTMATTER,
                     "frontmatter opened with '---' but never closed",
                     1,
                     "error",
@@ -317,7 +324,7 @@ def parse_document(path: str, data: bytes) -> Document:
     spec = schema.kind_spec(kind)
     if not split.has_frontmatter and spec.frontmatter and not decoded.binary:
         problems.append(
-            Problem("missing-frontmatter", f"no frontmatter (a {kind} by its path)", 1, "error")
+            Problem(Code.MISSING_FRONTMATTER, f"no frontmatter (a {kind} by its path)", 1, "error")
         )
     values, model_problems = model_values(kind, fields, schema)
     for problem in model_problems:

@@ -12,6 +12,8 @@ from typing import Final
 
 SOURCE_STATUSES: Final = ("unprocessed", "processing", "processed", "null-result")
 """The source queues, in order."""
+SOURCE_QUEUE_AS: Final = {"enrichment": "processed"}
+"""Source statuses shown in another status's queue."""
 CLAIM_CONFIDENCES: Final = ("proven", "likely", "experimental", "speculative")
 DIVERGENCE_STATUSES: Final = ("open", "resolved")
 ALL_KINDS: Final = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kbtui.formats.checks import Code
 from kbtui.formats.kinds import EMPTY_MARKERS
 from kbtui.formats.problems import Problem
 from kbtui.formats.profile import Schema, active
@@ -32,7 +33,7 @@ def _as_list(key: str, value: Any, problems: list[Problem]) -> list[str]:
             if text is None:
                 problems.append(
                     Problem(
-                        "coerced-value",
+                        Code.COERCED_VALUE,
                         f"'{key}' has a non-text item; kept as text",
                         None,
                         field=key,
@@ -46,19 +47,27 @@ def _as_list(key: str, value: Any, problems: list[Problem]) -> list[str]:
     ):
         if value is not None:
             problems.append(
-                Problem("coerced-value", f"'{key}: {value}' read as an empty list", None, field=key)
+                Problem(
+                    Code.COERCED_VALUE, f"'{key}: {value}' read as an empty list", None, field=key
+                )
             )
         return []
     if isinstance(value, dict):
         problems.append(
             Problem(
-                "coerced-value", f"'{key}' is a mapping; its keys read as a list", None, field=key
+                Code.COERCED_VALUE,
+                f"'{key}' is a mapping; its keys read as a list",
+                None,
+                field=key,
             )
         )
         return [str(k) for k in value]
     problems.append(
         Problem(
-            "coerced-value", f"'{key}' is a single value; read as a one-item list", None, field=key
+            Code.COERCED_VALUE,
+            f"'{key}' is a single value; read as a one-item list",
+            None,
+            field=key,
         )
     )
     return [str(value)]
@@ -81,7 +90,7 @@ def coerce_fields(
                 continue
             problems.append(
                 Problem(
-                    "legacy-field",
+                    Code.LEGACY_FIELD,
                     f"legacy field '{key}' read as '{target}'",
                     None,
                     "info",
@@ -103,7 +112,7 @@ def coerce_fields(
             if text is None and value is not None:
                 problems.append(
                     Problem(
-                        "coerced-value",
+                        Code.COERCED_VALUE,
                         f"'{key}' should be a single value; kept as text",
                         None,
                         field=key,
@@ -137,7 +146,7 @@ def model_values(
         if isinstance(value, str) and value and value not in allowed:
             problems.append(
                 Problem(
-                    "off-vocabulary",
+                    Code.OFF_VOCABULARY,
                     f"{key} '{value}' is not one of {', '.join(allowed)}",
                     None,
                     field=key,

@@ -23,13 +23,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from kbtui.formats.errors import KbtuiError
+
 PROFILE_NAME = "kbtui.toml"
 """The file name of a KB's own profile, at its root."""
 SHIPPED = "kbtui/profile.toml"
 """Where the shipped profile's parts come from, as `kbtui profile` names it."""
 
 
-class ProfileError(ValueError):
+class ProfileError(KbtuiError, ValueError):
     """A profile file kbtui cannot use; the message names the file, the key and why."""
 
 
@@ -243,21 +245,27 @@ def parse_toml(text: str, origin: str) -> dict[str, Any]:
 
 
 def _merge(
-    base: dict[str, Any], extra: dict[str, Any], origin: str, key: str, parts: dict[str, str]
+    base: dict[str, Any],
+    extra: dict[str, Any],
+    origin: str,
+    key: str,
+    parts: dict[str, list[str]],
 ) -> dict[str, Any]:
     """`base` extended by `extra`: tables merge key by key, anything else is replaced, and
-    `paths` rules of `extra` come first (a KB's own rules decide before the shipped ones)."""
+    `paths` rules of `extra` come first (a KB's own rules decide before the shipped ones).
+    `parts` collects, for each key, the files that set or extended it."""
     merged = dict(base)
     for name, value in extra.items():
         where = f"{key}.{name}" if key else name
         if name == "paths" and not key and isinstance(value, list):
             merged[name] = [*value, *base.get(name, [])]
-            parts[where] = origin
-        elif isinstance(value, dict) and isinstance(merged.get(name), dict):
-            merged[name] = _merge(merged[name], value, origin, where, parts)
+        elif isinstance(value, dict) and isinstance(merged.get(name, {}), dict):
+            merged[name] = _merge(merged.get(name, {}), value, origin, where, parts)
         else:
             merged[name] = value
-            parts[where] = origin
+            parts[where] = []  # replaced: only this file's now
+        if origin not in parts.setdefault(where, []):
+            parts[where].append(origin)
     return merged
 
 
@@ -272,7 +280,7 @@ def build_schema(layers: list[tuple[str, str]]) -> Schema:
     """The schema of profile files merged in order; each layer is (origin, TOML text).
     `ProfileError` names the file and key of the first problem."""
     data: dict[str, Any] = {}
-    parts: dict[str, str] = {}
+    parts: dict[str, list[str]] = {}
     for origin, text in layers:
         layer = parse_toml(text, origin)
         try:
@@ -290,8 +298,8 @@ def build_schema(layers: list[tuple[str, str]]) -> Schema:
     digest = hashlib.sha256(
         json.dumps(model.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()[:16]
-    top = [Part(k, v) for k, v in sorted(parts.items()) if k.count(".") <= 2]
-    return Schema(model, top, digest, tuple(layers))
+    every = [Part(k, " + ".join(v)) for k, v in sorted(parts.items())]
+    return Schema(model, every, digest, tuple(layers))
 
 
 def shipped_text() -> str:

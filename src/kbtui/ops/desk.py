@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from kbtui.formats.kinds import SOURCE_STATUSES
+from kbtui.formats.kinds import SOURCE_QUEUE_AS, SOURCE_STATUSES
 from kbtui.ops.queries import fts_query
 from kbtui.store.db import Database
 from kbtui.store.index import status_counts
@@ -71,18 +71,18 @@ def _pending(db: Database) -> dict[str, str]:
 
 
 def _bucket_of(status: str | None) -> str:
+    status = SOURCE_QUEUE_AS.get(status or "", status)
     return status if status in SOURCE_STATUSES else "other"
 
 
 def _bucket_sql(bucket: str, alias: str = "d") -> tuple[str, list[Any]]:
     """The indexed (on-disk) status condition of a bucket."""
     if bucket == "other":
-        marks = ", ".join("?" * len(SOURCE_STATUSES))
-        return (
-            f"({alias}.status IS NULL OR {alias}.status NOT IN ({marks}))",
-            list(SOURCE_STATUSES),
-        )
-    return f"{alias}.status = ?", [bucket]
+        queued = [*SOURCE_STATUSES, *SOURCE_QUEUE_AS]
+        marks = ", ".join("?" * len(queued))
+        return f"({alias}.status IS NULL OR {alias}.status NOT IN ({marks}))", queued
+    statuses = [bucket, *[s for s, shown in SOURCE_QUEUE_AS.items() if shown == bucket]]
+    return f"{alias}.status IN ({', '.join('?' * len(statuses))})", statuses
 
 
 def _filter_sql(flt: QueueFilter) -> tuple[str, list[Any]]:

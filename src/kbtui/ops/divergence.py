@@ -25,11 +25,11 @@ from kbtui.formats.models import model_dict
 from kbtui.ops import desk
 from kbtui.ops.curation import curator_name
 from kbtui.ops.drafting import Draft, DraftError, claim_domains, get_draft
+from kbtui.ops.profile import schema_of
 from kbtui.ops.resolver import kb_resolver
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
-CASCADE_KINDS = ("belief", "position", "claim", "conviction")
 _EVIDENCE_RE = re.compile(r"^##\s+Evidence\s*$(.*?)(?=^##\s|^---\s*$|\Z)", re.M | re.S)
 
 
@@ -105,15 +105,17 @@ def cascade(db: Database, claim_path: str) -> list[Dependent]:
             (path, path),
         ).fetchall()
 
+    model = schema_of(db).model
+    cascading = {kind for kind, spec in model.kinds.items() if spec.cascade}
     found: dict[str, Dependent] = {}
     for path, kind, title in dependents(claim_path):
-        if kind in CASCADE_KINDS:
+        if kind in cascading:
             found[path] = Dependent(path, kind, title, 1)
     for first in list(found.values()):
         if first.kind != "claim":
             continue
         for path, kind, title in dependents(first.path):
-            if path not in found and path != claim_path and kind in CASCADE_KINDS:
+            if path not in found and path != claim_path and kind in cascading:
                 found[path] = Dependent(path, kind, title, 2, first.path)
     return sorted(
         found.values(), key=lambda d: (d.depth, d.kind != "position", d.kind != "belief", d.title)

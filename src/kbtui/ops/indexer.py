@@ -32,7 +32,7 @@ from kbtui.formats.problems import Problem
 from kbtui.formats.profile import activate, active, build_schema
 from kbtui.ops.atomic import leftover_temporary
 from kbtui.ops.lifetime import exit_with_parent
-from kbtui.ops.profile import use_profile
+from kbtui.ops.profile import PROFILE_META, use_profile
 from kbtui.ops.report import IndexReport, Progress
 from kbtui.store import index as store
 from kbtui.store.db import Database
@@ -731,6 +731,7 @@ def _index(
         store.store_status_counts(db)
         store.set_meta(db, "other_files", str(report.other_files))
         store.set_meta(db, PARSED_BY, parser_version())
+        store.set_meta(db, PROFILE_META, json.dumps(active().sources, ensure_ascii=False))
         # (After an interrupted run too: what it committed changed the documents unreported.)
         if report.changed or full or refresh_pending:
             store.set_meta(db, store.GENERATION, secrets.token_hex(8))

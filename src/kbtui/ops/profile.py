@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from pathlib import Path
 
 from kbtui.formats.profile import (
@@ -11,10 +13,16 @@ from kbtui.formats.profile import (
     Schema,
     activate,
     build_schema,
+    shipped,
     shipped_text,
 )
+from kbtui.store import index as store
+from kbtui.store.db import Database
 
-__all__ = ["ProfileError", "layers_for", "load_profile", "use_profile"]
+__all__ = ["PROFILE_META", "ProfileError", "layers_for", "load_profile", "schema_of", "use_profile"]
+
+PROFILE_META = "profile"
+"""Meta key: the profile files (origin, text) the indexed files were read with."""
 
 
 def layers_for(root: Path) -> list[tuple[str, str]]:
@@ -42,3 +50,19 @@ def use_profile(root: Path) -> Schema:
     schema = load_profile(root)
     activate(schema)
     return schema
+
+
+def schema_of(db: Database) -> Schema:
+    """The profile the index was built with (its files are kept in the index): what reads
+    the index follows the schema that wrote it, in any process."""
+    raw = store.get_meta(db, PROFILE_META)
+    return _schema_from(raw) if raw else shipped()
+
+
+@lru_cache(maxsize=4)
+def _schema_from(raw: str) -> Schema:
+    try:
+        layers = [(str(origin), str(text)) for origin, text in json.loads(raw)]
+        return build_schema(layers)
+    except (ValueError, TypeError, ProfileError):
+        return shipped()  # a profile kbtui could not read back: the next index run writes it
