@@ -798,8 +798,9 @@ def _describe_plan(plan: export.ExportPlan, dry_run: bool) -> None:
             if change.written
             else "would write"
         )
+        where = f"{change.old_path} → {change.path}" if change.old_path else change.path
         out.print(
-            f"{state} {change.action:6} {escape(change.path)} "
+            f"{state} {change.action:6} {escape(where)} "
             f"[dim](+{added} -{removed}; {escape(', '.join(change.reasons))})[/dim]"
         )
         if change.skipped:
@@ -1091,7 +1092,7 @@ def profile_command(kb: str | None, kind: str | None, as_json: bool) -> None:
 @db_option
 @json_option
 def stats_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
-    """Counts: documents by kind, sources by status and domain, claims, links."""
+    """Counts: documents by kind, sources by status and domain, claims, challenges, links."""
     with session_for(kb, db_path) as session:
         data = queries.stats(session.db)
         if as_json:
@@ -1107,6 +1108,7 @@ def stats_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
             ("sources_by_status", "Sources by status"),
             ("sources_by_domain", "Sources by domain"),
             ("claims_by_confidence", "Claims by confidence"),
+            ("challenges_by_status", "Challenges by status"),
             ("links_by_rule", "Links by resolution rule"),
         ):
             out.print()

@@ -70,6 +70,16 @@ class PathRule(_Strict):
     """The kinds a file's `type:` may make it instead; `*` for any kind."""
 
 
+class ArchiveRule(_Strict):
+    """Where export moves a file of this kind once it reaches one of `statuses`."""
+
+    source_folder: str
+    """A folder, ending with `/` (`inbox/queue/`)."""
+    folder: str
+    """The folder it moves to, keeping its name (`inbox/archive/`)."""
+    statuses: tuple[str, ...]
+
+
 class KindSpec(_Strict):
     """One kind of document."""
 
@@ -92,6 +102,7 @@ class KindSpec(_Strict):
     """Statuses shown in another's queue (`enrichment` with `processed`)."""
     cascade: bool = False
     """Documents of this kind depend on the claims they link to (Cascade Impact)."""
+    archive: ArchiveRule | None = None
     fields: dict[str, FieldSpec] = {}
 
 
@@ -203,6 +214,15 @@ class Schema:
         if len(parts) >= 3 and parts[0] in self.model.domain_roots:
             return parts[1]
         return None
+
+    def archived_path(self, kind: str, path: str, status: str | None) -> str | None:
+        """Where export moves the file at `path` once it has `status`, if anywhere."""
+        rule = self.kind_spec(kind).archive
+        if rule is None or status not in rule.statuses:
+            return None
+        if not path.startswith(rule.source_folder):
+            return None
+        return rule.folder + path[len(rule.source_folder) :]
 
     def link_relation(self, kind: str, name: str) -> str | None:
         """The relation the field `name` of a `kind` document names documents by, if any."""

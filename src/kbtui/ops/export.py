@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kbtui.formats.challenges import CASE_PLACEHOLDER, ChallengeText, render_challenge
 from kbtui.formats.checks import BLOCKS_EXPORT
 from kbtui.formats.claims import (
     ARGUMENT_PLACEHOLDER,
@@ -54,6 +55,7 @@ from kbtui.ops.atomic import (
     with_suppressed_unlink,
     write_temporary,
 )
+from kbtui.ops.profile import schema_of
 from kbtui.ops.provenance import bare_title, source_provenance
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
@@ -79,6 +81,8 @@ class FileChange:
     conflict: str | None = None
     source: bool = False
     """The file is a source whose provenance or status the export records."""
+    old_path: str | None = None
+    """For a `move`: where the file is now; `path` is where its new text goes."""
     """Written, but another program wrote into the file it replaced meanwhile: where its
     text was kept."""
 
@@ -91,7 +95,7 @@ class FileChange:
             difflib.unified_diff(
                 old,
                 new,
-                f"a/{self.path}" if self.before is not None else "/dev/null",
+                f"a/{self.old_path or self.path}" if self.before is not None else "/dev/null",
                 f"b/{self.path}",
                 n=2,
             )
@@ -117,6 +121,7 @@ class FileChange:
             "skipped": self.skipped,
             "written": self.written,
             "conflict": self.conflict,
+            "moved_from": self.old_path,
         }
         if with_diff:
             data["diff"] = self.diff()
@@ -258,6 +263,8 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
                 enriched[draft.source_path].append((_stem(draft.target_path), draft.id))
         elif draft.kind == "divergence":
             plan.changes.append(_new_divergence(db, root, draft))
+        elif draft.kind == "challenge":
+            plan.changes.append(_new_challenge(db, root, draft))
         elif draft.kind == "resolution" and draft.target_path:
             plan.changes.append(_resolution(db, root, draft))
     enrichments: dict[str, FileChange] = {}
@@ -431,6 +438,43 @@ def _new_divergence(db: Database, root: Path, draft: drafting.Draft) -> FileChan
     return _guard_new_file(root, change)
 
 
+def _new_challenge(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
+    from kbtui.ops import challenge  # challenges build on drafts
+
+    title = draft.title.strip()
+    target = draft.target_path or ""
+    text = render_challenge(
+        ChallengeText(
+            title=title,
+            target_claim=_stem(target),
+            challenge_type=draft.challenge_type or "",
+            status=draft.status or "open",
+            confidence=draft.confidence,
+            source=draft.source,
+            created=draft.created,
+            description=draft.description.strip(),
+            body=with_heading(without_placeholders(draft.body, (CASE_PLACEHOLDER,)), title),
+        )
+    )
+    change = FileChange(
+        challenge.challenge_path(db, draft),
+        "add",
+        None,
+        text.encode("utf-8"),
+        [f"new challenge (draft {draft.id})"],
+        [draft.id],
+    )
+    change = _guard_new_file(root, change)
+    if change.skipped is not None or change.before == change.after:
+        # (The same bytes on disk: an export cut short wrote it, and the checks would find
+        # it as a file taking its name.)
+        return change
+    failing = drafting.failing_message(challenge.check_challenge(db, draft))
+    if failing:
+        change.skipped = "its checks fail (edited since it was saved?): " + failing
+    return change
+
+
 def _resolution(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
     assert draft.target_path is not None
     change = FileChange(
@@ -561,6 +605,14 @@ def _source_update(
     if status:
         change.action_ids = status.action_ids
     change.after = text.encode("utf-8")
+    moved = schema_of(db).archived_path("source", source, new_status)
+    if moved is not None:
+        # Out of the queue into the archive, as the KB's pipeline files a finished source.
+        if os.path.lexists(root / moved):
+            change.skipped = f"{moved} exists already: not moved out of the queue over it"
+            return change
+        change.action, change.old_path, change.path = "move", source, moved
+        change.reasons.append(f"moved to {moved.rsplit('/', 1)[0]}/")
     return change
 
 
@@ -599,6 +651,9 @@ class _Staged:
     still write into it, and what it wrote must not be lost unseen."""
     theirs: bytes | None = None
     renamed: bool = False
+    old: Path | None = None
+    """For a move: the file it leaves, gone once the new one is in place."""
+    removed: bool = False
 
 
 _KINDS = (
@@ -654,6 +709,16 @@ def _stage(root: Path, change: FileChange) -> _Staged:
         target = _inside(root, change.path)
     except ExportError as exc:
         raise _Refused(str(exc)) from exc
+    if change.action == "move":
+        assert change.old_path is not None
+        try:
+            old = _inside(root, change.old_path)
+        except ExportError as exc:
+            raise _Refused(str(exc)) from exc
+        if read_regular(old) != change.before:
+            raise _Refused("changed on disk since export read it: not moved")
+        if not os.stat(old).st_mode & 0o222:
+            raise _Refused(READ_ONLY)
     if change.action == "modify":
         if read_regular(target) != change.before:
             raise _Refused("changed on disk since export read it: not overwritten")
@@ -667,8 +732,9 @@ def _stage(root: Path, change: FileChange) -> _Staged:
                 if kind
                 else "a file of this name appeared since export read the folder: not written"
             )
+    old_target = _inside(root, change.old_path) if change.old_path else None
     try:
-        return _Staged(change, target, write_temporary(target, change.after))
+        return _Staged(change, target, write_temporary(target, change.after), old=old_target)
     except OSError as exc:
         raise _Refused(f"could not write: {exc.strerror or exc}") from exc
 
@@ -679,7 +745,7 @@ def _swap_in(staged: _Staged) -> None:
     change, target, temporary = staged.change, staged.target, staged.temporary
     assert temporary is not None
     try:
-        if change.action == "add":
+        if change.action in ("add", "move"):
             try:
                 # A link never replaces a file that appeared meanwhile, as a rename would.
                 os.link(temporary, target)
@@ -697,6 +763,8 @@ def _swap_in(staged: _Staged) -> None:
                 with_suppressed_unlink(temporary)
             staged.temporary = None
             staged.renamed = True
+            if change.action == "move":
+                _leave(staged)
             return
         handle = _open_regular(target)
         staged.replaced = handle
@@ -713,6 +781,22 @@ def _swap_in(staged: _Staged) -> None:
         raise _Refused(f"could not write: {exc.strerror or exc}") from exc
 
 
+def _leave(staged: _Staged) -> None:
+    """A move's second half: the file it leaves is removed, after one more look at it; the
+    removed file is kept open and read after, as a replaced one is."""
+    assert staged.old is not None
+    handle = _open_regular(staged.old)
+    staged.replaced = handle
+    if _read_all(handle) != staged.change.before:
+        raise _Refused("changed on disk since export read it: not moved")
+    os.unlink(staged.old)
+    staged.removed = True
+    theirs = _read_all(handle)
+    if theirs != staged.change.before:
+        staged.theirs = theirs
+        raise _Refused("changed on disk while export moved it: theirs is kept, not moved")
+
+
 def _put_back(staged: _Staged) -> str | None:
     """Undo a rename: the file as it was (or as the other program made it meanwhile), or
     no file for a new one. What cannot be put back is kept beside it; the words say where."""
@@ -720,10 +804,23 @@ def _put_back(staged: _Staged) -> str | None:
     if staged.temporary is not None:
         with_suppressed_unlink(staged.temporary)
         staged.temporary = None
+    if staged.removed and staged.old is not None:
+        # The file a move left, back where it was (with the other program's text, if any).
+        left = staged.theirs if staged.theirs is not None else change.before
+        staged.removed = False
+        if left is not None and not os.path.lexists(staged.old):
+            try:
+                atomic_write(staged.old, left)
+            except OSError:
+                aside = _keep_aside(staged.old, left)
+                return f"its text is kept in {aside}" if aside else "its text could not be kept"
+        staged.theirs = None
     if not staged.renamed:
         return None
     staged.renamed = False
     old = staged.theirs if staged.theirs is not None else change.before
+    if change.action == "move":
+        old = None  # the new place had no file before
     try:
         now = read_regular(target)
     except _Refused:
@@ -839,7 +936,7 @@ def _sweep(written: list[_Staged]) -> None:
             os.close(item.replaced)
             item.replaced = None
         if theirs != item.change.before and theirs is not None:
-            aside = _keep_aside(item.target, theirs)
+            aside = _keep_aside(item.old or item.target, theirs)
             item.change.conflict = (
                 "changed on disk while export wrote it: the other program's text is kept in "
                 + (aside or "(it could not be kept)")
@@ -883,8 +980,14 @@ def apply_export(db: Database, root: Path, plan: ExportPlan) -> ExportPlan:
             if all(id(other) in done for other in files_of[i])
         }
         actions = {i for change in changes for i in change.action_ids}
+        moves = [(c.path, c.old_path) for c in changes if c.old_path and c.written]
         try:
             with transaction(db):
+                # Work still pending on a moved file follows it to its new place.
+                db.conn.executemany(
+                    "UPDATE drafts SET source_path = ? WHERE source_path = ?", moves
+                )
+                db.conn.executemany("UPDATE actions SET path = ? WHERE path = ?", moves)
                 db.conn.executemany(
                     "UPDATE drafts SET exported_at = datetime('now') WHERE id = ?",
                     [(i,) for i in sorted(drafts)],

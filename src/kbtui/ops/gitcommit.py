@@ -207,7 +207,12 @@ def check_committable(
     if not _has_commit(root):
         return branch  # no commit yet: every file is new to git, the export's commit takes them
     already = set(earlier.paths)
-    modified = [c.path for c in plan.writable if c.action == "modify" and c.path not in already]
+    modified = [
+        path
+        for c in plan.writable
+        for path in ((c.path,) if c.action == "modify" else (c.old_path,) if c.old_path else ())
+        if path not in already
+    ]
     if modified:
         status = _git(
             root,
@@ -281,7 +286,8 @@ def commit_export(
     if db is not None:
         _finish_interrupted(root, db)
     earlier = carried(db) if db is not None else Carried([], None)
-    paths = list(dict.fromkeys([c.path for c in plan.changes if c.written] + earlier.paths))
+    touched = [p for c in plan.changes if c.written for p in (c.old_path, c.path) if p]
+    paths = list(dict.fromkeys(touched + earlier.paths))
     paths = [p for p in paths if _differs_from_head(root, p)]
     if not paths:
         if db is not None and earlier.paths:
@@ -307,16 +313,19 @@ def commit_export(
 
 
 def _differs_from_head(root: Path, path: str) -> bool:
-    """Whether the working tree's `path` is not what HEAD has (a new file, or changed)."""
+    """Whether the working tree's `path` is not what HEAD has (new, changed or gone)."""
+    head = _blob(root, "HEAD", path)
     if not (root / path).exists():
-        return False
-    if not _has_commit(root):
-        return True
+        return head is not None
+    return head is None or _git(root, "hash-object", "--", path) != head
+
+
+def _blob(root: Path, commit: str, path: str) -> str | None:
+    """The blob `path` has in `commit`, or None."""
     try:
-        head = _git(root, "rev-parse", "-q", "--verify", f"HEAD:{path}")
+        return _git(root, "rev-parse", "-q", "--verify", f"{commit}:{path}")
     except GitError:
-        return True
-    return _git(root, "hash-object", "--", path) != head
+        return None
 
 
 def _finish_interrupted(root: Path, db: Database) -> None:
@@ -350,7 +359,7 @@ def _commit(root: Path, paths: list[str], message: str, who: str) -> str:
         _git(root, "read-tree", *(["HEAD"] if head else ["--empty"]), env=env)
         # Not `git add`, which refuses a tracked file in a folder .gitignore names (a new
         # file git ignores is refused before anything is written).
-        _git(root, "update-index", "--add", "--", *paths, env=env)
+        _git(root, "update-index", "--add", "--remove", "--", *paths, env=env)
         _run_hook(root, "pre-commit", env)
         message_file.write_text(message, encoding="utf-8")
         _run_hook(root, "commit-msg", env, str(message_file))
@@ -422,35 +431,30 @@ def _message(written: list[FileChange], paths: list[str], who: str) -> str:
 
 def _take_out(root: Path, paths: list[str], commit: str) -> None:
     """The committed files out of the working tree, each back as HEAD has it (a new file
-    removed); a file changed since it was committed is left as it is."""
+    removed, a moved one back in its old place); a file changed since it was committed is
+    left as it is."""
     for path in paths:
         target = root / path
+        committed = _blob(root, commit, path)
         try:
-            committed = _git(root, "rev-parse", "-q", "--verify", f"{commit}:{path}")
-            if _git(root, "hash-object", "--", path) != committed:
-                continue
+            current = _git(root, "hash-object", "--", path) if target.exists() else None
         except GitError:
             continue
+        if current != committed:
+            continue
         old: bytes | None = None
-        if _has_commit(root):
-            with contextlib.suppress(subprocess.SubprocessError, OSError):
-                shown = subprocess.run(
-                    [
-                        "git",
-                        "--literal-pathspecs",
-                        "-C",
-                        str(root),
-                        "cat-file",
-                        "blob",
-                        f"HEAD:{path}",
-                    ],
-                    capture_output=True,
-                    check=False,
-                )
-                old = shown.stdout if shown.returncode == 0 else None
+        if _blob(root, "HEAD", path) is not None:
+            shown = subprocess.run(
+                ["git", "--literal-pathspecs", "-C", str(root), "cat-file", "blob", f"HEAD:{path}"],
+                capture_output=True,
+                check=False,
+            )
+            if shown.returncode != 0:
+                continue
+            old = shown.stdout
         with contextlib.suppress(OSError):
             if old is None:
-                target.unlink()
+                target.unlink(missing_ok=True)
             else:
                 atomic_write(target, old)
 

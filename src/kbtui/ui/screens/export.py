@@ -85,7 +85,9 @@ class ExportPreview(Screen[None]):
             )
             files.add_option(
                 Option(
-                    f"{mark} [dim]+{added} -{removed}[/dim] {escape(change.path)}", id=str(index)
+                    f"{mark} [dim]+{added} -{removed}[/dim] {escape(change.path)}"
+                    + (f" [dim](from {escape(change.old_path)})[/dim]" if change.old_path else ""),
+                    id=str(index),
                 )
             )
         if self.plan.changes:
