@@ -381,6 +381,60 @@ def _kb_root_of(path: str) -> str | None:
     return None
 
 
+@main.command("collapse-keys")
+@click.argument("path")
+@click.option(
+    "--kb",
+    "kb",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The KB (default: the one holding PATH, else the demo KB).",
+)
+@db_option
+@click.option("--write", is_flag=True, help="Write it (without: only show what would change).")
+@json_option
+def collapse_keys_command(
+    path: str, kb: str | None, db_path: str | None, write: bool, as_json: bool
+) -> None:
+    """Show, then with --write make, the file at PATH with each key written twice kept only
+    where it is written last: the value kbtui and every YAML reader already take. Export
+    leaves such a file alone until then."""
+    kb = kb or _kb_root_of(path)
+    with session_for(kb, db_path) as session:
+        relative = _kb_relative(session, path)
+        root = session.workspace.root
+        change, removed = export.plan_collapse(session.db, root, relative)
+        if write and change.skipped is None and removed:
+            export.write_changes(root, [change])
+            session.reindex()
+        if as_json:
+            print_json(
+                {
+                    **change.as_dict(),
+                    "removed": [
+                        {"key": c.key, "line": c.line, "text": c.text, "same_value": c.same}
+                        for c in removed
+                    ],
+                }
+            )
+        elif change.skipped is not None:
+            err.print(f"kbtui: {escape(relative)}: {escape(change.skipped)}")
+        elif not removed:
+            out.print(f"{escape(relative)} writes each key once already.")
+        else:
+            out.print(Text(change.diff()))
+            for item in removed:
+                words = (
+                    "the same value" if item.same else "[yellow]another value[/] than the one kept"
+                )
+                out.print(f"line {item.line}: {escape(item.key)}, {words}")
+            if change.written:
+                out.print(f"Written: {len(removed)} earlier copies removed.")
+            elif not write:
+                out.print("Nothing written: --write writes it.")
+    sys.exit(EXIT_PROBLEMS if change.skipped is not None else EXIT_CLEAN)
+
+
 @main.command("undo")
 @kb_argument
 @db_option
@@ -1092,7 +1146,7 @@ def profile_command(kb: str | None, kind: str | None, as_json: bool) -> None:
 @db_option
 @json_option
 def stats_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
-    """Counts: documents by kind, sources by status and domain, claims, challenges, links."""
+    """Counts: documents by kind, sources by status and domain, claims, links."""
     with session_for(kb, db_path) as session:
         data = queries.stats(session.db)
         if as_json:
@@ -1108,7 +1162,6 @@ def stats_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
             ("sources_by_status", "Sources by status"),
             ("sources_by_domain", "Sources by domain"),
             ("claims_by_confidence", "Claims by confidence"),
-            ("challenges_by_status", "Challenges by status"),
             ("links_by_rule", "Links by resolution rule"),
         ):
             out.print()

@@ -466,3 +466,72 @@ def add_to_list(text: str, key: str, items: list[str]) -> str:
         f"  - {double_quoted(item)}{ending}" for item in [*kept, *new]
     ]
     return _verify(text, _join(block), key, [*kept, *new], before)
+
+
+@dataclass(frozen=True, slots=True)
+class Collapsed:
+    """An earlier occurrence of a key written twice, which a collapse removes."""
+
+    key: str
+    line: int
+    """Its first line in the file (1-based)."""
+    text: str
+    """The lines removed, as written."""
+    same: bool
+    """Its value is the one kept (the last occurrence's, which every YAML reader uses)."""
+
+
+def _spans(block: _Block) -> list[tuple[str, int, int]]:
+    """Every top-level key with its line span [start, end), in order."""
+    found: list[tuple[str, int, int]] = []
+    for index, line in enumerate(block.lines):
+        match = _KEY_RE.match(line.rstrip("\r\n"))
+        if match and not line[:1].isspace():
+            if found:
+                key, start, _ = found[-1]
+                found[-1] = (key, start, index)
+            found.append((match.group(1), index, len(block.lines)))
+    return found
+
+
+def collapse_duplicate_keys(text: str) -> tuple[str, list[Collapsed]]:
+    """`text` with each key written more than once kept only where it is last written (the
+    value every YAML reader already takes), and what was removed. Every field reads back as
+    before, or `EditError`; nothing else changes."""
+    block = _block(text)
+    before = _parse("".join(block.lines))
+    if before is None:
+        raise EditError("the frontmatter does not parse as YAML")
+    if not before.duplicated:
+        return text, []
+    first_line = block.head.count("\n") + 1
+    spans = _spans(block)
+    last = {key: start for key, start, _ in spans}
+    removed: list[Collapsed] = []
+    drop: set[int] = set()
+    for key, start, end in spans:
+        if key not in before.duplicated or start == last[key]:
+            continue
+        # Comment and blank lines at its end belong to what follows, and stay.
+        while end > start + 1 and _is_note(block.lines[end - 1]):
+            end -= 1
+        lines = block.lines[start:end]
+        value = _parse("".join(lines))
+        same = value is not None and value.fields.get(key, _MISSING) == before.fields.get(key)
+        removed.append(Collapsed(key, first_line + start, "".join(lines), same))
+        drop.update(range(start, end))
+    missing = before.duplicated - {c.key for c in removed}
+    if missing:
+        raise EditError(f"'{sorted(missing)[0]}' is written twice in a form kbtui does not edit")
+    block.lines = [line for index, line in enumerate(block.lines) if index not in drop]
+    out = _join(block)
+    old, new = split_frontmatter(text), split_frontmatter(out)
+    after = _parse(new.yaml_text) if new.closed else None
+    if (
+        after is None
+        or after.duplicated
+        or after.fields != before.fields
+        or (new.prefix, new.body) != (old.prefix, old.body)
+    ):
+        raise EditError("removing the earlier copies would not read back as the file reads now")
+    return out, removed

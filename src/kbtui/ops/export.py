@@ -20,7 +20,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kbtui.formats.challenges import CASE_PLACEHOLDER, ChallengeText, render_challenge
 from kbtui.formats.checks import BLOCKS_EXPORT
 from kbtui.formats.claims import (
     ARGUMENT_PLACEHOLDER,
@@ -45,7 +44,13 @@ from kbtui.formats.divergences import (
     render_divergence,
     slug,
 )
-from kbtui.formats.edit import EditError, add_to_list, set_scalar
+from kbtui.formats.edit import (
+    Collapsed,
+    EditError,
+    add_to_list,
+    collapse_duplicate_keys,
+    set_scalar,
+)
 from kbtui.formats.errors import KbtuiError
 from kbtui.ops import curation, drafting
 from kbtui.ops.atomic import (
@@ -192,6 +197,8 @@ def _read_current(root: Path, db: Database, path: str, change: FileChange) -> st
     unsafe = sorted(codes & BLOCKS_EXPORT)
     if unsafe:
         change.skipped = "not rewritten: its frontmatter has problems (" + ", ".join(unsafe) + ")"
+        if unsafe == ["duplicate-key"]:
+            change.skipped += f"; kbtui collapse-keys '{path}' shows how to write each key once"
         return None
     try:
         data = read_regular(_inside(root, path))
@@ -263,8 +270,6 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
                 enriched[draft.source_path].append((_stem(draft.target_path), draft.id))
         elif draft.kind == "divergence":
             plan.changes.append(_new_divergence(db, root, draft))
-        elif draft.kind == "challenge":
-            plan.changes.append(_new_challenge(db, root, draft))
         elif draft.kind == "resolution" and draft.target_path:
             plan.changes.append(_resolution(db, root, draft))
     enrichments: dict[str, FileChange] = {}
@@ -436,43 +441,6 @@ def _new_divergence(db: Database, root: Path, draft: drafting.Draft) -> FileChan
         change.skipped = "its checks fail (edited since it was saved?): " + failing
         return change
     return _guard_new_file(root, change)
-
-
-def _new_challenge(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
-    from kbtui.ops import challenge  # challenges build on drafts
-
-    title = draft.title.strip()
-    target = draft.target_path or ""
-    text = render_challenge(
-        ChallengeText(
-            title=title,
-            target_claim=_stem(target),
-            challenge_type=draft.challenge_type or "",
-            status=draft.status or "open",
-            confidence=draft.confidence,
-            source=draft.source,
-            created=draft.created,
-            description=draft.description.strip(),
-            body=with_heading(without_placeholders(draft.body, (CASE_PLACEHOLDER,)), title),
-        )
-    )
-    change = FileChange(
-        challenge.challenge_path(db, draft),
-        "add",
-        None,
-        text.encode("utf-8"),
-        [f"new challenge (draft {draft.id})"],
-        [draft.id],
-    )
-    change = _guard_new_file(root, change)
-    if change.skipped is not None or change.before == change.after:
-        # (The same bytes on disk: an export cut short wrote it, and the checks would find
-        # it as a file taking its name.)
-        return change
-    failing = drafting.failing_message(challenge.check_challenge(db, draft))
-    if failing:
-        change.skipped = "its checks fail (edited since it was saved?): " + failing
-    return change
 
 
 def _resolution(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
@@ -1015,3 +983,36 @@ def apply_export(db: Database, root: Path, plan: ExportPlan) -> ExportPlan:
             written = []
     _sweep(written)
     return plan
+
+
+def plan_collapse(db: Database, root: Path, path: str) -> tuple[FileChange, list[Collapsed]]:
+    """The file at `path` with each key written twice kept only where it is last written
+    (the value kbtui and every YAML reader take), for the curator to look at before it is
+    written; and what would be removed."""
+    change = FileChange(path, "modify", None, b"", ["keys written twice, kept once"])
+    indexed = _indexed(db, path)
+    if indexed is None:
+        change.skipped = "not in the index: not a markdown file of this KB"
+        return change, []
+    try:
+        data = read_regular(_inside(root, path))
+    except (ExportError, _Refused) as exc:
+        change.skipped = str(exc)
+        return change, []
+    if _digest(data) != indexed[0]:
+        change.skipped = "changed on disk since it was indexed: re-index and look again"
+        return change, []
+    change.before = data
+    try:
+        text, removed = collapse_duplicate_keys(data.decode("utf-8"))
+    except (EditError, UnicodeDecodeError) as exc:
+        change.skipped = f"not rewritten: {exc}"
+        return change, []
+    change.after = text.encode("utf-8")
+    return change, removed
+
+
+def write_changes(root: Path, changes: list[FileChange]) -> None:
+    """Write `changes` as one group, all or nothing, each checked as export checks it
+    (`written` or `skipped` says how it went)."""
+    _sweep(_write_group([c for c in changes if c.skipped is None], root))
