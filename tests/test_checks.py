@@ -273,7 +273,15 @@ def test_every_check_a_draft_reports_is_listed(seeds_copy: Path) -> None:
         "draft", "divergence", "--kb", str(seeds_copy), "--claim", claims[0], "--claim", claims[1]
     )
     assert code == 0
-    for draft in (claim, divergence):
+    code, challenge = run_json(
+        "draft", "challenge", "--kb", str(seeds_copy), "--claim", claims[0], "--title", "x"
+    )
+    assert code == 0 and challenge["kind"] == "challenge"
+    code, same = run_json(
+        "draft", "challenge", "--kb", str(seeds_copy), "--claim", claims[0], "--title", "x"
+    )
+    assert "same-challenge" in {check["id"] for check in same["checks"]}
+    for draft in (claim, divergence, challenge, same):
         for check in draft["checks"]:
             assert check["id"] in registry, check["id"]
             assert draft["kind"] in registry[check["id"]]["drafts"], check["id"]

@@ -23,12 +23,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from kbtui.formats.challenges import CASE_PLACEHOLDER
+from kbtui.formats.challenges import TITLE_PLACEHOLDER as CHALLENGE_TITLE_PLACEHOLDER
 from kbtui.formats.checks import DRAFT_CHECKS, PROBLEM_CODES, Code
 from kbtui.formats.claims import ARGUMENT_PLACEHOLDER
 from kbtui.formats.divergences import RESOLVE_PLACEHOLDER, WHY_PLACEHOLDER
 from kbtui.formats.errors import KbtuiError
 from kbtui.formats.kinds import ALL_KINDS, CLAIM_CONFIDENCES
 from kbtui.ops import (
+    challenge,
     curation,
     divergence,
     drafting,
@@ -646,6 +649,99 @@ def draft_divergence_command(
             out.print(f"  {check.status:4} {escape(check.message)}")
 
 
+@draft_group.command("challenge")
+@click.option(
+    "--claim", "claim", required=True, help="The claim challenged (path, file stem or title)."
+)
+@click.option("--title", default=None, help="The challenge, as a proposition.")
+@click.option(
+    "--type",
+    "challenge_type",
+    default=None,
+    metavar="TYPE",
+    help="refutation, boundary, reframe or evidence-gap (the KB's profile may name others).",
+)
+@click.option("--description", default=None, help="What the title does not say.")
+@click.option(
+    "--argument",
+    default=None,
+    help="The case against the claim: replaces the body's placeholder line.",
+)
+@click.option("--confidence", type=click.Choice(CLAIM_CONFIDENCES), default=None)
+@click.option("--source", "source", default=None, help="The evidence it rests on (attribution).")
+@click.option("--save", is_flag=True, help="Save it for export if every check passes.")
+@click.option("--kb", "kb", type=click.Path(file_okay=False), default=None)
+@db_option
+@json_option
+def draft_challenge_command(
+    claim: str,
+    title: str | None,
+    challenge_type: str | None,
+    description: str | None,
+    argument: str | None,
+    confidence: str | None,
+    source: str | None,
+    save: bool,
+    kb: str | None,
+    db_path: str | None,
+    as_json: bool,
+) -> None:
+    """Start a challenge of a claim, prefilled from it; print its checks."""
+    kb = kb or _kb_root_of(claim)
+    title = title.strip() if title is not None else None
+    with session_for(kb, db_path) as session:
+        types = challenge.challenge_types(session.db)
+        if challenge_type is not None and challenge_type not in types:
+            fail(f"--type must be one of: {', '.join(types)} (not {challenge_type!r})")
+        draft = challenge.new_challenge_draft(session.db, _kb_relative(session, claim))
+        try:
+            changes: dict[str, str] = {
+                name: value
+                for name, value in (
+                    ("title", title),
+                    ("description", description),
+                    ("confidence", confidence),
+                    ("source", source),
+                    ("challenge_type", challenge_type),
+                )
+                if value is not None
+            }
+            body = draft.body
+            if title:
+                body = body.replace(f"# {CHALLENGE_TITLE_PLACEHOLDER}", f"# {title}", 1)
+            if argument is not None and argument.strip():
+                body = body.replace(CASE_PLACEHOLDER, argument.strip(), 1)
+            if body != draft.body:
+                changes["body"] = body
+            draft = drafting.update_draft(session.db, draft.id, **changes)
+            if save:
+                draft = drafting.save_draft(session.db, draft.id)
+        except drafting.DraftError as exc:
+            # A command that could not run leaves nothing behind (a retry starts clean).
+            drafting.delete_draft(session.db, draft.id)
+            fail(f"{exc} (no draft kept)")
+        _print_draft(session, draft, as_json)
+
+
+@main.command("challenges")
+@kb_argument
+@db_option
+@json_option
+def challenges_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
+    """Challenge files, open first, with their type and the claim each challenges."""
+    with session_for(kb, db_path) as session:
+        rows = challenge.challenges(session.db)
+        if as_json:
+            print_json(rows)
+            return
+        if not rows:
+            out.print("No challenges yet.")
+        for row in rows:
+            kind = escape(row["challenge_type"] or "?")
+            out.print(f"[b]{escape(row['status'] or '?'):8}[/b] {kind:12} {escape(row['title'])}")
+            out.print(f"           → {escape(row['target_claim'] or '(no target_claim)')}")
+
+
 @main.command("divergences")
 @kb_argument
 @db_option
@@ -681,11 +777,21 @@ def _print_draft(session: Session, draft: drafting.Draft, as_json: bool) -> None
             }
         )
         return
-    out.print(
-        f"[b]Draft {draft.id}[/b] ({draft.kind}, {draft.state}) from "
-        f"{escape(draft.source_path or '-')}"
-    )
+    if draft.kind == "challenge":
+        out.print(
+            f"[b]Draft {draft.id}[/b] (challenge, {draft.state}) of "
+            f"{escape(draft.target_path or '-')}"
+        )
+    else:
+        out.print(
+            f"[b]Draft {draft.id}[/b] ({draft.kind}, {draft.state}) from "
+            f"{escape(draft.source_path or '-')}"
+        )
     out.print(f"  title: {escape(draft.title) or '[dim](empty)[/dim]'}")
+    if draft.kind == "challenge":
+        out.print(f"  type: {escape(draft.challenge_type or '-')}")
+        if draft.title.strip():
+            out.print(f"  file: {escape(challenge.challenge_path(session.db, draft))}")
     if draft.kind == "enrichment":
         out.print(f"  enriches ({draft.enrichment_kind}): {escape(draft.target_path or '-')}")
     marks = {"pass": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
@@ -715,10 +821,15 @@ def drafts_list_command(kb: str | None, db_path: str | None, as_json: bool) -> N
         if not drafts:
             out.print("No drafts.")
         for draft in drafts:
+            # A challenge comes from the claim it challenges; the others from a source.
+            origin = (
+                f"→ {draft.target_path or '-'}"
+                if draft.kind == "challenge"
+                else f"← {draft.source_path or '-'}"
+            )
             out.print(
                 f"{draft.id:>4} {draft.kind:10} {draft.state:6} "
-                f"{escape(draft.title[:70] or '(untitled)')} [dim]← "
-                f"{escape(draft.source_path or '-')}[/dim]"
+                f"{escape(draft.title[:70] or '(untitled)')} [dim]{escape(origin)}[/dim]"
             )
 
 
@@ -1146,7 +1257,7 @@ def profile_command(kb: str | None, kind: str | None, as_json: bool) -> None:
 @db_option
 @json_option
 def stats_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
-    """Counts: documents by kind, sources by status and domain, claims, links."""
+    """Counts: documents by kind, sources by status and domain, claims, challenges, links."""
     with session_for(kb, db_path) as session:
         data = queries.stats(session.db)
         if as_json:
@@ -1162,6 +1273,7 @@ def stats_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
             ("sources_by_status", "Sources by status"),
             ("sources_by_domain", "Sources by domain"),
             ("claims_by_confidence", "Claims by confidence"),
+            ("challenges_by_status", "Challenges by status"),
             ("links_by_rule", "Links by resolution rule"),
         ):
             out.print()

@@ -18,7 +18,7 @@ Scope = Literal["file", "kb"]
 """Where a check looks: "file" reads one file alone; "kb" needs the rest of the KB (links,
 duplicates across folders, the folders themselves), and is done by the indexer once every
 file is read."""
-DraftKind = Literal["claim", "enrichment", "divergence"]
+DraftKind = Literal["claim", "enrichment", "divergence", "challenge"]
 
 
 class Code(StrEnum):
@@ -241,6 +241,9 @@ class CheckId(StrEnum):
     CLAIMS_EXIST = "claims-exist"
     CLAIMS_DISTINCT = "claims-distinct"
     DUPLICATE = "duplicate"
+    TARGET_CLAIM = "target-claim"
+    CHALLENGE_TYPE = "challenge-type"
+    SAME_CHALLENGE = "same-challenge"
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,24 +258,31 @@ class CheckSpec:
 
 DRAFT_CHECKS: Mapping[CheckId, CheckSpec] = {
     CheckId.PROPOSITION: CheckSpec(
-        ("claim",), "The title is a proposition (a claim one can disagree with), not a topic."
+        ("claim", "challenge"),
+        "The title is a proposition (a claim one can disagree with), not a topic.",
     ),
     CheckId.FILE_NAME: CheckSpec(
-        ("claim",),
-        "The title can be the claim's file name on every system (a fix is "
-        "proposed when it cannot).",
+        ("claim", "challenge"),
+        "The title can be the claim's file name on every system (a fix is proposed when it "
+        "cannot); a challenge's title gives a `challenge-<slug>.md` no file has yet.",
     ),
     CheckId.DESCRIPTION: CheckSpec(
-        ("claim", "divergence"),
-        "The description adds to a claim's title, or says why a divergence matters.",
+        ("claim", "divergence", "challenge"),
+        "The description adds to a claim's or challenge's title, or says why a divergence matters.",
     ),
-    CheckId.CONFIDENCE: CheckSpec(("claim",), "A confidence from the KB's vocabulary is chosen."),
-    CheckId.DOMAIN: CheckSpec(("claim", "divergence"), "The domain is one the KB's claims use."),
+    CheckId.CONFIDENCE: CheckSpec(
+        ("claim", "challenge"),
+        "A confidence from the KB's vocabulary is chosen (a challenge may have none).",
+    ),
+    CheckId.DOMAIN: CheckSpec(
+        ("claim", "divergence", "challenge"), "The domain is one the KB's claims use."
+    ),
     CheckId.EVIDENCE: CheckSpec(
         ("claim", "enrichment"), "The body cites its source, or is the evidence it adds."
     ),
     CheckId.PLACEHOLDERS: CheckSpec(
-        ("claim", "divergence"), "No template line is left in the body (export leaves it out)."
+        ("claim", "divergence", "challenge"),
+        "No template line is left in the body (export leaves it out).",
     ),
     CheckId.LINKS: CheckSpec(("claim",), "Every wiki link in the body resolves to a note."),
     CheckId.EXISTING_CLAIM: CheckSpec(
@@ -287,5 +297,13 @@ DRAFT_CHECKS: Mapping[CheckId, CheckSpec] = {
     CheckId.CLAIMS_DISTINCT: CheckSpec(("divergence",), "No claim is named twice."),
     CheckId.DUPLICATE: CheckSpec(
         ("divergence",), "No other divergence (file or draft) has the same claims."
+    ),
+    CheckId.TARGET_CLAIM: CheckSpec(("challenge",), "The claim it challenges is in the KB."),
+    CheckId.CHALLENGE_TYPE: CheckSpec(
+        ("challenge",),
+        "The challenge type is one of the KB's (refutation, boundary, reframe, evidence-gap).",
+    ),
+    CheckId.SAME_CHALLENGE: CheckSpec(
+        ("challenge",), "No open challenge (file or draft) has the same title."
     ),
 }

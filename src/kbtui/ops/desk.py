@@ -336,6 +336,8 @@ class DocumentView:
     links: list[LinkView] = field(default_factory=list)
     backlinks: list[Backlink] = field(default_factory=list)
     drafts: list[dict[str, Any]] = field(default_factory=list)
+    challenges: list[dict[str, Any]] = field(default_factory=list)
+    """A claim's open challenges (files), and the challenge drafts of it not yet exported."""
     pending_note: str | None = None
     """The note of the pending status change (a null-result's reason)."""
     body_bytes: int = -1
@@ -408,7 +410,7 @@ def load_document(db: Database, doc_id: int, body_limit: int | None = None) -> D
         fields=json.loads(row[4]),
         body=row[5],
         size=row[6],
-        status=row[7] if row[2] in ("source", "divergence") else None,
+        status=row[7] if row[2] in ("source", "divergence", "challenge") else None,
         pending=bool(row[8]),
         pending_note=row[9],
         body_bytes=body_bytes,
@@ -459,6 +461,23 @@ def load_document(db: Database, doc_id: int, body_limit: int | None = None) -> D
             "AND exported_at IS NULL ORDER BY id",
             [view.path],
         )
+    if view.kind == "claim":
+        from kbtui.ops.challenge import open_challenges  # challenges build on this module
+
+        view.challenges = open_challenges(db, view.path) + [
+            {
+                "path": None,
+                "title": title or "(no title yet)",
+                "status": "draft",
+                "challenge_type": kind or "",
+                "draft": draft_id,
+            }
+            for draft_id, title, kind in db.conn.execute(
+                "SELECT id, title, challenge_type FROM drafts WHERE kind = 'challenge' AND "
+                "target_path = ? AND exported_at IS NULL ORDER BY id",
+                (view.path,),
+            )
+        ]
     return view
 
 

@@ -55,6 +55,7 @@ EDITABLE: Final = (
     "target_path",
     "claims",
     "status",
+    "challenge_type",
 )
 _LIST_FIELDS: Final = (
     "depends_on",
@@ -100,6 +101,8 @@ class Draft:
     saved_at: str | None = None
     claims: list[str] = field(default_factory=list)
     status: str | None = None
+    challenge_type: str | None = None
+    """A challenge's type: refutation, boundary, reframe or evidence-gap."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,7 +127,8 @@ def _now() -> str:
 _COLUMNS = (
     "id, kind, source_path, hint, title, description, domain, confidence, source, created, "
     "body, state, who, updated_at, depends_on_json, challenged_by_json, secondary_domains_json, "
-    "different_from_json, target_path, enrichment_kind, saved_at, claims_json, status"
+    "different_from_json, target_path, enrichment_kind, saved_at, claims_json, status, "
+    "challenge_type"
 )
 
 
@@ -134,6 +138,7 @@ def _from_row(row: tuple[Any, ...]) -> Draft:
     draft = Draft(*values[:14], *lists, *values[18:21])  # type: ignore[arg-type]
     draft.claims = json.loads(values[21])
     draft.status = values[22]
+    draft.challenge_type = values[23]
     return draft
 
 
@@ -281,8 +286,8 @@ def restore_draft(db: Database, draft: Draft) -> Draft:
             "INSERT INTO drafts (kind, source_path, hint, title, description, domain, "
             "confidence, source, created, body, who, updated_at, depends_on_json, "
             "challenged_by_json, secondary_domains_json, different_from_json, claims_json, "
-            "target_path, enrichment_kind, status) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "target_path, enrichment_kind, status, challenge_type) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 draft.kind,
                 draft.source_path,
@@ -300,6 +305,7 @@ def restore_draft(db: Database, draft: Draft) -> Draft:
                 draft.target_path,
                 draft.enrichment_kind,
                 draft.status,
+                draft.challenge_type,
             ),
         )
     return get_draft(db, int(cursor.lastrowid or 0))
@@ -539,6 +545,10 @@ def checks_for(db: Database, draft: Draft) -> list[Check]:
         from kbtui.ops.divergence import check_divergence  # divergences build on drafts
 
         return check_divergence(db, draft)
+    if draft.kind == "challenge":
+        from kbtui.ops.challenge import check_challenge  # challenges build on drafts
+
+        return check_challenge(db, draft)
     return []
 
 

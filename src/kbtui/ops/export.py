@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kbtui.formats.challenges import CASE_PLACEHOLDER, ChallengeText, render_challenge
 from kbtui.formats.checks import BLOCKS_EXPORT
 from kbtui.formats.claims import (
     ARGUMENT_PLACEHOLDER,
@@ -270,6 +271,8 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
                 enriched[draft.source_path].append((_stem(draft.target_path), draft.id))
         elif draft.kind == "divergence":
             plan.changes.append(_new_divergence(db, root, draft))
+        elif draft.kind == "challenge":
+            plan.changes.append(_new_challenge(db, root, draft))
         elif draft.kind == "resolution" and draft.target_path:
             plan.changes.append(_resolution(db, root, draft))
     enrichments: dict[str, FileChange] = {}
@@ -441,6 +444,43 @@ def _new_divergence(db: Database, root: Path, draft: drafting.Draft) -> FileChan
         change.skipped = "its checks fail (edited since it was saved?): " + failing
         return change
     return _guard_new_file(root, change)
+
+
+def _new_challenge(db: Database, root: Path, draft: drafting.Draft) -> FileChange:
+    from kbtui.ops import challenge  # challenges build on drafts
+
+    title = draft.title.strip()
+    target = draft.target_path or ""
+    text = render_challenge(
+        ChallengeText(
+            title=title,
+            target_claim=_stem(target),
+            challenge_type=draft.challenge_type or "",
+            status=draft.status or "open",
+            confidence=draft.confidence,
+            source=draft.source,
+            created=draft.created,
+            description=draft.description.strip(),
+            body=with_heading(without_placeholders(draft.body, (CASE_PLACEHOLDER,)), title),
+        )
+    )
+    change = FileChange(
+        challenge.challenge_path(db, draft),
+        "add",
+        None,
+        text.encode("utf-8"),
+        [f"new challenge (draft {draft.id})"],
+        [draft.id],
+    )
+    change = _guard_new_file(root, change)
+    if change.skipped is not None or change.before == change.after:
+        # (The same bytes on disk: an export cut short wrote it, and the checks would find
+        # it as a file taking its name.)
+        return change
+    failing = drafting.failing_message(challenge.check_challenge(db, draft))
+    if failing:
+        change.skipped = "its checks fail (edited since it was saved?): " + failing
+    return change
 
 
 def _resolution(db: Database, root: Path, draft: drafting.Draft) -> FileChange:

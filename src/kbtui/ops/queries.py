@@ -111,7 +111,8 @@ def _counts(db: Database, sql: str) -> dict[str, int]:
 
 
 def stats(db: Database) -> dict[str, Any]:
-    """Counts over the index: documents by kind, sources by status and domain, and more."""
+    """Counts over the index: documents by kind, sources by status and domain, challenges
+    by status, and more."""
     total = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
     other = db.conn.execute("SELECT value FROM meta WHERE key = 'other_files'").fetchone()
     return {
@@ -135,6 +136,11 @@ def stats(db: Database) -> dict[str, Any]:
             "SELECT confidence, count(*) FROM documents WHERE "
             "kind = 'claim' GROUP BY confidence "
             "ORDER BY count(*) DESC",
+        ),
+        "challenges_by_status": _counts(
+            db,
+            "SELECT status, count(*) FROM documents WHERE kind = 'challenge' GROUP BY status "
+            "ORDER BY count(*) DESC, status",
         ),
         "links_by_rule": _counts(
             db,

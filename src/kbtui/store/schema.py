@@ -263,6 +263,10 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE actions ADD COLUMN file_status TEXT;
     """,
+    # 10: a challenge draft's type (refutation, boundary, reframe, evidence-gap).
+    """
+    ALTER TABLE drafts ADD COLUMN challenge_type TEXT;
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
