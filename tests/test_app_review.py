@@ -116,6 +116,23 @@ async def test_enter_in_a_delete_confirmation_keeps_the_draft(small_kb: Path) ->
     assert drafting.get_draft(app.db, draft.id).id == draft.id
 
 
+async def test_x_on_a_draft_deleted_elsewhere_says_so_and_the_list_follows(
+    small_kb: Path,
+) -> None:
+    app = make_app(small_kb)
+    draft = drafting.new_claim_draft(app.db, BATTERY, hint=1)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        drafting.delete_draft(app.db, draft.id)  # `kbtui drafts rm` in another shell
+        await pilot.press("x", "y")
+        await pilot.pause()
+        assert app.is_running
+        shown = [str(n.message) for n in app._notifications]
+        assert f"Draft {draft.id} was already deleted elsewhere." in shown
+        assert "No drafts yet" in str(app.screen.query_one("#drafts-info").render())
+
+
 async def test_a_divergence_draft_deleted_elsewhere_is_a_warning(seeds_copy: Path) -> None:
     app = make_app(seeds_copy)
     claims = [

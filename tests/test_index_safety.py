@@ -274,3 +274,32 @@ def test_a_utf16_file_is_not_called_binary(seeds_copy: Path, encoding: str) -> N
         ("not-utf8", f"{encoding[:6].upper()} text, not UTF-8")
     ]
     assert "convert it to UTF-8" in problems["problems"][0]["message"]
+
+
+def test_opening_the_index_again_in_the_same_process_keeps_its_locks(tmp_path: Path) -> None:
+    """The app opens the index again in a worker (an export); closing that must not drop the
+    app's own locks, or another process deletes the write-ahead log under the app, whose
+    later writes then reach no one."""
+    import subprocess
+    import sys
+
+    from kbtui.store.db import open_db
+
+    path = tmp_path / "kb.sqlite"
+    app = open_db(path)
+    app.conn.execute("INSERT INTO meta VALUES ('first', '1')")
+    again = open_db(path)  # as the export worker does
+    again.close()
+    reader = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+        "print(c.execute(\"SELECT count(*) FROM meta WHERE key IN ('first', 'second')\")"
+        ".fetchone()[0]); c.close()"
+    )
+    subprocess.run([sys.executable, "-c", reader, str(path)], check=True, capture_output=True)
+    app.conn.execute("INSERT INTO meta VALUES ('second', '2')")
+    seen = subprocess.run(
+        [sys.executable, "-c", reader, str(path)], check=True, capture_output=True, text=True
+    )
+    assert seen.stdout.strip() == "2"
+    assert (tmp_path / "kb.sqlite-wal").exists()
+    app.close()

@@ -123,3 +123,16 @@ def test_repair_leaves_another_programs_database_alone(tmp_path: Path, seeds_cop
 def test_repair_without_an_index_says_so(seeds_copy: Path) -> None:
     code, _, err = run("repair", str(seeds_copy))
     assert code == 2 and "nothing to repair" in err and not (seeds_copy / "kb.sqlite").exists()
+
+
+def test_an_index_that_reads_fine_is_left_alone(seeds_copy: Path) -> None:
+    """An app using it would take a rebuilt index for another file and stop."""
+    kb_with_work(seeds_copy)
+    index = seeds_copy / "kb.sqlite"
+    before = index.stat().st_ino
+    code, _, err = run("repair", str(seeds_copy))
+    assert code == 0 and "reads fine: nothing to repair" in err
+    assert index.stat().st_ino == before
+    assert not list(seeds_copy.glob("kb.sqlite.damaged-*"))
+    code, _, _ = run("repair", str(seeds_copy), "--force")
+    assert code == 0 and list(seeds_copy.glob("kb.sqlite.damaged-*"))

@@ -919,8 +919,9 @@ def export_command(
         else:
             _describe_plan(plan, dry_run)
             if outcome.branch:
+                what = "" if plan.changes else "the files an earlier export wrote "
                 out.print(
-                    f"Committed on branch [b]{escape(outcome.branch)}[/b] (not pushed); "
+                    f"Committed {what}on branch [b]{escape(outcome.branch)}[/b] (not pushed); "
                     "you are still on your branch, without those files."
                 )
         for problem in [c.conflict for c in outcome.conflicts] + outcome.errors:
@@ -975,7 +976,9 @@ def _describe_plan(plan: export.ExportPlan, dry_run: bool) -> None:
     written = sum(1 for c in plan.changes if c.written)
     verb = "would be written" if dry_run else "written"
     count = len(plan.writable) if dry_run else written
-    out.print(f"{count} file(s) {verb}, {len(plan.skipped)} skipped (their work stays pending).")
+    skipped = len(plan.skipped)
+    held = f", {skipped} skipped (their work stays pending)" if skipped else ""
+    out.print(f"{count} file(s) {verb}{held}.")
 
 
 @main.command("index")
@@ -999,18 +1002,25 @@ def index_command(kb: str | None, db_path: str | None, full: bool, as_json: bool
 @main.command("repair")
 @kb_argument
 @db_option
+@click.option("--force", is_flag=True, help="Rebuild an index that reads fine, too.")
 @json_option
-def repair_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
+def repair_command(kb: str | None, db_path: str | None, force: bool, as_json: bool) -> None:
     """Rebuild a damaged index, keeping the drafts and status changes it still holds.
 
     The damaged file is moved aside (never deleted); exit 1 when some work could not be read.
     Run it while no other kbtui uses the KB.
     """
-    from kbtui.ops.repair import repair
+    from kbtui.ops.repair import NothingToRepair, repair
 
     progress = _LazyProgress("Indexing")
     try:
-        report = repair(kb, db_path or _root_db(), progress)
+        report = repair(kb, db_path or _root_db(), progress, force=force)
+    except NothingToRepair as exc:
+        progress.stop()
+        if as_json:
+            print_json(None)
+        err.print(f"kbtui: {escape(str(exc))}")
+        sys.exit(EXIT_CLEAN)
     except sqlite3.Error as exc:
         fail(describe_error(exc, Path(db_path).resolve() if db_path else None))
     finally:

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import pickle
 import secrets
+import signal
 import sqlite3
 import stat
 import sys
@@ -273,16 +274,25 @@ _RESOLVER: LinkResolver | None = None
 
 def _init_worker(paths: set[str], profile: list[tuple[str, str]]) -> None:
     global _RESOLVER
+    _leave_ctrl_c_to_the_run()
     exit_with_parent()
     activate(build_schema(profile))
     _RESOLVER = LinkResolver(paths)
     gc.freeze()
 
 
+def _leave_ctrl_c_to_the_run() -> None:
+    """ctrl+c at a terminal reaches every process of the command: the run stops its
+    workers itself, and a worker's own KeyboardInterrupt would only print a traceback."""
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _init_forked_worker(lock_fds: list[int], run_pid: int) -> None:
     """A forked worker closes its copy of the run's lock (else a killed run would leave its
     workers holding the lock for ever) and ends when the run's process (`run_pid`) ends,
     also when that happened before the worker got this far."""
+    _leave_ctrl_c_to_the_run()
     for fd in lock_fds:
         with contextlib.suppress(OSError):
             os.close(fd)

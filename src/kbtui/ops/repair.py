@@ -25,6 +25,10 @@ class RepairError(KbtuiError):
     """Repair could not start; the message says why in one line."""
 
 
+class NothingToRepair(KbtuiError):
+    """The index reads fine: it is left as it is."""
+
+
 @dataclass(slots=True)
 class RepairReport:
     db: Path
@@ -62,10 +66,14 @@ def aside_name(path: Path) -> Path:
 
 
 def repair(
-    kb: str | Path | None, db: str | Path | None, progress: Progress | None = None
+    kb: str | Path | None,
+    db: str | Path | None,
+    progress: Progress | None = None,
+    force: bool = False,
 ) -> RepairReport:
     """Move the index aside, build a new one, and carry the drafts and status changes
-    over. Run it while no other kbtui uses the KB."""
+    over. Run it while no other kbtui uses the KB. An index that reads fine is left alone
+    (`NothingToRepair`) unless `force`: an app using it would take it for replaced."""
     workspace, _ = open_workspace(kb, db)
     path = workspace.db_path
     if not path.is_file():
@@ -73,6 +81,11 @@ def repair(
     if store.looks_foreign(path):
         raise RepairError(
             f"{path} is a database of another program, not a kbtui index: left as it is"
+        )
+    if not force and store.reads_fine(path):
+        raise NothingToRepair(
+            f"the index {path} reads fine: nothing to repair, it is left as it is "
+            "(--force rebuilds it anyway, while no other kbtui uses the KB)"
         )
     aside = aside_name(path)
     try:

@@ -243,25 +243,42 @@ def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
 
 def _refuse_non_index(path: Path) -> None:
     """Stop before SQLite writes a database into a file that is there but is none: an
-    empty file (SQLite would take it as a new database) or one of another format."""
+    empty file (SQLite would take it as a new database) or one of another format.
+
+    The file is never opened here but by SQLite: on POSIX, closing any descriptor of a
+    file drops every lock this process holds on it, those of its open SQLite connections
+    included (the app's, while an export opens the index again in a worker); another
+    process would then take itself for the last user and delete the write-ahead log."""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(len(SQLITE_MAGIC))
-    except FileNotFoundError:
-        return
+        size = path.stat().st_size
     except OSError:
-        return  # SQLite says what is wrong with it
-    if not head:
+        return  # none there (a new index), or SQLite says what is wrong with it
+    if size == 0:
         raise StoreError(
             f"{path} is an empty file, not a kbtui index: give --db a new file name "
             "(or delete it, if it is a leftover)"
         )
-    if head != SQLITE_MAGIC:
+    if not _is_sqlite(path):
         raise StoreError(
             f"cannot open the index {path}: it is not a SQLite database. If it is an "
             f"index, its first bytes are damaged: {REPAIR_ADVICE}; if it is another "
             "file, give --db a new file name"
         )
+
+
+def _is_sqlite(path: Path) -> bool:
+    """Whether SQLite reads the file at `path` as a database (it checks the header)."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return True  # cannot tell: opening it for real says what is wrong
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        return "not a database" not in str(exc)
+    finally:
+        conn.close()
+    return True
 
 
 def _create(path: Path) -> None:
@@ -284,9 +301,8 @@ def _create(path: Path) -> None:
 def is_index(path: Path) -> bool:
     """Whether the file at `path` is a kbtui index (a SQLite database with its schema)."""
     try:
-        with path.open("rb") as handle:
-            if handle.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
-                return False
+        # Opened by SQLite only (see `_refuse_non_index`: a plain open and close of the
+        # file would drop this process's locks on it).
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except (OSError, sqlite3.Error):
         return False

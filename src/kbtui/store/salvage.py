@@ -67,6 +67,25 @@ def looks_foreign(path: Path) -> bool:
     return bool(tables) and not tables & {"documents", "meta", *CURATOR_TABLES}
 
 
+def reads_fine(path: Path) -> bool:
+    """Whether the index at `path` is whole: SQLite's own check passes and the curator's
+    tables read through (opened by SQLite only, read-only)."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            return False
+        for table in ("drafts", "actions", "documents"):
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+    return True
+
+
 def read_curator_work(path: Path) -> Salvage:
     """The drafts and actions of the index at `path` (with its `-wal` beside it), read from
     a copy: the damaged file itself is never written."""

@@ -185,6 +185,7 @@ class DraftsScreen(Screen[None]):
     @on(OptionList.OptionSelected)
     def _reopen(self, event: OptionList.OptionSelected) -> None:
         self.kb.open_draft(int(event.option.id or 0))
+        self.refresh_drafts()  # a draft deleted elsewhere leaves the list
 
     def action_delete(self) -> None:
         options = self.query_one(OptionList)
@@ -195,10 +196,18 @@ class DraftsScreen(Screen[None]):
         draft_id = int(option.id or 0)
 
         def answer(yes: bool | None) -> None:
-            if yes:
+            if not yes:
+                return
+            try:
                 drafting.delete_draft(self.kb.db, draft_id)
+            except drafting.DraftMissing:
+                # Deleted elsewhere meanwhile (`kbtui drafts rm`): what was asked is done.
+                self.notify(f"Draft {draft_id} was already deleted elsewhere.", timeout=4)
+            except drafting.DraftError as exc:
+                self.notify(str(exc), severity="warning")
+            else:
                 self.notify(f"Deleted draft {draft_id}.", timeout=3)
-                self.refresh_drafts()
+            self.refresh_drafts()
 
         self.app.push_screen(
             ConfirmDialog(f"Delete draft {draft_id}? This cannot be undone."), answer
