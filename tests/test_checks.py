@@ -106,6 +106,16 @@ def hostile_kb(root: Path) -> Path:
     put(root, f"domains/energy/{claim}.md", CLAIM.format(title=claim, body="Text."))
     put(root, "domains/energy/same.md", CLAIM.format(title="same", body="Text."))
     put(root, "domains/grid/same.md", CLAIM.format(title="same", body="Text."))
+    analysis = "grids need storage to absorb midday solar"
+    put(
+        root,
+        f"domains/energy/{analysis}.md",
+        CLAIM.format(title=analysis, body="Text.").replace("type: claim", "type: analysis"),
+    )
+    twice = "batteries flatten the evening demand peak"
+    put(root, f"domains/energy/{twice}.md", CLAIM.format(title=twice, body="Text."))
+    slug = twice.replace(" ", "-")
+    put(root, f"domains/energy/{slug}.md", CLAIM.format(title=slug, body="Text."))
     put(
         root,
         "domains/energy/links are checked against the whole KB.md",

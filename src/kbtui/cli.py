@@ -906,7 +906,11 @@ def export_command(
         root = session.workspace.root
         plan = export.plan_export(session.db, root, who)
         if dry_run:
+            from kbtui.ops.gate import gate_changes
+
             outcome = exporting.ExportOutcome(plan, dry_run=True)
+            verdicts = gate_changes(session.db, plan.changes)
+            outcome.gate = {path: verdict.codes for path, verdict in verdicts.items()}
         else:
             try:
                 outcome = exporting.run_export(
@@ -917,7 +921,7 @@ def export_command(
         if as_json:
             print_json(outcome.as_dict())
         else:
-            _describe_plan(plan, dry_run)
+            _describe_plan(plan, dry_run, outcome.gate)
             if outcome.branch:
                 what = "" if plan.changes else "the files an earlier export wrote "
                 out.print(
@@ -951,7 +955,9 @@ def _ask_curator_once() -> str:
     return curation.curator_name()
 
 
-def _describe_plan(plan: export.ExportPlan, dry_run: bool) -> None:
+def _describe_plan(
+    plan: export.ExportPlan, dry_run: bool, gate: dict[str, list[str]] | None = None
+) -> None:
     if not plan.changes:
         out.print("Nothing to export.")
         return
@@ -969,6 +975,12 @@ def _describe_plan(plan: export.ExportPlan, dry_run: bool) -> None:
             f"{state} {change.action:6} {escape(where)} "
             f"[dim](+{added} -{removed}; {escape(', '.join(change.reasons))})[/dim]"
         )
+        if gate is not None and change.path in gate:
+            codes = gate[change.path]
+            out.print(
+                "  merge gate: "
+                + (f"[red]fails[/] {escape(', '.join(codes))}" if codes else "[green]passes[/]")
+            )
         if change.skipped:
             out.print(f"  [yellow]{escape(change.skipped)}[/]")
         elif dry_run:
@@ -1086,8 +1098,11 @@ def _print_codes(as_json: bool) -> None:
         {"id": check.value, "drafts": list(spec.drafts), "explanation": spec.explanation}
         for check, spec in DRAFT_CHECKS.items()
     ]
+    from kbtui.formats.checks import GATE_CODES
+
+    gate_codes = [{"code": code.value, "explanation": text} for code, text in GATE_CODES.items()]
     if as_json:
-        print_json({"codes": codes, "draft_checks": checks})
+        print_json({"codes": codes, "draft_checks": checks, "gate_codes": gate_codes})
         return
     width = max(len(code) for code in PROBLEM_CODES)
     out.print(f"[b]{'code':{width}}  severity  scope  explanation[/b]")
@@ -1102,6 +1117,10 @@ def _print_codes(as_json: bool) -> None:
     for check in checks:
         drafts = ", ".join(check["drafts"])
         out.print(f"{check['id']:{width}}  {drafts:18}  {escape(str(check['explanation']))}")
+    out.print("\n[b]The merge gate's codes[/b] (kbtui check --gate, kbtui export --dry-run)")
+    width = max(len(code) for code in GATE_CODES)
+    for gate_code in gate_codes:
+        out.print(f"{gate_code['code']:{width}}  {escape(gate_code['explanation'])}")
 
 
 @main.command("check")
@@ -1128,6 +1147,11 @@ def _print_codes(as_json: bool) -> None:
     is_flag=True,
     help="List every problem code, and every check on drafts, with what it means.",
 )
+@click.option(
+    "--gate",
+    is_flag=True,
+    help="Run the KB's merge gate over every file it reads, reporting in its codes.",
+)
 @json_option
 def check_command(
     kb: str | None,
@@ -1136,11 +1160,17 @@ def check_command(
     only: tuple[Code, ...],
     skip: tuple[Code, ...],
     list_codes: bool,
+    gate: bool,
     as_json: bool,
 ) -> None:
     """Report every problem in KB: exit 0 when clean, 1 when problems are found."""
     if list_codes:
         _print_codes(as_json)
+        return
+    if gate:
+        if only or skip or include_info:
+            fail("--gate reports the merge gate's codes: --all, --only and --skip do not apply")
+        _gate_check(kb, db_path, as_json)
         return
     with session_for(kb, db_path) as session:
         files = queries.check(session.db, include_info, only, skip)
@@ -1172,6 +1202,42 @@ def check_command(
             else:
                 out.print(f"No problems in {documents} files{among}.")
     sys.exit(EXIT_PROBLEMS if reported else EXIT_CLEAN)
+
+
+def _gate_check(kb: str | None, db_path: str | None, as_json: bool) -> NoReturn:
+    """`check --gate`: the merge gate's verdict on every file it reads; exit 1 when one fails."""
+    from kbtui.ops.gate import gate_kb
+
+    with session_for(kb, db_path) as session:
+        started = time.perf_counter()
+        verdicts = gate_kb(session.db, session.workspace.root)
+        seconds = time.perf_counter() - started
+        failing = [v for v in verdicts if v.failures]
+        if as_json:
+            print_json(
+                {
+                    "kb": str(session.workspace.root),
+                    "files_checked": len(verdicts),
+                    "files_failing": len(failing),
+                    "failures": sum(len(v.failures) for v in failing),
+                    "seconds": round(seconds, 3),
+                    "files": [v.as_dict() for v in failing],
+                }
+            )
+        else:
+            for verdict in failing:
+                out.print(f"[b]{escape(verdict.path)}[/b]")
+                for failure in verdict.failures:
+                    where = f" (line {failure.line})" if failure.line else ""
+                    out.print(f"  [red]{escape(str(failure))}[/]  {escape(failure.message)}{where}")
+            if failing:
+                out.print(
+                    f"\n{len(failing)} of {len(verdicts)} files fail the merge gate "
+                    f"({sum(len(v.failures) for v in failing)} reasons)."
+                )
+            else:
+                out.print(f"All {len(verdicts)} files pass the merge gate.")
+    sys.exit(EXIT_PROBLEMS if failing else EXIT_CLEAN)
 
 
 def _filter_note(only: tuple[Code, ...], skip: tuple[Code, ...]) -> str:

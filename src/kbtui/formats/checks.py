@@ -56,6 +56,8 @@ class Code(StrEnum):
     NON_CANONICAL_LINK = "non-canonical-link"
     DUPLICATE_SOURCE = "duplicate-source"
     UNREADABLE_FOLDER = "unreadable-folder"
+    UNKNOWN_TYPE = "unknown-type"
+    NEAR_DUPLICATE_TITLE = "near-duplicate-title"
 
     @property
     def spec(self) -> CodeSpec:
@@ -215,6 +217,18 @@ PROBLEM_CODES: Mapping[Code, CodeSpec] = {
         "kb",
         "A folder that cannot be listed: its files are not read, their index entries are kept.",
     ),
+    Code.UNKNOWN_TYPE: _spec(
+        "warning",
+        "file",
+        "A 'type:' that names no kind of the profile; the file is read as the kind its "
+        "folder says.",
+    ),
+    Code.NEAR_DUPLICATE_TITLE: _spec(
+        "warning",
+        "kb",
+        "Two claims whose titles are near-identical (a copy, or one claim said twice): "
+        "merge them, or word one differently.",
+    ),
 }
 
 BLOCKS_EXPORT: frozenset[Code] = frozenset(
@@ -307,3 +321,46 @@ DRAFT_CHECKS: Mapping[CheckId, CheckSpec] = {
         ("challenge",), "No open challenge (file or draft) has the same title."
     ),
 }
+
+
+class GateCode(StrEnum):
+    """A reason the KB's merge gate ("tier 0") rejects a file, as the gate spells it. A
+    failure is the code and what it is about, `missing_field:created` or
+    `invalid_type:analysis`."""
+
+    MISSING_FIELD = "missing_field"
+    INVALID_TYPE = "invalid_type"
+    INVALID_CONFIDENCE = "invalid_confidence"
+    INVALID_FORMAT = "invalid_format"
+    INVALID_DOMAIN = "invalid_domain"
+    DOMAIN_MISMATCH = "domain_mismatch"
+    DATE_TOO_EARLY = "date_too_early"
+    NOT_A_PROPOSITION = "not_a_proposition"
+    UNIVERSAL_QUANTIFIER = "universal_quantifier"
+    BROKEN_WIKI_LINK = "broken_wiki_link"
+    NEAR_DUPLICATE = "near_duplicate"
+    MISSING_TARGET_CLAIM = "missing_target_claim"
+
+
+GATE_CODES: Mapping[GateCode, str] = {
+    GateCode.MISSING_FIELD: "A field the profile requires of this type is missing or empty "
+    "(after ':', the field).",
+    GateCode.INVALID_TYPE: "The 'type:' names no type of the profile (after ':', the type).",
+    GateCode.INVALID_CONFIDENCE: "The confidence is outside its vocabulary (after ':', the value).",
+    GateCode.INVALID_FORMAT: "The format is outside its vocabulary (after ':', the value).",
+    GateCode.INVALID_DOMAIN: "The domain is none of the KB's domain folders (after ':', "
+    "the domain).",
+    GateCode.DOMAIN_MISMATCH: "The 'domain:' differs from the domain folder the file is in "
+    "(after ':', the field's value).",
+    GateCode.DATE_TOO_EARLY: "A date field holds a date before the gate's earliest "
+    "(after ':', the field).",
+    GateCode.NOT_A_PROPOSITION: "A claim's title reads as a topic label, not a proposition.",
+    GateCode.UNIVERSAL_QUANTIFIER: "A claim's title holds a universal quantifier such as "
+    "all, every or never (after ':', the words).",
+    GateCode.BROKEN_WIKI_LINK: "A wiki link resolves to nothing (after ':', its target).",
+    GateCode.NEAR_DUPLICATE: "A claim's title is within the gate's similarity of another "
+    "claim's (after ':', that claim's path).",
+    GateCode.MISSING_TARGET_CLAIM: "An enrichment or challenge does not name its claim in "
+    "'target_claim'.",
+}
+"""What each of the gate's reasons means, as `kbtui check --codes` lists them."""

@@ -22,7 +22,7 @@ from kbtui.formats.profile import Schema, active
 ARCHIVE = "inbox/archive/"
 """Where sources are archived: every file there is a source, whatever its `type:` says."""
 
-PARSER_VERSION = "11"
+PARSER_VERSION = "12"
 """Changes whenever parsing the same bytes gives a different document (a fixed bug, a new
 field): an index made by another version reads every file again on its next run. The
 profile in force counts too (`parser_version`)."""
@@ -198,6 +198,22 @@ def _kind_problems(schema: Schema, doc: Document) -> list[Problem]:
                         name,
                     )
                 )
+    said_type = doc.fields.get("type")
+    if (
+        checked
+        and isinstance(said_type, str)
+        and said_type.strip()
+        and said_type.strip().lower() not in schema.type_kinds
+    ):
+        # The file keeps the kind its path gives it, but is never silently one.
+        problems.append(
+            Code.UNKNOWN_TYPE.problem(
+                f"type: {said_type.strip()} names no kind of the profile "
+                f"(read as a {doc.kind}, by its folder)",
+                line_of.get("type"),
+                "type",
+            )
+        )
     if doc.kind == "source":
         name = doc.path.rsplit("/", 1)[-1]
         said = doc.fields.get("type")

@@ -106,6 +106,25 @@ class KindSpec(_Strict):
     fields: dict[str, FieldSpec] = {}
 
 
+class GateSpec(_Strict):
+    """The KB's merge gate ("tier 0"), as `kbtui check --gate` and the export preview run
+    it: what the profile's kinds and vocabularies cannot say."""
+
+    earliest_date: str = "2020-01-01"
+    """A date field before this (YYYY-MM-DD) fails."""
+    date_fields: tuple[str, ...] = ()
+    """The fields holding dates the gate looks at."""
+    title_kinds: tuple[str, ...] = ("claim",)
+    """Kinds whose title must be a proposition without universal quantifiers, and unlike
+    every other claim's."""
+    quantifiers: tuple[str, ...] = ()
+    """Words (or phrases) a title must not hold, as whole words, in any case."""
+    similarity: float = 0.85
+    """Titles at least this similar (0-1, rapidfuzz's token sort ratio) are near-duplicates."""
+    target_claim_types: tuple[str, ...] = ()
+    """The `type:` values (and kinds) that must name their claim in `target_claim`."""
+
+
 class ProfileModel(_Strict):
     """A whole profile, as validated."""
 
@@ -116,6 +135,7 @@ class ProfileModel(_Strict):
     """Fields every checked kind knows."""
     paths: tuple[PathRule, ...] = ()
     kinds: dict[str, KindSpec] = {}
+    gate: GateSpec = GateSpec()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ class ExportOutcome:
     commit_error: str | None = None
     errors: list[str] = field(default_factory=list)
     """Failures after files were written: recording them, indexing them again."""
+    gate: dict[str, list[str]] | None = None
+    """A preview's merge-gate verdict, by path: the gate's codes of each file's failures."""
 
     @property
     def written(self) -> int:
@@ -37,9 +39,13 @@ class ExportOutcome:
         return bool(self.plan.skipped or self.commit_error or self.errors or self.conflicts)
 
     def as_dict(self) -> dict[str, Any]:
+        files = [c.as_dict(with_diff=self.dry_run) for c in self.plan.changes]
+        if self.gate is not None:
+            for data in files:
+                data["gate"] = self.gate.get(data["path"], [])
         return {
             "dry_run": self.dry_run,
-            "files": [c.as_dict(with_diff=self.dry_run) for c in self.plan.changes],
+            "files": files,
             "written": self.written,
             "skipped": len(self.plan.skipped),
             "branch": self.branch,

@@ -31,6 +31,7 @@ from kbtui.formats.document import Document, parse_document, parser_version
 from kbtui.formats.links import LinkResolver
 from kbtui.formats.problems import Problem
 from kbtui.formats.profile import activate, active, build_schema
+from kbtui.formats.similar import TitleIndex
 from kbtui.ops.atomic import leftover_temporary
 from kbtui.ops.lifetime import exit_with_parent
 from kbtui.ops.profile import PROFILE_META, use_profile
@@ -733,8 +734,12 @@ def _index(
         # The links of every file written were resolved against the whole KB as it is now,
         # their problems written with them: only duplicates, which any file changes, remain.
         with transaction(db):
-            db.conn.execute("DELETE FROM problems WHERE scope = 'kb' AND code = 'duplicate-source'")
+            db.conn.execute(
+                "DELETE FROM problems WHERE scope = 'kb' "
+                "AND code IN ('duplicate-source', 'near-duplicate-title')"
+            )
         _insert_kb_problems(db, _duplicate_sources(db))
+        _insert_kb_problems(db, _near_duplicate_titles(db))
     report.documents = int(db.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
     with transaction(db):
         store.delete_meta(db, REFRESH_PENDING)
@@ -861,6 +866,7 @@ def _refresh_kb_problems(db: Database) -> None:
                 problems.append((doc_id, problem, target))
         _insert_kb_problems(db, problems)
     _insert_kb_problems(db, _duplicate_sources(db))
+    _insert_kb_problems(db, _near_duplicate_titles(db))
 
 
 def _insert_kb_problems(db: Database, problems: list[tuple[int, Problem, str | None]]) -> None:
@@ -883,3 +889,24 @@ def _duplicate_sources(db: Database) -> list[tuple[int, Problem, str | None]]:
         (doc_id, Code.DUPLICATE_SOURCE.problem(f"duplicate of {other}"), other)
         for doc_id, other in rows
     ]
+
+
+def _near_duplicate_titles(db: Database) -> list[tuple[int, Problem, str | None]]:
+    """Claims whose titles are as alike as the merge gate's `similarity`: each one of a
+    pair names the other."""
+    gate = active().model.gate
+    kinds = list(gate.title_kinds)
+    if not kinds:
+        return []
+    rows = db.conn.execute(
+        f"SELECT id, path, title FROM documents WHERE kind IN ({', '.join('?' * len(kinds))}) "
+        "ORDER BY path",
+        kinds,
+    ).fetchall()
+    problems: list[tuple[int, Problem, str | None]] = []
+    for pair in TitleIndex(row[2] for row in rows).pairs(gate.similarity):
+        first, second = rows[pair.first], rows[pair.second]
+        for (doc_id, _, _), (_, other, _) in ((first, second), (second, first)):
+            message = f"title {pair.score}% like that of {other}"
+            problems.append((doc_id, Code.NEAR_DUPLICATE_TITLE.problem(message), other))
+    return problems

@@ -501,3 +501,15 @@ def _snippets(db: Database, doc_ids: list[int], fts_terms: list[str]) -> dict[in
             more = "…" if len(words) > SNIPPET_TOKENS else ""
             snippets[doc_id] = " ".join(words[:SNIPPET_TOKENS]) + more
     return snippets
+
+
+def documents_of_kinds(db: Database, kinds: Collection[str]) -> list[tuple[str, str, str]]:
+    """(path, kind, title) of every document of `kinds`, by path: what the merge gate reads."""
+    if not kinds:
+        return []
+    rows = db.conn.execute(
+        f"SELECT path, kind, title FROM documents WHERE kind IN ({', '.join('?' * len(kinds))}) "
+        "ORDER BY path",
+        list(kinds),
+    )
+    return [(str(path), str(kind), str(title)) for path, kind, title in rows]

@@ -49,6 +49,8 @@ class ExportPreview(Screen[None]):
         """Set while the files are written: the preview is out of date until read again."""
         self._branch_edited = False
         """The curator typed a branch name: a refreshed plan does not replace it."""
+        self.gate: dict[str, list[str]] = {}
+        """The merge gate's failing codes for each file, as its new text would be."""
 
     @property
     def kb(self) -> KbApp:
@@ -73,11 +75,16 @@ class ExportPreview(Screen[None]):
     def refresh_plan(self) -> None:
         root = self.kb.session.workspace.root
         self.plan = export.plan_export(self.kb.db, root, curation.curator_name())
+        from kbtui.ops.gate import gate_changes  # parsing loads only once the preview opens
+
+        self.gate = {p: v.codes for p, v in gate_changes(self.kb.db, self.plan.changes).items()}
         self.written = False
         files = self.query_one(OptionList)
         files.clear_options()
         for index, change in enumerate(self.plan.changes):
             added, removed = change.counts()
+            failing = self.gate.get(change.path)
+            gate_mark = f" [$text-error]gate ✗{len(failing)}[/]" if failing else ""
             mark = (
                 "[$text-warning]skip[/]"
                 if change.skipped
@@ -85,7 +92,7 @@ class ExportPreview(Screen[None]):
             )
             files.add_option(
                 Option(
-                    f"{mark} [dim]+{added} -{removed}[/dim] {escape(change.path)}"
+                    f"{mark} [dim]+{added} -{removed}[/dim] {escape(change.path)}{gate_mark}"
                     + (f" [dim](from {escape(change.old_path)})[/dim]" if change.old_path else ""),
                     id=str(index),
                 )
@@ -114,6 +121,9 @@ class ExportPreview(Screen[None]):
             return
         change = self.plan.changes[index]
         head = f"{change.path}\n{', '.join(change.reasons)}"
+        if change.path in self.gate:
+            failing = self.gate[change.path]
+            head += "\nMerge gate: " + (f"fails {', '.join(failing)}" if failing else "passes")
         if change.skipped:
             head += f"\nSKIPPED: {change.skipped}"
         diff.update(
