@@ -55,6 +55,23 @@ async def test_draft_from_hint_in_four_keys(small_kb: Path) -> None:
     assert str(row["body"]).startswith(f"# {HINT_TITLE}\n")
 
 
+async def test_text_typed_in_one_burst_with_tab_goes_to_the_next_field(small_kb: Path) -> None:
+    """As a fast typist or a paste sends them: every key queued before any is handled."""
+    from textual import events
+
+    app = make_app(small_kb)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("c", "1")
+        editor = app.screen
+        assert isinstance(editor, ClaimEditor)
+        for key, character in [("x", "x"), ("tab", None), ("l", "l"), ("y", "y")]:
+            app.post_message(events.Key(key, character))
+        await pilot.pause()
+        await pilot.pause()
+        assert editor.query_one("#description", Input).value == "x"
+        assert editor.query_one("#confidence", Input).value == "ly"
+
+
 async def test_failing_checks_keep_the_editor_open(small_kb: Path) -> None:
     app = make_app(small_kb)
     async with app.run_test(size=(120, 40)) as pilot:

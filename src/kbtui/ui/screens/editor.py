@@ -73,6 +73,14 @@ def split_list(value: str) -> list[str]:
 class DraftScreen(Screen[None]):
     """A screen editing one stored draft, which every change is written to at once."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Handled before the focused field sees a key: otherwise a tab reaches the app only
+        # after the field has passed it up, and text typed right after it (a fast typist, a
+        # paste) lands in the field being left.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+    ]
+
     draft: drafting.Draft
 
     @property
