@@ -34,6 +34,10 @@ def test_name_saved_in_the_settings_file_is_used(
         '# a note about [user]\n[keymap]\n"desk.start" = "b"\n',
         '[ user ]\nname = "Old"\n',
         "",
+        'user = { name = "x" }\n',
+        'user.name = "x"\n',
+        '[user]\nbio = """\nname = old\n"""\n',
+        'note = """\n[user]\n"""\n',
     ],
 )
 def test_the_name_goes_into_any_user_table_and_nothing_else_changes(
@@ -57,10 +61,7 @@ def test_the_name_goes_into_any_user_table_and_nothing_else_changes(
     ("existing", "reason"),
     [
         ("[user\nname = 1\n", "cannot record the name"),
-        ('user = { name = "x" }\n', "set [user] name there yourself"),
-        ('user.name = "x"\n', "set [user] name there yourself"),
-        ('[user]\nbio = """\nname = old\n"""\n', "set [user] name there yourself"),
-        ('note = """\n[user]\n"""\n', "set [user] name there yourself"),
+        ('user = "me"\n', "set [user] name there yourself"),
     ],
 )
 def test_a_settings_file_the_name_cannot_go_into_is_left_alone(
@@ -94,3 +95,15 @@ def test_the_settings_file_keeps_its_permissions_and_its_symlink(
     settings.save_curator("Ana")
     assert link.is_symlink() and (real.stat().st_mode & 0o777) == 0o600
     assert 'name = "Ana"' in real.read_text(encoding="utf-8")
+
+
+def test_the_name_replaces_only_its_value(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[user] # me\nname = "Old"   # who I am\n\n[keymap]\n"desk.start" = "b"\n', "utf-8"
+    )
+    monkeypatch.setenv("KBTUI_CONFIG", str(config))
+    settings.save_curator("Ana")
+    assert config.read_text(encoding="utf-8") == (
+        '[user] # me\nname = "Ana"   # who I am\n\n[keymap]\n"desk.start" = "b"\n'
+    )
