@@ -318,6 +318,10 @@ class KbApp(App[None]):
             return
         if draft.kind == "divergence":
             self.push_screen(DivergenceEditor(draft))
+        elif draft.kind == "challenge":
+            from kbtui.ui.screens.challenges import ChallengeEditor
+
+            self.push_screen(ChallengeEditor(draft))
         elif draft.kind == "resolution":
             self._edit_resolution(draft)
         else:
@@ -381,6 +385,23 @@ class KbApp(App[None]):
             self.notify(str(exc), severity="warning")
             return
         self.push_screen(DivergenceEditor(draft))
+
+    def draft_challenge(self, claim_path: str) -> None:
+        """Open the editor on a new challenge of this claim."""
+        from kbtui.ops import challenge, drafting
+        from kbtui.ui.screens.challenges import ChallengeEditor
+
+        try:
+            draft = challenge.new_challenge_draft(self.db, claim_path)
+        except drafting.DraftError as exc:
+            self.notify(str(exc), severity="warning", title="No challenge")
+            return
+        self.push_screen(ChallengeEditor(draft))
+
+    def show_challenges(self) -> None:
+        from kbtui.ui.screens.challenges import ChallengesScreen
+
+        self.push_screen(ChallengesScreen())
 
     def show_divergences(self) -> None:
         from kbtui.ui.screens.divergences import DivergencesScreen

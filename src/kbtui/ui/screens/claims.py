@@ -44,6 +44,13 @@ class ClaimsScreen(Screen[None]):
             id="claims.divergence",
             tooltip="Draft a divergence on the marked claims",
         ),
+        Binding(
+            "c",
+            "challenge",
+            "Challenge",
+            id="claims.challenge",
+            tooltip="Draft a challenge of the highlighted claim",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -141,6 +148,14 @@ class ClaimsScreen(Screen[None]):
         )
         self.query_one(Reader).show(view, "No claim selected.")
 
+    def on_screen_resume(self) -> None:
+        # Back from the editor or a claim: the highlighted claim as it now is (a challenge
+        # drafted of it shows).
+        key = self.query_one("#claims", VirtualTable).current_key
+        if key is not None:
+            view = desk.load_document(self.kb.db, key, body_limit=desk.READER_BODY_BYTES)
+            self.query_one(Reader).show(view, "No claim selected.")
+
     @on(VirtualTable.Selected, "#claims")
     def _claim_selected(self, event: VirtualTable.Selected) -> None:
         self.kb.open_document(event.key)
@@ -198,6 +213,14 @@ class ClaimsScreen(Screen[None]):
 
         titles = [(path, path.rsplit("/", 1)[-1].removesuffix(".md")) for path in seeds]
         self.app.push_screen(PickClaims(row.title if row else "", titles), chosen)
+
+    def action_challenge(self) -> None:
+        key = self.query_one("#claims", VirtualTable).current_key
+        row = desk.claim_rows(self.kb.db, [key]).get(key) if key is not None else None
+        if row is None:
+            self.notify("Highlight a claim first.", severity="warning")
+            return
+        self.kb.draft_challenge(row.path)
 
     def action_search(self) -> None:
         self.query_one("#claims-text", Input).focus()

@@ -131,6 +131,14 @@ class DeskScreen(Screen[None]):
             tooltip="Open and resolved divergences",
         ),
         Binding(
+            "C",
+            "challenges",
+            "Challenges",
+            show=False,
+            id="desk.challenges",
+            tooltip="Challenges of claims: open, accepted, rejected, refined, and drafts",
+        ),
+        Binding(
             "e",
             "export",
             "Export",
@@ -450,6 +458,9 @@ class DeskScreen(Screen[None]):
 
     def action_divergences(self) -> None:
         self.kb.show_divergences()
+
+    def action_challenges(self) -> None:
+        self.kb.show_challenges()
 
     def action_export(self) -> None:
         self.kb.show_export()

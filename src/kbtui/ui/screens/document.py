@@ -29,6 +29,13 @@ class DocumentScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "back", "Back", id="document.back"),
         Binding("o", "edit", "Edit", id="document.edit", tooltip="Open the file in $EDITOR"),
+        Binding(
+            "c",
+            "challenge",
+            "Challenge",
+            id="document.challenge",
+            tooltip="Draft a challenge of this claim",
+        ),
     ]
 
     def __init__(self, view: DocumentView) -> None:
@@ -92,6 +99,15 @@ class DocumentScreen(Screen[None]):
 
     def action_edit(self) -> None:
         self.kb.edit_file(self.view.path)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Only a claim can be challenged: elsewhere the key is neither shown nor run.
+        if action == "challenge":
+            return self.view.kind == "claim"
+        return True
+
+    def action_challenge(self) -> None:
+        self.kb.draft_challenge(self.view.path)
 
     def on_screen_resume(self) -> None:
         self.index_updated(None)

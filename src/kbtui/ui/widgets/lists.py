@@ -36,6 +36,7 @@ ENTER_ACTIONS = {
     "document.open_backlink": ("Open", "DocumentScreen"),
     "document.open_link": ("Open", "DocumentScreen"),
     "divergences.open": ("Open", "DivergencesScreen"),
+    "challenges.open": ("Open", "ChallengesScreen"),
     "drafts.open": ("Reopen", "DraftsScreen"),
     "draft_from.pick": ("Draft from it", "DraftFrom"),
     "link_picker.insert": ("Insert the link", None),

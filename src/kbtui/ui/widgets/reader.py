@@ -70,6 +70,21 @@ def _value(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def challenge_lines(view: DocumentView) -> Text:
+    """A claim's open challenges, one a line, with their type; drafts said as such."""
+    if not view.challenges:
+        return Text("")
+    files = [c for c in view.challenges if c["path"]]
+    drafts = len(view.challenges) - len(files)
+    heading = f"Open challenges: {len(files)}" + (f" (and {drafts} drafted)" if drafts else "")
+    lines = [heading]
+    for challenge in view.challenges:
+        kind = f" ({challenge['challenge_type']})" if challenge["challenge_type"] else ""
+        mark = f"draft {challenge['draft']}: " if not challenge["path"] else ""
+        lines.append(f"  ◆ {mark}{challenge['title']}{kind}")
+    return Text("\n".join(lines))
+
+
 class Reader(VerticalScroll, can_focus=True):
     """Shows one document: header line, problems, then the body rendered as markdown."""
 
@@ -84,6 +99,7 @@ class Reader(VerticalScroll, can_focus=True):
     Reader > #reader-meta { color: $text-muted; }
     Reader > #reader-problems { color: $text-warning; margin-bottom: 1; }
     Reader > #reader-note { color: $text-accent; margin-bottom: 1; }
+    Reader > #reader-challenges { color: $text-warning; margin-bottom: 1; }
     Reader > Markdown { margin: 0; padding: 0; }
     """
 
@@ -116,6 +132,9 @@ class Reader(VerticalScroll, can_focus=True):
         yield Static("", id="reader-title", markup=False)
         yield Static("", id="reader-meta")
         yield Static("", id="reader-problems")
+        challenges = Static("", id="reader-challenges")
+        challenges.display = False  # shown for a claim with open challenges
+        yield challenges
         note = Static("", id="reader-note", markup=False)
         note.display = False  # shown for a body cut short
         yield note
@@ -143,6 +162,7 @@ class Reader(VerticalScroll, can_focus=True):
         meta = self.query_one("#reader-meta", Static)
         problems = self.query_one("#reader-problems", Static)
         note = self.query_one("#reader-note", Static)
+        challenges = self.query_one("#reader-challenges", Static)
         bodies = self.query("Markdown")
         self.body_rendered.clear()
         self._shown += 1
@@ -154,6 +174,7 @@ class Reader(VerticalScroll, can_focus=True):
             meta.update("")
             problems.update("")
             problems.display = False
+            challenges.display = False
             note.display = False
             for body in bodies:
                 body.update("")  # type: ignore[attr-defined]
@@ -186,6 +207,8 @@ class Reader(VerticalScroll, can_focus=True):
         if len(shown) > 12:
             lines.append(f"… and {len(shown) - 12} more")
         problems.update(Text("\n".join(lines)))
+        challenges.display = bool(view.challenges)
+        challenges.update(challenge_lines(view))
         text, cut = shown_body(view)
         note.display = cut
         if cut:
