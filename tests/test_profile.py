@@ -305,3 +305,27 @@ def test_a_source_the_pipeline_marked_enrichment_is_in_the_processed_queue(
     assert "inbox/archive/2026-01-03-battery-trial.md" in {r.path for r in processed.values()}
     assert not other
     assert counts["processed"] == 1 and counts["other"] == 0
+
+
+def test_a_claim_naming_its_source_counts_as_drawn_from_it(small_kb: Path) -> None:
+    """Provenance from the claim's side (`sourced_from`) as well as the source's lists."""
+    source = "inbox/archive/2026-01-03-battery-trial.md"
+    claim = small_kb / PEAK_PATH
+    claim.write_text(
+        claim.read_text(encoding="utf-8").replace(
+            "created: 2026-01-05\n", f"created: 2026-01-05\nsourced_from: {source}\n"
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["status", source, "null-result", "--note", "nothing", "--kb", str(small_kb)]
+    )
+    assert result.exit_code == 2
+    assert "1 claim names" in result.stderr and "(sourced_from)" in result.stderr
+    session = open_session(small_kb, None)
+    session.reindex()
+    try:
+        back = {(b.path, b.origin) for b in desk.backlinks(session.db, source)}
+    finally:
+        session.close()
+    assert (PEAK_PATH, "sourced_from") in back

@@ -176,6 +176,14 @@ def _refuse_drift(db: Database, path: str, to_status: str) -> None:
             f"enrichment{'s' if enriched != 1 else ''} (take them out of the file first "
             "if they are wrong)"
         )
+    if listed.sourced:
+        count = len(listed.sourced)
+        named = sorted(listed.sourced)[0]
+        raise CurationError(
+            f"cannot set {to_status}: {count} claim{'s' if count != 1 else ''} "
+            f"name{'' if count != 1 else 's'} {path} as {'their' if count != 1 else 'its'} "
+            f"source (sourced_from), such as '{named}'"
+        )
 
 
 def undo_last(db: Database) -> Action | None:

@@ -22,6 +22,8 @@ class Provenance:
     """The status the file says (pending changes aside)."""
     notes: str | None = None
     """The file's `notes` (when it is text)."""
+    sourced: frozenset[str] = frozenset()
+    """Claims that name this source as theirs (`sourced_from`): provenance from their side."""
 
 
 def source_provenance(db: Database, path: str) -> Provenance:
@@ -37,6 +39,14 @@ def source_provenance(db: Database, path: str) -> Provenance:
         keys=frozenset(fields),
         status=fields["status"] if isinstance(fields.get("status"), str) else None,
         notes=fields["notes"] if isinstance(fields.get("notes"), str) else None,
+        sourced=frozenset(
+            row[0]
+            for row in db.conn.execute(
+                "SELECT d.stem FROM links l JOIN documents d ON d.id = l.doc_id "
+                "WHERE l.resolved_path = ? AND l.origin = 'sourced_from' AND d.kind = 'claim'",
+                (path,),
+            )
+        ),
     )
 
 
