@@ -84,6 +84,10 @@ async def test_a_claim_shows_its_open_challenge_and_c_drafts_another(seeds_copy:
             "Open challenges: 1 (and 1 drafted)"
         )
         assert f"◆ draft 1: {TITLE} (refutation)" in static_text(app, "#reader-challenges")
+        # The drafts (d on the desk) name the claim it challenges.
+        await pilot.press("escape", "d")
+        [listed] = options(app, "#drafts")
+        assert listed.startswith(f"  1 challenge  saved  {TITLE}\n     of {HOME} · ")
     plan = export.apply_export(app.db, seeds_copy, export.plan_export(app.db, seeds_copy, "tester"))
     assert [c.path for c in plan.changes if c.written] == [FILE]
     assert (seeds_copy / FILE).read_text(encoding="utf-8") == (

@@ -162,11 +162,16 @@ class DraftsScreen(Screen[None]):
                 if failing
                 else ""
             )
+            # A challenge comes from the claim it challenges; the others from a source.
+            origin = (
+                f"of {(draft.target_path or '-').rsplit('/', 1)[-1].removesuffix('.md')}"
+                if draft.kind == "challenge"
+                else f"from {draft.source_path or '-'}"
+            )
             options.add_option(
                 Option(
                     f"[b]{draft.id:>3}[/b] {draft.kind:10} {draft.state:6} {escape(what)}\n"
-                    f"     [dim]from {escape(draft.source_path or '-')} · {draft.updated_at}[/dim]"
-                    + warning,
+                    f"     [dim]{escape(origin)} · {draft.updated_at}[/dim]" + warning,
                     id=str(draft.id),
                 )
             )
