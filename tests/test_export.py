@@ -1047,6 +1047,8 @@ def test_a_refused_commit_leaves_the_curator_where_they_were(seeds_copy: Path) -
     assert git(seeds_copy, "rev-parse", "--abbrev-ref", "HEAD").strip() in ("master", "main")
     assert git(seeds_copy, "branch", "--list", "extract/*") == ""
     assert git(seeds_copy, "status", "--porcelain").splitlines() == [f" M {SURVEY}"]
+    reminder = CliRunner().invoke(main, ["export", str(seeds_copy), "--dry-run"])
+    assert "wait to be committed (its commit failed)" in reminder.stderr
     # Once the hook lets it through, the written work is committed by the next --commit.
     (seeds_copy / ".git" / "hooks" / "pre-commit").unlink()
     again = CliRunner().invoke(main, ["export", str(seeds_copy), "--commit", "--json"])

@@ -932,6 +932,10 @@ def export_command(
             err.print(f"[yellow]kbtui:[/] {escape(str(problem))}")
         if outcome.commit_error:
             err.print(f"kbtui: {escape(outcome.commit_error)}")
+        elif not commit or dry_run:
+            waiting = gitcommit.remembered_note(session.db)
+            if waiting:
+                err.print(waiting)
     sys.exit(EXIT_PROBLEMS if outcome.problems else EXIT_CLEAN)
 
 

@@ -465,4 +465,7 @@ def remembered_note(db: Database) -> str | None:
     if not earlier.paths:
         return None
     count = len(earlier.paths)
-    return f"{count} exported file(s) wait to be committed: kbtui export --commit commits them"
+    return (
+        f"{count} file(s) an earlier export wrote wait to be committed (its commit failed): "
+        "kbtui export --commit commits them"
+    )
