@@ -325,3 +325,44 @@ def test_check_gate_runs_on_the_corpus(corpus_copy: Path) -> None:
     _, checked = run_json("check", str(corpus_copy), "--only", "near-duplicate-title")
     paths = {entry["path"] for entry in checked["files"]}
     assert {spaced, slug} <= paths
+
+
+def test_the_apps_preview_gates_by_the_kbs_own_profile(tmp_path: Path) -> None:
+    """The app indexes in a child process, so its own process never loads the KB's
+    kbtui.toml: the preview's gate must still follow it."""
+    from kbtui.formats.profile import activate
+    from kbtui.ops import curation, export
+    from kbtui.ops.gate import gate_changes
+    from kbtui.ops.index_runner import index_in_child
+    from kbtui.ops.session import open_session
+
+    kb = tmp_path / "kb"
+    put(kb, "kbtui.toml", '[gate]\nquantifiers = ["all", "mostly"]\n')
+    put(kb, "inbox/archive/2026-01-01-clean.md", SOURCE.format(title="clean"))
+    claim(kb, FINE)
+    code, draft = run_json(
+        "draft",
+        "claim",
+        "--source",
+        str(kb / "inbox/archive/2026-01-01-clean.md"),
+        "--title",
+        "batteries mostly lose capacity in the cold",
+        "--description",
+        "a fleet study of 400 cars",
+        "--confidence",
+        "likely",
+        "--argument",
+        "The study says so.",
+        "--save",
+    )
+    assert code == 0 and draft["state"] == "saved"
+    activate(None)  # the app's process, which indexed only in a child
+    session = open_session(kb, None)
+    try:
+        index_in_child(session.workspace.db_path, kb)
+        plan = export.plan_export(session.db, kb, curation.curator_name())
+        verdicts = gate_changes(session.db, plan.changes)
+    finally:
+        session.close()
+    (added,) = [c.path for c in plan.changes if c.action == "add"]
+    assert "universal_quantifier:mostly" in verdicts[added].codes

@@ -308,8 +308,9 @@ def _kind_problems(schema: Schema, doc: Document) -> list[Problem]:
     return problems
 
 
-def parse_document(path: str, data: bytes) -> Document:
-    """Parse a file's bytes (its KB-relative POSIX path decides its kind first)."""
+def parse_document(path: str, data: bytes, schema: Schema | None = None) -> Document:
+    """Parse a file's bytes (its KB-relative POSIX path decides its kind first) by `schema`
+    (the profile in force when None)."""
     decoded = decode_bytes(data)
     problems = list(decoded.problems)
     split = split_frontmatter(decoded.text)
@@ -335,7 +336,7 @@ def parse_document(path: str, data: bytes) -> Document:
             field_lines = _field_lines(split.yaml_text, split.yaml_first_line)
     stem = path.rsplit("/", 1)[-1]
     stem = stem[:-3] if stem.endswith(".md") else stem
-    schema = active()
+    schema = schema or active()
     kind = schema.kind_of(path, fields.get("type"))
     spec = schema.kind_spec(kind)
     if not split.has_frontmatter and spec.frontmatter and not decoded.binary:

@@ -123,10 +123,11 @@ def coerce_fields(
     return result, problems
 
 
-def model_dict(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+def model_dict(kind: str, fields: dict[str, Any], schema: Schema | None = None) -> dict[str, Any]:
     """The typed values of a document as plain data ({} for kinds without typed fields):
-    what the index's readers need, built from its stored fields rather than stored twice."""
-    values, _ = model_values(kind, fields)
+    what the index's readers need, built from its stored fields rather than stored twice
+    (by the profile the index was built with, which the reader passes)."""
+    values, _ = model_values(kind, fields, schema)
     return values or {}
 
 

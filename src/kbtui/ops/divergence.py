@@ -161,9 +161,11 @@ def _side(db: Database, path: str) -> ClaimSide:
     )
 
 
-def _claims_of(fields_json: str) -> list[str]:
-    """The claims a divergence file names (its typed model, built from its stored fields)."""
-    claims = model_dict("divergence", json.loads(fields_json or "{}")).get("claims")
+def _claims_of(db: Database, fields_json: str) -> list[str]:
+    """The claims a divergence file names (its typed model, built from its stored fields by
+    the profile the index was built with)."""
+    fields = json.loads(fields_json or "{}")
+    claims = model_dict("divergence", fields, schema_of(db)).get("claims")
     return [str(claim) for claim in claims or []]
 
 
@@ -175,7 +177,7 @@ def existing_divergence(
     for path, fields in db.conn.execute(
         "SELECT path, fields_json FROM documents WHERE kind = 'divergence'"
     ):
-        claims = _claims_of(fields)
+        claims = _claims_of(db, fields)
         if {c.removesuffix(".md").casefold() for c in claims} == wanted:
             return str(path)
     for draft_id, claims_json in db.conn.execute(
@@ -292,7 +294,7 @@ def divergences(db: Database) -> list[dict[str, Any]]:
                 "path": path,
                 "title": title,
                 "status": status,
-                "claims": _claims_of(fields),
+                "claims": _claims_of(db, fields),
                 "resolution_pending": pending is not None,
             }
         )

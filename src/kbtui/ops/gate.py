@@ -11,10 +11,11 @@ from typing import Any
 from kbtui.formats.document import parse_document
 from kbtui.formats.gate import GateContext, GateFailure, gate_document, gated
 from kbtui.formats.links import LinkResolver
-from kbtui.formats.profile import Schema, active
+from kbtui.formats.profile import Schema
 from kbtui.formats.similar import TitleIndex
 from kbtui.ops import queries
 from kbtui.ops.export import FileChange
+from kbtui.ops.profile import schema_of
 from kbtui.ops.resolver import kb_resolver
 from kbtui.store.db import Database
 
@@ -86,7 +87,9 @@ def _context(db: Database, schema: Schema, new: Sequence[tuple[str, str, str]] =
 def gate_kb(db: Database, root: Path) -> list[GateFile]:
     """The gate's verdict on every file of a kind it reads, as the files are on disk now
     (a file that cannot be read is left to `kbtui check`, which names why)."""
-    schema = active()
+    # The profile the index was built with: the app indexes in a child process, so this
+    # process may never have put the KB's own profile in force.
+    schema = schema_of(db)
     kinds = [kind for kind in schema.kinds if gated(schema, kind)]
     context = _context(db, schema)
     verdicts = []
@@ -95,7 +98,7 @@ def gate_kb(db: Database, root: Path) -> list[GateFile]:
             data = (root / path).read_bytes()
         except (OSError, UnicodeError):
             continue
-        doc = parse_document(path, data)
+        doc = parse_document(path, data, schema)
         verdicts.append(GateFile(path, doc.kind, gate_document(doc, schema, context)))
     return verdicts
 
@@ -103,7 +106,7 @@ def gate_kb(db: Database, root: Path) -> list[GateFile]:
 def gate_changes(db: Database, changes: Sequence[FileChange]) -> dict[str, GateFile]:
     """The gate's verdict on each file an export would write, read from the text it would
     have, by path (files whose new text is not made, as a skipped one, are left out)."""
-    schema = active()
-    docs = [parse_document(c.path, c.after) for c in changes if c.after]
+    schema = schema_of(db)
+    docs = [parse_document(c.path, c.after, schema) for c in changes if c.after]
     context = _context(db, schema, [(d.path, d.kind, d.title) for d in docs])
     return {d.path: GateFile(d.path, d.kind, gate_document(d, schema, context)) for d in docs}
