@@ -329,3 +329,23 @@ def test_a_claim_naming_its_source_counts_as_drawn_from_it(small_kb: Path) -> No
     finally:
         session.close()
     assert (PEAK_PATH, "sourced_from") in back
+
+
+def test_a_kbs_own_kind_takes_a_type_the_shipped_profile_names(small_kb: Path) -> None:
+    (small_kb / "kbtui.toml").write_text(
+        '[kinds.evidence]\nlabel = "Evidence kept apart"\ntypes = ["evidence"]\n'
+        "frontmatter = true\n",
+        encoding="utf-8",
+    )
+    folder = small_kb / "inbox/queue"
+    folder.mkdir(parents=True)
+    (folder / "meter-readings.md").write_text(
+        "---\ntype: evidence\ntitle: Meter readings\n---\n\nReadings.\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["stats", str(small_kb), "--json"])
+    assert json.loads(result.stdout)["by_kind"]["evidence"] == 1
+    assert load_profile(small_kb).kind_of("inbox/queue/meter-readings.md", "evidence") == (
+        "evidence"
+    )
+    # The shipped profile alone keeps reading it as a source.
+    assert shipped().kind_of("inbox/queue/meter-readings.md", "evidence") == "source"

@@ -22,7 +22,7 @@ from kbtui.formats.profile import Schema, active
 ARCHIVE = "inbox/archive/"
 """Where sources are archived: every file there is a source, whatever its `type:` says."""
 
-PARSER_VERSION = "12"
+PARSER_VERSION = "13"
 """Changes whenever parsing the same bytes gives a different document (a fixed bug, a new
 field): an index made by another version reads every file again on its next run. The
 profile in force counts too (`parser_version`)."""

@@ -155,6 +155,8 @@ class Schema:
     digest: str
     sources: tuple[tuple[str, str], ...] = ()
     """The profile files it was built from: (origin, text), in order."""
+    type_layers: dict[str, int] = field(default_factory=dict)
+    """Per kind: the position, in `sources`, of the last file that set its `types`."""
     _rules: list[tuple[re.Pattern[str], PathRule]] = field(default_factory=list)
     type_kinds: dict[str, str] = field(default_factory=dict)
     known: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -171,8 +173,14 @@ class Schema:
         model = self.model
         self._rules = [(_glob_regex(rule.pattern), rule) for rule in model.paths]
         for kind, spec in model.kinds.items():
+            layer = self.type_layers.get(kind, 0)
             for value in spec.types:
-                self.type_kinds.setdefault(value.strip().lower(), kind)
+                name = value.strip().lower()
+                known = self.type_kinds.get(name)
+                # Within one file the first kind naming a type keeps it; a later file (the
+                # KB's own profile) takes it over, or its own kind would have no effect.
+                if known is None or layer > self.type_layers.get(known, 0):
+                    self.type_kinds[name] = kind
             fields = {**model.common_fields, **spec.fields} if spec.checked else dict(spec.fields)
             self.known[kind] = frozenset(fields)
             self.required[kind] = tuple(n for n, f in spec.fields.items() if f.required)
@@ -339,7 +347,12 @@ def build_schema(layers: list[tuple[str, str]]) -> Schema:
         json.dumps(model.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()[:16]
     every = [Part(k, " + ".join(v)) for k, v in sorted(parts.items())]
-    return Schema(model, every, digest, tuple(layers))
+    position = {origin: at for at, (origin, _) in enumerate(layers)}
+    type_layers = {
+        kind: max((position[o] for o in parts.get(f"kinds.{kind}.types", [])), default=0)
+        for kind in model.kinds
+    }
+    return Schema(model, every, digest, tuple(layers), type_layers=type_layers)
 
 
 def shipped_text() -> str:
