@@ -135,4 +135,38 @@ def test_an_index_that_reads_fine_is_left_alone(seeds_copy: Path) -> None:
     assert index.stat().st_ino == before
     assert not list(seeds_copy.glob("kb.sqlite.damaged-*"))
     code, _, _ = run("repair", str(seeds_copy), "--force")
-    assert code == 0 and list(seeds_copy.glob("kb.sqlite.damaged-*"))
+    assert code == 0 and list(seeds_copy.glob("kb.sqlite.old-*"))
+    assert not list(seeds_copy.glob("kb.sqlite.damaged-*"))
+
+
+def test_a_broken_profile_stops_repair_before_anything_moves(seeds_copy: Path) -> None:
+    kb_with_work(seeds_copy)
+    index = seeds_copy / "kb.sqlite"
+    overwrite_pages(index, "documents")
+    (seeds_copy / "kbtui.toml").write_text("[kinds.claim\n", encoding="utf-8")
+    code, _, err = run("repair", str(seeds_copy))
+    assert code == 2 and "kbtui.toml: not valid TOML" in err
+    assert index.is_file() and not list(seeds_copy.glob("kb.sqlite.*-*"))
+
+
+def test_a_forced_repair_of_a_sound_index_does_not_call_it_damaged(seeds_copy: Path) -> None:
+    kb_with_work(seeds_copy)
+    code, out, _ = run("repair", str(seeds_copy), "--force")
+    assert code == 0 and "Moved the index (it read fine) aside" in out
+    assert "damaged" not in out
+
+
+def test_repair_keeps_the_files_an_earlier_export_could_not_commit(seeds_copy: Path) -> None:
+    from kbtui.ops.gitcommit import UNCOMMITTED
+    from kbtui.store import index as store
+
+    kb_with_work(seeds_copy)
+    session = open_session(seeds_copy, None)
+    with store.transaction(session.db):
+        store.set_meta(session.db, UNCOMMITTED, json.dumps({"paths": ["a.md"], "branch": "b"}))
+    session.close()
+    overwrite_pages(seeds_copy / "kb.sqlite", "documents")
+    code, _, err = run("repair", str(seeds_copy))
+    assert code == 0, err
+    code, _, err = run("export", str(seeds_copy), "--dry-run")
+    assert "1 file(s) an earlier export wrote wait to be committed" in err

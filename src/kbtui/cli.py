@@ -1044,7 +1044,8 @@ def repair_command(kb: str | None, db_path: str | None, force: bool, as_json: bo
     if as_json:
         print_json(report.as_dict())
     else:
-        out.print(f"Moved the damaged index aside: {escape(str(report.moved_to))} (kept).")
+        what = "the damaged index" if report.damaged else "the index (it read fine)"
+        out.print(f"Moved {what} aside: {escape(str(report.moved_to))} (kept).")
         out.print(f"Built a new index at {escape(str(report.db))}: {report.documents} documents.")
         out.print(
             f"Saved {report.drafts} draft(s) ({report.drafts_pending} not yet exported) and "

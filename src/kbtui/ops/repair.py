@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kbtui.formats.errors import KbtuiError
+from kbtui.ops.gitcommit import UNCOMMITTED
+from kbtui.ops.profile import load_profile
 from kbtui.ops.session import open_session
 from kbtui.ops.workspace import open_workspace
 from kbtui.store import salvage as store
@@ -40,11 +42,14 @@ class RepairReport:
     documents: int = 0
     not_saved: list[str] = field(default_factory=list)
     header_rewritten: bool = False
+    damaged: bool = True
+    """False when the index read fine and was rebuilt only because it was asked (--force)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "db": str(self.db),
             "moved_to": str(self.moved_to),
+            "damaged": self.damaged,
             "drafts": self.drafts,
             "drafts_pending": self.drafts_pending,
             "actions": self.actions,
@@ -54,14 +59,14 @@ class RepairReport:
         }
 
 
-def aside_name(path: Path) -> Path:
-    """A free name beside `path` that says what the file is: `kb.sqlite.damaged-<time>`."""
+def aside_name(path: Path, what: str = "damaged") -> Path:
+    """A free name beside `path` that says what the file is: `kb.sqlite.<what>-<time>`."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate = path.with_name(f"{path.name}.damaged-{stamp}")
+    candidate = path.with_name(f"{path.name}.{what}-{stamp}")
     number = 1
     while any(Path(f"{candidate}{suffix}").exists() for suffix in ("", *SIDE_FILES)):
         number += 1
-        candidate = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
+        candidate = path.with_name(f"{path.name}.{what}-{stamp}-{number}")
     return candidate
 
 
@@ -75,6 +80,9 @@ def repair(
     over. Run it while no other kbtui uses the KB. An index that reads fine is left alone
     (`NothingToRepair`) unless `force`: an app using it would take it for replaced."""
     workspace, _ = open_workspace(kb, db)
+    # The new index is built by the KB's profile: one that cannot be used stops repair
+    # before anything is moved, or the index would be aside with nothing built in its place.
+    load_profile(workspace.root)
     path = workspace.db_path
     if not path.is_file():
         raise RepairError(f"there is no index at {path}: nothing to repair")
@@ -82,12 +90,13 @@ def repair(
         raise RepairError(
             f"{path} is a database of another program, not a kbtui index: left as it is"
         )
-    if not force and store.reads_fine(path):
+    damaged = not store.reads_fine(path)
+    if not force and not damaged:
         raise NothingToRepair(
             f"the index {path} reads fine: nothing to repair, it is left as it is "
             "(--force rebuilds it anyway, while no other kbtui uses the KB)"
         )
-    aside = aside_name(path)
+    aside = aside_name(path, "damaged" if damaged else "old")
     try:
         for suffix in ("", *SIDE_FILES):
             side = Path(f"{path}{suffix}")
@@ -95,9 +104,11 @@ def repair(
                 os.rename(side, f"{aside}{suffix}")
     except OSError as exc:
         raise RepairError(f"cannot move {path} aside: {exc.strerror}") from exc
-    report = RepairReport(path, aside)
+    report = RepairReport(path, aside, damaged=damaged)
     try:
-        saved = store.read_curator_work(aside)
+        # An earlier export's files whose commit failed wait in the meta table for the next
+        # `export --commit`: without them it would not know to commit them.
+        saved = store.read_curator_work(aside, (UNCOMMITTED,))
     except OSError as exc:
         saved = store.Salvage(problems=[f"the damaged index cannot be read: {exc.strerror}"])
     session = open_session(kb, db)

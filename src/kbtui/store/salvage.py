@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kbtui.store.db import SQLITE_MAGIC, Database
-from kbtui.store.index import transaction
+from kbtui.store.index import set_meta, transaction
 
 CURATOR_TABLES = ("drafts", "actions")
 PAGE_SIZES = (8192, 4096, 1024, 2048, 16384, 32768, 65536, 512)
@@ -49,6 +49,8 @@ class Salvage:
     """The highest draft id ever given (ids of deleted drafts are never given again)."""
     problems: list[str] = field(default_factory=list)
     header_rewritten: bool = False
+    meta: dict[str, str] = field(default_factory=dict)
+    """The meta entries asked for that could be read: work of the curator's kept there."""
 
 
 def looks_foreign(path: Path) -> bool:
@@ -86,9 +88,10 @@ def reads_fine(path: Path) -> bool:
     return True
 
 
-def read_curator_work(path: Path) -> Salvage:
-    """The drafts and actions of the index at `path` (with its `-wal` beside it), read from
-    a copy: the damaged file itself is never written."""
+def read_curator_work(path: Path, meta_keys: tuple[str, ...] = ()) -> Salvage:
+    """The drafts and actions of the index at `path` (with its `-wal` beside it), and its
+    meta entries named in `meta_keys` that can be read, read from a copy: the damaged file
+    itself is never written."""
     salvage = Salvage()
     with tempfile.TemporaryDirectory(prefix="kbtui-repair-") as folder:
         copy = Path(folder) / "index.sqlite"
@@ -102,7 +105,21 @@ def read_curator_work(path: Path) -> Salvage:
             for table in CURATOR_TABLES:
                 salvage.rows[table] = _read_table(conn, table, salvage.problems)
             salvage.draft_sequence = _draft_sequence(conn, salvage.rows.get("drafts", []))
+            salvage.meta = _read_meta(conn, meta_keys)
     return salvage
+
+
+def _read_meta(conn: sqlite3.Connection, keys: tuple[str, ...]) -> dict[str, str]:
+    """The entries of `keys` that can be read (a damaged meta page loses only its own)."""
+    found: dict[str, str] = {}
+    for key in keys:
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError:
+            continue
+        if row is not None and isinstance(row[0], str):
+            found[key] = row[0]
+    return found
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:
@@ -289,4 +306,6 @@ def write_curator_work(db: Database, salvage: Salvage) -> dict[str, int]:
                 "INSERT INTO sqlite_sequence (name, seq) VALUES ('drafts', ?)",
                 (salvage.draft_sequence,),
             )
+        for key, value in salvage.meta.items():
+            set_meta(db, key, value)
     return written
