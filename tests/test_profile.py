@@ -349,3 +349,15 @@ def test_a_kbs_own_kind_takes_a_type_the_shipped_profile_names(small_kb: Path) -
     )
     # The shipped profile alone keeps reading it as a source.
     assert shipped().kind_of("inbox/queue/meter-readings.md", "evidence") == "source"
+
+
+def test_kbtui_profile_takes_db_like_every_command(own_profile_kb: Path, tmp_path: Path) -> None:
+    index = str(tmp_path / "elsewhere.sqlite")
+    runner = CliRunner()
+    for args in (
+        ["profile", str(own_profile_kb), "--db", index, "--json"],
+        ["--db", index, "profile", str(own_profile_kb), "--json"],
+    ):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, result.stderr
+        assert "experiment" in json.loads(result.stdout)["kinds"]

@@ -1267,15 +1267,18 @@ def _table(title: str, counts: dict[str, int]) -> Table:
 
 @main.command("profile")
 @kb_argument
+@db_option
 @click.option("--kind", "kind", default=None, help="Show this kind's fields.")
 @json_option
-def profile_command(kb: str | None, kind: str | None, as_json: bool) -> None:
+def profile_command(kb: str | None, db_path: str | None, kind: str | None, as_json: bool) -> None:
     """The KB's profile in force: its kinds, where their files live, their fields, and
     which file (kbtui's own, or the KB's kbtui.toml) each part comes from."""
     from kbtui.ops.profile import load_profile
     from kbtui.ops.workspace import open_workspace
 
-    workspace, note = open_workspace(kb, None)
+    # The profile is the KB's, whatever the index: --db is taken (as by every command) and
+    # checked like theirs, but not read.
+    workspace, note = open_workspace(kb, db_path or _root_db())
     if note:
         err.print(note)
     schema = load_profile(workspace.root)
