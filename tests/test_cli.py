@@ -193,6 +193,25 @@ def test_index_kept_out_of_git_status(tiny_kb: Path) -> None:
     assert "kb.sqlite" not in status and "domains/" in status
 
 
+def test_index_of_a_kb_in_a_repositorys_folder_kept_out_of_git_status(
+    tiny_kb: Path, tmp_path: Path
+) -> None:
+    repository = tmp_path / "repository"
+    (repository / "notes").mkdir(parents=True)
+    kb = repository / "notes" / "kb"
+    tiny_kb.rename(kb)
+    subprocess.run(["git", "init", "-q", str(repository)], check=True)
+    code, _ = run("index", str(kb))
+    assert code == 0 and (kb / "kb.sqlite").exists()
+    status = subprocess.run(
+        ["git", "-C", str(repository), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "kb.sqlite" not in status and "notes/kb/domains/" in status
+
+
 def test_symlink_outside_root_is_reported_not_followed(tiny_kb: Path, tmp_path: Path) -> None:
     secret = tmp_path / "secret.md"
     secret.write_text("---\ntype: claim\n---\nprivate\n")

@@ -249,17 +249,33 @@ def scratch_copy(text: str, name: str) -> Iterator[ScratchCopy]:
         yield ScratchCopy(path)
 
 
+def _repository_of(root: Path) -> Path | None:
+    """The top folder of the git repository holding `root` (itself, or a folder above it),
+    or None. Only a repository with a `.git` folder counts: one whose `.git` is a file (a
+    worktree, a submodule) keeps its exclude list elsewhere, and is left alone."""
+    for folder in (root, *root.parents):
+        marker = folder / ".git"
+        if marker.is_dir():
+            return folder
+        if marker.exists():
+            return None
+    return None
+
+
 def exclude_from_git(root: Path, db_path: Path) -> None:
     """Keep the index (and its WAL files) out of the KB's `git status`."""
-    git_dir = root / ".git"
-    if not git_dir.is_dir():
+    top = _repository_of(root)
+    if top is None:
         return
     try:
-        relative = db_path.relative_to(root)
+        # Patterns of info/exclude are anchored at the repository's top, which a KB in
+        # one of its folders is not.
+        relative = db_path.relative_to(top)
+        db_path.relative_to(root)
     except ValueError:
         return
     pattern = "/" + relative.as_posix() + "*"
-    exclude = git_dir / "info" / "exclude"
+    exclude = top / ".git" / "info" / "exclude"
     try:
         existing = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
         if pattern in existing.splitlines():
