@@ -1129,11 +1129,76 @@ def test_a_file_skipped_before_its_edit_shows_no_lines_removed() -> None:
 def test_commit_works_in_a_repository_with_no_commit_yet(seeds_copy: Path) -> None:
     git(seeds_copy, "init", "-q")
     before = git(seeds_copy, "symbolic-ref", "HEAD").strip()
+    source = (seeds_copy / SURVEY).read_bytes()
     result = export_committing(seeds_copy, "--json")
     assert result.exit_code == 0, result.output
     branch = json.loads(result.stdout)["branch"]
     assert git(seeds_copy, "symbolic-ref", "HEAD").strip() == before
     assert git(seeds_copy, "show", "--name-only", "--format=", branch).split() == [SURVEY]
+    # No commit to go back to: the file is back as it was before the export, not deleted.
+    assert (seeds_copy / SURVEY).read_bytes() == source
+
+
+def test_commit_from_a_kb_in_a_sub_folder_of_its_repository(tmp_path: Path) -> None:
+    import shutil
+
+    repository = tmp_path / "repo"
+    kb = repository / "kb"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "seeds", kb)
+    commit_all(repository)
+    source = (kb / SURVEY).read_bytes()
+    result = export_committing(kb, "--json")
+    assert result.exit_code == 0, result.output
+    branch = json.loads(result.stdout)["branch"]
+    assert git(repository, "show", "--name-only", "--format=", branch).split() == [f"kb/{SURVEY}"]
+    assert (kb / SURVEY).read_bytes() == source
+    assert git(repository, "status", "--porcelain", "--", f"kb/{SURVEY}") == ""
+
+
+def test_a_commit_killed_before_the_files_left_the_working_tree_is_finished(
+    seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kbtui.ops import gitcommit
+
+    commit_all(seeds_copy)
+    source = (seeds_copy / SURVEY).read_bytes()
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # as a kill -9 right after the branch was made
+
+    monkeypatch.setattr(gitcommit, "_take_out", killed)
+    assert export_committing(seeds_copy, "--json").exit_code != 0
+    monkeypatch.undo()
+    branch = "extract/2026-03-08-maintainer-survey-open-source-funding"
+    assert git(seeds_copy, "branch", "--list", branch).strip()
+    assert (seeds_copy / SURVEY).read_bytes() != source  # still written: cut short
+    again = CliRunner().invoke(main, ["export", str(seeds_copy), "--commit", "--json"])
+    assert again.exit_code == 0, again.output
+    assert (seeds_copy / SURVEY).read_bytes() == source
+    assert git(seeds_copy, "status", "--porcelain") == ""
+    assert git(seeds_copy, "branch", "--list", "extract/*").split() == [branch]
+
+
+def test_hooks_run_on_a_git_without_git_hook(
+    seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kbtui.ops import gitcommit
+
+    commit_all(seeds_copy)
+    refuse_commits(seeds_copy)
+    real = gitcommit._git
+
+    def old_git(root: Path, *args: str, **kwargs: Any) -> str:
+        if args[0] == "hook":
+            raise gitcommit.GitError(
+                "git hook: git: 'hook' is not a git command. See 'git --help'."
+            )
+        return real(root, *args, **kwargs)
+
+    monkeypatch.setattr(gitcommit, "_git", old_git)
+    result = export_committing(seeds_copy, "--json")
+    assert result.exit_code == 1
+    assert "the pre-commit hook refused the commit: hook says no" in result.stderr
 
 
 def test_a_refused_first_commit_leaves_the_unborn_branch_as_it_was(seeds_copy: Path) -> None:

@@ -140,3 +140,63 @@ def test_commit_records_the_move_and_leaves_the_queue_as_it_was(queued_kb: Path)
     assert f"A\t{ARCHIVED}" in changed and f"D\t{QUEUED}" in changed
     assert (queued_kb / QUEUED).exists() and not (queued_kb / ARCHIVED).exists()
     assert git(queued_kb, "status", "--porcelain") == ""
+
+
+def test_a_move_cut_short_after_the_new_file_is_finished_next_time(
+    queued_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed between putting the archived file in place and removing the queued one."""
+    session = open_session(queued_kb, None)
+    session.reindex()
+    curation.set_status(session.db, QUEUED, "null-result", note="Too small.")
+
+    def killed(staged: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "_leave", killed)
+    with pytest.raises(KeyboardInterrupt):
+        export.apply_export(
+            session.db, queued_kb, export.plan_export(session.db, queued_kb, "tester")
+        )
+    monkeypatch.undo()
+    assert (queued_kb / QUEUED).exists() and (queued_kb / ARCHIVED).exists()
+    session.reindex()
+    plan = export.apply_export(
+        session.db, queued_kb, export.plan_export(session.db, queued_kb, "tester")
+    )
+    assert [c.written for c in plan.changes] == [True], [c.skipped for c in plan.changes]
+    assert not (queued_kb / QUEUED).exists()
+    assert "status: null-result" in (queued_kb / ARCHIVED).read_text(encoding="utf-8")
+    assert curation.pending_work(session.db) == (0, 0)
+    session.close()
+
+
+def test_a_move_written_but_not_recorded_is_recorded_next_time(
+    queued_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the move, before the index recorded it: the work is in the files."""
+    session = open_session(queued_kb, None)
+    session.reindex()
+    curation.set_status(session.db, QUEUED, "null-result", note="Too small.")
+    real = export._write_group
+
+    def killed_after(group: Any, root: Path) -> Any:
+        real(group, root)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "_write_group", killed_after)
+    with pytest.raises(KeyboardInterrupt):
+        export.apply_export(
+            session.db, queued_kb, export.plan_export(session.db, queued_kb, "tester")
+        )
+    monkeypatch.undo()
+    assert not (queued_kb / QUEUED).exists()
+    archived = (queued_kb / ARCHIVED).read_bytes()
+    session.reindex()
+    plan = export.apply_export(
+        session.db, queued_kb, export.plan_export(session.db, queued_kb, "tester")
+    )
+    assert plan.changes == [] and not plan.skipped
+    assert (queued_kb / ARCHIVED).read_bytes() == archived
+    assert curation.pending_work(session.db) == (0, 0)
+    session.close()

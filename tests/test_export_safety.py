@@ -44,32 +44,41 @@ def pending_drafts(session: Session) -> list[int]:
     return [d.id for d in drafting.list_drafts(session.db) if d.state == "saved"]
 
 
-def test_an_append_between_the_last_check_and_the_rename_is_kept(
-    small_kb: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("how", ["append", "save by rename"])
+def test_a_change_in_the_instant_before_the_swap_is_kept(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
+    """Another program changes the file between export's last look and its swap: by
+    appending to it, or as editors save, by renaming a new file over it."""
     session = open_session(small_kb, None)
     session.reindex()
     curation.set_status(session.db, TARIFF, "processing")
     plan = export.plan_export(session.db, small_kb, "tester")
     target = (small_kb / TARIFF).resolve()
-    real_replace = os.replace
+    real_exchange = export.exchange
     raced: list[str] = []
 
-    def append_first(source: Any, destination: Any) -> None:
-        if Path(destination) == target and not raced:
-            raced.append(str(destination))
-            with open(destination, "a", encoding="utf-8") as other_program:
-                other_program.write(APPENDED)
-        real_replace(source, destination)
+    def other_program_first(first: Any, second: Any) -> bool:
+        if Path(second) == target and not raced:
+            raced.append(str(second))
+            if how == "append":
+                with open(second, "a", encoding="utf-8") as other_program:
+                    other_program.write(APPENDED)
+            else:
+                saved = target.with_name(".editor-swap")
+                saved.write_text(target.read_text(encoding="utf-8") + APPENDED, "utf-8")
+                os.replace(saved, target)
+        return bool(real_exchange(first, second))
 
-    monkeypatch.setattr(os, "replace", append_first)
+    monkeypatch.setattr(export, "exchange", other_program_first)
     export.apply_export(session.db, small_kb, plan)
-    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.setattr(export, "exchange", real_exchange)
     assert raced
     [change] = plan.changes
     assert not change.written and "changed on disk while export wrote it" in str(change.skipped)
     text = target.read_text(encoding="utf-8")
     assert text.endswith(APPENDED) and "status: unprocessed" in text
+    assert not list(target.parent.glob(f"*{TEMP_SUFFIX}"))
     assert curation.pending_work(session.db) == (0, 1)  # the status change waits
     session.reindex()
     again = export.apply_export(
@@ -78,6 +87,38 @@ def test_an_append_between_the_last_check_and_the_rename_is_kept(
     assert [c.written for c in again.changes] == [True]
     text = target.read_text(encoding="utf-8")
     assert text.endswith(APPENDED) and "status: processing" in text
+
+
+def test_a_group_put_back_keeps_what_another_program_wrote_meanwhile(
+    small_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first file of a group is renamed, another program appends to the file it
+    replaced (it had it open), then the second file fails: the first goes back with the
+    other program's line."""
+    session = enrich_peak_from_battery(small_kb)
+    claim = (small_kb / PEAK_CLAIM).resolve()
+    held = open(claim, "a", encoding="utf-8")  # noqa: SIM115  # kept open across the export
+    real = export._swap_in
+    calls: list[str] = []
+
+    def second_fails(staged: Any) -> None:
+        calls.append(staged.change.path)
+        if len(calls) == 2:
+            held.write(APPENDED)
+            held.flush()
+            raise export._Refused("could not write: No space left on device")
+        real(staged)
+
+    monkeypatch.setattr(export, "_swap_in", second_fails)
+    try:
+        plan = export.apply_export(
+            session.db, small_kb, export.plan_export(session.db, small_kb, "tester")
+        )
+    finally:
+        held.close()
+    assert calls[0] == PEAK_CLAIM and not any(c.written for c in plan.changes)
+    assert claim.read_text(encoding="utf-8").endswith(APPENDED)
+    assert "Forty homes" not in claim.read_text(encoding="utf-8")
 
 
 def test_a_writer_racing_the_export_never_loses_a_line(tmp_path: Path) -> None:
@@ -160,13 +201,18 @@ def test_a_failure_after_writing_reports_what_was_written(
     assert "status: processing" in (seeds_copy / SURVEY).read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("failure", ["disk full", "index replaced"])
 def test_a_failure_to_record_after_writing_is_reported(
-    seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+    seeds_copy: Path, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
+    from kbtui.store.db import IndexLost
+
     session = saved_claim(seeds_copy, "Evening peaks move later as batteries spread")
     plan = export.plan_export(session.db, seeds_copy, "tester")
 
     def broken(*args: Any, **kwargs: Any) -> Any:
+        if failure == "index replaced":
+            raise IndexLost("the index was replaced by another file while kbtui ran")
         raise sqlite3.OperationalError("database or disk is full")
 
     monkeypatch.setattr(export, "transaction", broken)

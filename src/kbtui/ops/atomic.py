@@ -4,10 +4,15 @@ file beside it, synced, then renamed over it. Every file kbtui writes goes this 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
 import stat
+import sys
 import tempfile
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 TEMP_SUFFIX = ".kbtui-tmp"
 
@@ -98,3 +103,42 @@ def remove_leftover_temporaries(folder: Path) -> None:
         for entry in os.scandir(folder):
             if leftover_temporary(entry.name) and entry.is_file(follow_symlinks=False):
                 with_suppressed_unlink(entry.path)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+@lru_cache(maxsize=1)
+def _renameat2() -> Any:
+    """Linux's renameat2, or None where the system has none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    function.argtypes.append(ctypes.c_uint)
+    function.restype = ctypes.c_int
+    return function
+
+
+def exchange(first: str | Path, second: str | Path) -> bool:
+    """Swap two files in one step (each name then holds the other's file); False where the
+    system or the file system cannot, and nothing was done.
+
+    Unlike a rename, the file that was replaced is the one at the name at that instant,
+    whatever program put it there: it can be looked at, and swapped back."""
+    function = _renameat2()
+    if function is None:
+        return False
+    done = function(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if done == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), str(second))

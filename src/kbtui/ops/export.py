@@ -56,6 +56,7 @@ from kbtui.formats.errors import KbtuiError
 from kbtui.ops import curation, drafting
 from kbtui.ops.atomic import (
     atomic_write,
+    exchange,
     fsync_folder,
     remove_leftover_temporaries,
     with_suppressed_unlink,
@@ -85,12 +86,14 @@ class FileChange:
     skipped: str | None = None
     written: bool = False
     conflict: str | None = None
+    """Written, but another program wrote into the file it replaced meanwhile: where its
+    text was kept."""
     source: bool = False
     """The file is a source whose provenance or status the export records."""
     old_path: str | None = None
     """For a `move`: where the file is now; `path` is where its new text goes."""
-    """Written, but another program wrote into the file it replaced meanwhile: where its
-    text was kept."""
+    placed: bool = False
+    """For a move: its new text is in place already (an export cut short put it there)."""
 
     def diff(self) -> str:
         if self.action == "modify" and not self.after:
@@ -242,6 +245,7 @@ def _newline_of(text: str) -> str:
 def plan_export(db: Database, root: Path, who: str, today: date | None = None) -> ExportPlan:
     """Every file the pending work would add or change, with diffs; nothing is written."""
     day = (today or date.today()).isoformat()
+    _follow_moves(db)
     plan = ExportPlan()
     drafts = [d for d in drafting.list_drafts(db) if d.state == "saved"]
     statuses = {
@@ -316,6 +320,39 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
     plan.unchanged = [c for c in plan.changes if not c.skipped and c.before == c.after]
     plan.changes = [c for c in plan.changes if c.skipped or c.before != c.after]
     return plan
+
+
+def _follow_moves(db: Database) -> None:
+    """Work pending on a queued source that an export cut short moved already (its file is
+    in the archive now, the queue file gone, the move not yet recorded) follows it there."""
+    schema = schema_of(db)
+    pending = {
+        row[0]
+        for row in db.conn.execute(
+            "SELECT source_path FROM drafts WHERE exported_at IS NULL AND source_path IS NOT "
+            "NULL UNION SELECT path FROM actions WHERE exported_at IS NULL"
+        )
+    }
+    moves = []
+    for path in pending:
+        rule = schema.kind_spec("source").archive
+        if rule is None or not path.startswith(rule.source_folder):
+            continue
+        moved = rule.folder + path[len(rule.source_folder) :]
+        indexed = db.conn.execute(
+            "SELECT path FROM documents WHERE path IN (?, ?)", (path, moved)
+        ).fetchall()
+        if [row[0] for row in indexed] == [moved]:
+            moves.append((moved, path))
+    if moves:
+        with transaction(db):
+            db.conn.executemany(
+                "UPDATE drafts SET source_path = ? WHERE source_path = ? AND exported_at IS NULL",
+                moves,
+            )
+            db.conn.executemany(
+                "UPDATE actions SET path = ? WHERE path = ? AND exported_at IS NULL", moves
+            )
 
 
 def _skip_same_names(changes: list[FileChange]) -> None:
@@ -617,8 +654,14 @@ def _source_update(
     if moved is not None:
         # Out of the queue into the archive, as the KB's pipeline files a finished source.
         if os.path.lexists(root / moved):
-            change.skipped = f"{moved} exists already: not moved out of the queue over it"
-            return change
+            try:
+                there = read_regular(_inside(root, moved))
+            except (ExportError, _Refused):
+                there = None
+            if there != change.after:
+                change.skipped = f"{moved} exists already: not moved out of the queue over it"
+                return change
+            change.placed = True  # an export cut short put it there: only the queue file goes
         change.action, change.old_path, change.path = "move", source, moved
         change.reasons.append(f"moved to {moved.rsplit('/', 1)[0]}/")
     return change
@@ -725,13 +768,16 @@ def _stage(root: Path, change: FileChange) -> _Staged:
             raise _Refused(str(exc)) from exc
         if read_regular(old) != change.before:
             raise _Refused("changed on disk since export read it: not moved")
-        if not os.stat(old).st_mode & 0o222:
+        if not _writable(old):
             raise _Refused(READ_ONLY)
     if change.action == "modify":
         if read_regular(target) != change.before:
             raise _Refused("changed on disk since export read it: not overwritten")
-        if not os.stat(target).st_mode & 0o222:
+        if not _writable(target):
             raise _Refused(READ_ONLY)
+    elif change.placed:
+        if read_regular(target) != change.after:
+            raise _Refused("changed on disk since export read it: not moved")
     else:
         with contextlib.suppress(FileNotFoundError):
             kind = not_a_file(os.lstat(target).st_mode)
@@ -741,16 +787,32 @@ def _stage(root: Path, change: FileChange) -> _Staged:
                 else "a file of this name appeared since export read the folder: not written"
             )
     old_target = _inside(root, change.old_path) if change.old_path else None
+    if change.placed:
+        return _Staged(change, target, None, old=old_target)
     try:
         return _Staged(change, target, write_temporary(target, change.after), old=old_target)
     except OSError as exc:
         raise _Refused(f"could not write: {exc.strerror or exc}") from exc
 
 
+def _writable(path: Path) -> bool:
+    """Whether the file has a write permission (`_Refused` when it is gone meanwhile)."""
+    try:
+        return bool(os.stat(path).st_mode & 0o222)
+    except OSError as exc:
+        raise _Refused(f"cannot look at it: {exc.strerror or exc}") from exc
+
+
 def _swap_in(staged: _Staged) -> None:
     """Rename the staged text over its target, after checking the target once more; the
     file replaced is kept open and read again after the rename."""
     change, target, temporary = staged.change, staged.target, staged.temporary
+    if change.action == "move" and change.placed:
+        try:
+            _leave(staged)  # the new text is there already: only the queued file goes
+        except OSError as exc:
+            raise _Refused(f"could not write: {exc.strerror or exc}") from exc
+        return
     assert temporary is not None
     try:
         if change.action in ("add", "move"):
@@ -778,7 +840,23 @@ def _swap_in(staged: _Staged) -> None:
         staged.replaced = handle
         if _read_all(handle) != change.before:
             raise _Refused("changed on disk since export read it: not overwritten")
-        os.replace(temporary, target)
+        if exchange(temporary, target):
+            # The temporary name now holds what was at the target at that very instant:
+            # another program's file, if one saved by a rename since the look above.
+            staged.renamed = True
+            try:
+                there = read_regular(Path(temporary))
+            except _Refused:
+                there = None
+            if there != change.before:
+                exchange(temporary, target)  # theirs back in place, ours out of the way
+                staged.renamed = False
+                raise _Refused(
+                    "changed on disk while export wrote it: theirs is kept, not overwritten"
+                )
+            with_suppressed_unlink(temporary)
+        else:
+            os.replace(temporary, target)
         staged.temporary = None
         staged.renamed = True
         theirs = _read_all(handle)
@@ -826,6 +904,12 @@ def _put_back(staged: _Staged) -> str | None:
     if not staged.renamed:
         return None
     staged.renamed = False
+    if staged.replaced is not None:
+        # What another program wrote into the replaced file until now goes back too.
+        with contextlib.suppress(OSError):
+            now_theirs = _read_all(staged.replaced)
+            if now_theirs != change.before:
+                staged.theirs = now_theirs
     old = staged.theirs if staged.theirs is not None else change.before
     if change.action == "move":
         old = None  # the new place had no file before
@@ -853,6 +937,10 @@ def _keep_aside(target: Path, data: bytes) -> str | None:
     the index does not take it for a document)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     aside = target.with_name(f"{target.name}.conflict-{stamp}")
+    number = 1
+    while os.path.lexists(aside):  # two in one second: neither written over
+        number += 1
+        aside = target.with_name(f"{target.name}.conflict-{stamp}-{number}")
     try:
         atomic_write(aside, data)
     except OSError:
@@ -943,7 +1031,7 @@ def _sweep(written: list[_Staged]) -> None:
         finally:
             os.close(item.replaced)
             item.replaced = None
-        if theirs != item.change.before and theirs is not None:
+        if theirs is not None and theirs != item.change.before:
             aside = _keep_aside(item.old or item.target, theirs)
             item.change.conflict = (
                 "changed on disk while export wrote it: the other program's text is kept in "
@@ -1004,7 +1092,7 @@ def apply_export(db: Database, root: Path, plan: ExportPlan) -> ExportPlan:
                     "UPDATE actions SET exported_at = datetime('now') WHERE id = ?",
                     [(i,) for i in sorted(actions)],
                 )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, KbtuiError) as exc:
             paths = ", ".join(c.path for c in changes if c.written) or "nothing"
             plan.errors.append(
                 f"written ({paths}), but the index could not record it: {exc}; the next "
@@ -1013,15 +1101,17 @@ def apply_export(db: Database, root: Path, plan: ExportPlan) -> ExportPlan:
 
     record(plan.unchanged)
     written: list[_Staged] = []
-    for group in _groups(plan.writable):
-        staged = _write_group(group, root)
-        if staged:
-            written.extend(staged)
-            record(group)
-        if len(written) >= OPEN_FILES:
-            _sweep(written)  # a descriptor each: a big export would run out of them
-            written = []
-    _sweep(written)
+    try:
+        for group in _groups(plan.writable):
+            staged = _write_group(group, root)
+            if staged:
+                written.extend(staged)
+                record(group)
+            if len(written) >= OPEN_FILES:
+                _sweep(written)  # a descriptor each: a big export would run out of them
+                written = []
+    finally:
+        _sweep(written)
     return plan
 
 

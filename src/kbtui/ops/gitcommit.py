@@ -172,6 +172,8 @@ def check_committable(
     returns the branch the commit will be made on (`branch`, or the proposed one)."""
     if not is_repository(root):
         raise GitError(f"{root} is not a git repository")
+    if db is not None:
+        _finish_interrupted(root, db)  # its branch exists: it is not this export's to refuse
     for name, what in _IN_PROGRESS:
         if _git_path(root, name).exists():
             raise GitError(f"{what} is in progress in {root}: finish or abort it first")
@@ -306,10 +308,23 @@ def commit_export(
         _remember(db, paths, branch)
     commit = _commit(root, paths, message, who)
     _git(root, "update-ref", "-m", "kbtui export", f"refs/heads/{branch}", commit, "")
-    _take_out(root, paths, commit)
+    _take_out(root, paths, commit, _before(written))
     if db is not None:
         _remember(db, [], None)
     return branch
+
+
+def _before(written: list[FileChange]) -> dict[str, bytes | None]:
+    """What each file this export wrote held before it (None: there was no file), which
+    is what taking it out of the working tree puts back."""
+    before: dict[str, bytes | None] = {}
+    for change in written:
+        if change.old_path:
+            before[change.old_path] = change.before
+            before[change.path] = None
+        else:
+            before[change.path] = change.before if change.action != "add" else None
+    return before
 
 
 def _differs_from_head(root: Path, path: str) -> bool:
@@ -321,9 +336,10 @@ def _differs_from_head(root: Path, path: str) -> bool:
 
 
 def _blob(root: Path, commit: str, path: str) -> str | None:
-    """The blob `path` has in `commit`, or None."""
+    """The blob `path` (from the KB's folder, which may be a sub-folder of the repository)
+    has in `commit`, or None."""
     try:
-        return _git(root, "rev-parse", "-q", "--verify", f"{commit}:{path}")
+        return _git(root, "rev-parse", "-q", "--verify", f"{commit}:./{path}")
     except GitError:
         return None
 
@@ -338,8 +354,19 @@ def _finish_interrupted(root: Path, db: Database) -> None:
         commit = _git(root, "rev-parse", "-q", "--verify", f"refs/heads/{earlier.branch}")
     except GitError:
         return
+    if not all(_blob(root, commit, p) == _current_blob(root, p) for p in earlier.paths):
+        return  # not what that export committed: a branch of the same name, made since
     _take_out(root, earlier.paths, commit)
     _remember(db, [], None)
+
+
+def _current_blob(root: Path, path: str) -> str | None:
+    if not (root / path).exists():
+        return None
+    try:
+        return _git(root, "hash-object", "--", path)
+    except GitError:
+        return None
 
 
 def _commit(root: Path, paths: list[str], message: str, who: str) -> str:
@@ -377,9 +404,29 @@ def _run_hook(root: Path, name: str, env: dict[str, str], *args: str) -> None:
     extra = ["--", *args] if args else []
     try:
         _git(root, "hook", "run", "--ignore-missing", name, *extra, env=env)
+        return
     except GitError as exc:
-        reason = str(exc).removeprefix("git hook: ")
-        raise GitError(f"the {name} hook refused the commit: {reason}") from exc
+        if "not a git command" not in str(exc):
+            reason = str(exc).removeprefix("git hook: ")
+            raise GitError(f"the {name} hook refused the commit: {reason}") from exc
+    # A git older than `git hook` (2.36): the hook run as git would run it.
+    hook = _git_path(root, f"hooks/{name}")
+    if not (hook.is_file() and os.access(hook, os.X_OK)):
+        return
+    try:
+        result = subprocess.run(
+            [str(hook), *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, **env},
+        )
+    except OSError as exc:
+        raise GitError(f"cannot run the {name} hook: {exc.strerror}") from exc
+    if result.returncode != 0:
+        reason = (result.stderr.strip() or result.stdout.strip() or "failed").replace("\n", " | ")
+        raise GitError(f"the {name} hook refused the commit: {reason}")
 
 
 def _identity(root: Path, who: str) -> dict[str, str]:
@@ -429,10 +476,14 @@ def _message(written: list[FileChange], paths: list[str], who: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _take_out(root: Path, paths: list[str], commit: str) -> None:
-    """The committed files out of the working tree, each back as HEAD has it (a new file
-    removed, a moved one back in its old place); a file changed since it was committed is
-    left as it is."""
+def _take_out(
+    root: Path, paths: list[str], commit: str, before: dict[str, bytes | None] | None = None
+) -> None:
+    """The committed files out of the working tree: each put back as it was before the
+    export wrote it (`before`; a new file removed, a moved one back in its old place), else
+    as HEAD has it. A file changed since it was committed is left as it is, and so is one
+    whose earlier bytes are not known (no commit yet, nothing recorded)."""
+    before = before or {}
     for path in paths:
         target = root / path
         committed = _blob(root, commit, path)
@@ -442,16 +493,21 @@ def _take_out(root: Path, paths: list[str], commit: str) -> None:
             continue
         if current != committed:
             continue
-        old: bytes | None = None
-        if _blob(root, "HEAD", path) is not None:
+        if path in before:
+            old = before[path]
+        elif _blob(root, "HEAD", path) is not None:
             shown = subprocess.run(
-                ["git", "--literal-pathspecs", "-C", str(root), "cat-file", "blob", f"HEAD:{path}"],
+                ["git", "-C", str(root), "cat-file", "--filters", f"HEAD:./{path}"],
                 capture_output=True,
                 check=False,
             )
             if shown.returncode != 0:
                 continue
             old = shown.stdout
+        elif _has_commit(root):
+            old = None  # not in HEAD: a file the export made
+        else:
+            continue  # no commit to tell what was there: left as written
         with contextlib.suppress(OSError):
             if old is None:
                 target.unlink(missing_ok=True)
