@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,3 +144,19 @@ def small_kb(tmp_path: Path) -> Path:
 
 
 sys.path.insert(0, str(ROOT / "bench"))
+
+
+def ctrl_c_as_at_a_terminal() -> None:
+    """For a child process (`preexec_fn`): SIGINT as a terminal's job has it, even when the
+    tests run in the background or under nohup, which start them with SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture
+def terminal_ctrl_c() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt in this process during the test, as at a terminal."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -55,7 +55,7 @@ def test_a_change_in_the_instant_before_the_swap_is_kept(
     curation.set_status(session.db, TARIFF, "processing")
     plan = export.plan_export(session.db, small_kb, "tester")
     target = (small_kb / TARIFF).resolve()
-    real_exchange = export.exchange
+    real_exchange = atomic.exchange
     raced: list[str] = []
 
     def other_program_first(first: Any, second: Any) -> bool:

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from conftest import ctrl_c_as_at_a_terminal
+
 from gen_kb import generate_kb
 
 
@@ -21,6 +23,7 @@ def test_ctrl_c_at_the_terminal_stops_an_index_run_with_one_line(tmp_path: Path)
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's job is
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
     try:
         deadline = time.monotonic() + 30

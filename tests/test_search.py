@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from conftest import ctrl_c_as_at_a_terminal
 from kbtui.cli import main
 from kbtui.ops import queries
 from kbtui.ops.interrupt import interruptible
@@ -124,6 +125,7 @@ def test_the_snippet_tokenizer_is_the_index_tokenizer(tmp_path: Path) -> None:
     assert f"tokenize='{queries.TOKENIZER}'" in sql
 
 
+@pytest.mark.usefixtures("terminal_ctrl_c")
 def test_ctrl_c_stops_a_long_sqlite_statement() -> None:
     conn = sqlite3.connect(":memory:")
     # Without the progress handler the statement would run on: SQLite is then told to stop,
@@ -162,6 +164,7 @@ def test_ctrl_c_stops_a_search_at_once_with_one_line(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
     try:
         assert child.stderr is not None
