@@ -150,3 +150,67 @@ async def test_a_failing_write_is_said_and_the_preview_stays_usable(
         await pilot.pause()
         assert preview.plan.changes == []
     assert "status: processing" in (seeds_copy / SOURCE).read_text(encoding="utf-8")
+
+
+async def test_ctrl_s_just_after_the_index_was_deleted_keeps_the_app_going(
+    seeds_copy: Path,
+) -> None:
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s", "e")
+        for path in seeds_copy.glob("kb.sqlite*"):  # `git clean -fdX` from a shell
+            path.unlink()
+        await pilot.press("ctrl+s")  # before the app's watcher has looked
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.watch_index_file()  # the watcher's next look: the same index, kept
+        notes = " | ".join(str(note.message) for note in app._notifications)
+        assert "was deleted while kbtui ran" in notes and "1 file(s) written." in notes
+    assert app.return_code != 2
+    assert "status: processing" in (seeds_copy / SOURCE).read_text(encoding="utf-8")
+
+
+async def test_ctrl_s_after_the_work_changed_in_a_shell_refreshes_instead(
+    seeds_copy: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from kbtui.cli import main
+
+    before = (seeds_copy / SOURCE).read_bytes()
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s", "e")
+        preview = app.screen
+        assert isinstance(preview, ExportPreview)
+        assert preview.query_one(OptionList).option_count == 1
+        undone = CliRunner().invoke(main, ["undo", str(seeds_copy)])
+        assert undone.exit_code == 0, undone.output
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        notes = [str(note.message) for note in app._notifications]
+        assert "The work to export changed since this preview: look again, then ctrl+s" in notes
+        assert not any("written" in note for note in notes)
+        assert preview.query_one(OptionList).option_count == 0
+    assert (seeds_copy / SOURCE).read_bytes() == before
+
+
+async def test_the_export_refuses_to_run_on_a_missing_index(
+    seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = (seeds_copy / SOURCE).read_bytes()
+    app = make_app(seeds_copy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s", "e")
+        # Deleted after the app's own look, before the export's worker opens it.
+        monkeypatch.setattr(app, "watch_index_file", lambda: True)
+        for path in seeds_copy.glob("kb.sqlite*"):
+            path.unlink()
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        notes = " | ".join(str(note.message) for note in app._notifications)
+        assert "is missing (deleted while kbtui runs)" in notes and "written." not in notes
+        assert not (seeds_copy / "kb.sqlite").exists()  # no new, empty index made there
+    assert (seeds_copy / SOURCE).read_bytes() == before

@@ -72,9 +72,10 @@ class ExportPreview(Screen[None]):
         self.refresh_plan()
         self.query_one(OptionList).focus()
 
-    def refresh_plan(self) -> None:
+    def refresh_plan(self, plan: export.ExportPlan | None = None) -> None:
+        """Show `plan` (a new one when None), with the gate's verdict on each file."""
         root = self.kb.session.workspace.root
-        self.plan = export.plan_export(self.kb.db, root, curation.curator_name())
+        self.plan = plan or export.plan_export(self.kb.db, root, curation.curator_name())
         from kbtui.ops.gate import gate_changes  # parsing loads only once the preview opens
 
         self.gate = {p: v.codes for p, v in gate_changes(self.kb.db, self.plan.changes).items()}
@@ -156,6 +157,24 @@ class ExportPreview(Screen[None]):
         if commit and not gitcommit.is_repository(self.kb.session.workspace.root):
             self.notify("This KB is not a git repository.", severity="warning")
             return
+        # An index deleted since the watcher last looked is written again from the app's
+        # connection first: the export's own connection would make a new, empty one there,
+        # which the app would then take for a replaced index and stop.
+        if not self.kb.watch_index_file():
+            return
+        # A draft deleted or a status undone (from a shell) since the preview opened is
+        # not to be written: what is written is what the curator saw.
+        now = export.plan_export(
+            self.kb.db, self.kb.session.workspace.root, curation.curator_name()
+        )
+        if _work(now) != _work(self.plan):
+            self.refresh_plan(now)
+            self.notify(
+                "The work to export changed since this preview: look again, then ctrl+s",
+                title="Export",
+                severity="warning",
+            )
+            return
         self.written = True
         self.notify("Writing…", title="Export", timeout=2)
         branch = self.query_one("#export-branch", Input).value.strip() or None
@@ -178,6 +197,15 @@ class ExportPreview(Screen[None]):
 
         workspace = self.kb.session.workspace
         root = workspace.root
+        if not workspace.db_path.is_file():
+            # Opening it would make a new, empty index in its place: the app's watcher
+            # writes the deleted one again from its connection, with the curator's work.
+            self.app.call_from_thread(
+                self._failed,
+                f"the index {workspace.db_path} is missing (deleted while kbtui runs); "
+                "it is written again in a moment: press ctrl+s again then",
+            )
+            return
 
         def reindex() -> None:
             # Read back in a child process, as the app's own indexing is: a large KB's walk
@@ -235,3 +263,12 @@ class ExportPreview(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _work(plan: export.ExportPlan) -> list[tuple[object, ...]]:
+    """What a plan would write, and the work it would record as exported: two plans alike
+    in this write the same."""
+    return [
+        (c.path, c.old_path, c.action, c.after, c.skipped is None, c.draft_ids, c.action_ids)
+        for c in plan.changes
+    ]
