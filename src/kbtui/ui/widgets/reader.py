@@ -163,7 +163,6 @@ class Reader(VerticalScroll, can_focus=True):
         problems = self.query_one("#reader-problems", Static)
         note = self.query_one("#reader-note", Static)
         challenges = self.query_one("#reader-challenges", Static)
-        bodies = self.query("Markdown")
         self.body_rendered.clear()
         self._shown += 1
         if self._body_timer is not None:
@@ -176,8 +175,7 @@ class Reader(VerticalScroll, can_focus=True):
             problems.display = False
             challenges.display = False
             note.display = False
-            for body in bodies:
-                body.update("")  # type: ignore[attr-defined]
+            self._clear_body()
             self._rendered_body = None
             self.body_rendered.set()
             return
@@ -218,8 +216,7 @@ class Reader(VerticalScroll, can_focus=True):
             )
         self._same_file = same_file
         if not same_file:
-            for body in bodies:
-                body.update("")  # type: ignore[attr-defined]
+            self._clear_body()
             self._rendered_body = None
             self.scroll_home(animate=False)
         # Turning the text into markdown takes time in proportion to its size: done in a
@@ -231,6 +228,16 @@ class Reader(VerticalScroll, can_focus=True):
             group="reader-body",
             exit_on_error=False,
         )
+
+    def _clear_body(self) -> None:
+        """Empty the Markdown body, if one was made yet."""
+        if not self.query("Markdown"):
+            return
+        # Imported here, as where it is made: the Markdown widget stays off the start-up path.
+        from textual.widgets import Markdown
+
+        for body in self.query(Markdown):
+            body.update("")
 
     def _edit_hint(self) -> str:
         """How to read the whole file: the key of this screen that opens it in $EDITOR."""
@@ -253,8 +260,7 @@ class Reader(VerticalScroll, can_focus=True):
             self.body_rendered.set()  # its status or drafts changed: the body stays
             return
         if self._same_file:
-            for body in self.query("Markdown"):
-                body.update("")  # type: ignore[attr-defined]
+            self._clear_body()
         self._pending_body = message.markdown
         self._body_timer = self.set_timer(self.BODY_DELAY, self._render_body)
 
