@@ -97,8 +97,12 @@ def run_export_at(
 ) -> ExportOutcome:
     """`run_export` on a connection of its own to the index at `db_path` (for a worker
     thread: a connection belongs to the thread that uses it)."""
-    from kbtui.store.db import open_db
+    from kbtui.store.db import StoreError, open_db
 
+    if not db_path.is_file():
+        # Opening would make a new, empty index where the curator's work was: the app that
+        # asked writes it again from its own connection first.
+        raise StoreError(f"the index {db_path} is gone: nothing was written")
     db = open_db(db_path)
     try:
         return run_export(db, root, plan, who, reindex, commit=commit, branch=branch)
