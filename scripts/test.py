@@ -25,7 +25,11 @@ def main() -> int:
         run(python, "-m", "ruff", "format", "--check", "src", "tests", "bench", "scripts") != 0
     )
     failures += run(python, "-m", "mypy") != 0
-    code = run(python, "-m", "pytest", *sys.argv[1:])
+    extra = sys.argv[1:]
+    # Every CPU the machine has (both, on the 2-CPU machines CI runs on), unless the
+    # caller chose (`-n 0` runs in one process).
+    parallel = [] if any(a.startswith(("-n", "--numprocesses")) for a in extra) else ["-n", "auto"]
+    code = run(python, "-m", "pytest", *parallel, *extra)
     failures += code != 0
     return 1 if failures else 0
 

@@ -133,9 +133,7 @@ def exchange(first: str | Path, second: str | Path) -> bool:
     function = _renameat2()
     if function is None:
         return False
-    done = function(
-        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
-    )
+    done = function(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
     if done == 0:
         return True
     code = ctypes.get_errno()
