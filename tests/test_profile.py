@@ -361,3 +361,26 @@ def test_kbtui_profile_takes_db_like_every_command(own_profile_kb: Path, tmp_pat
         result = runner.invoke(main, args)
         assert result.exit_code == 0, result.stderr
         assert "experiment" in json.loads(result.stdout)["kinds"]
+
+
+def test_a_kbs_own_confidences_are_the_ones_a_claim_draft_takes(small_kb: Path) -> None:
+    (small_kb / "kbtui.toml").write_text(
+        '[kinds.claim.fields]\nconfidence = { shape = "text", required = true, '
+        'vocabulary = ["settled", "contested"] }\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    source = str(small_kb / "inbox/archive/2026-01-03-battery-trial.md")
+    result = runner.invoke(
+        main,
+        ["draft", "claim", "--source", source, "--hint", "1", "--confidence", "settled", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    checks = {c["id"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["confidence"]["status"] == "pass"
+    likely = runner.invoke(
+        main,
+        ["draft", "claim", "--source", source, "--hint", "1", "--confidence", "likely", "--json"],
+    )
+    checks = {c["id"]: c for c in json.loads(likely.stdout)["checks"]}
+    assert checks["confidence"]["message"] == "Choose a confidence: settled, contested."

@@ -474,7 +474,12 @@ def draft_group() -> None:
     default=None,
     help="Why the claim holds: replaces the body's placeholder line (edit the rest in the app).",
 )
-@click.option("--confidence", type=click.Choice(CLAIM_CONFIDENCES), default=None)
+@click.option(
+    "--confidence",
+    default=None,
+    help=f"One of the KB's confidences ({', '.join(CLAIM_CONFIDENCES)}, unless its profile "
+    "says others); the draft's checks say when it is not.",
+)
 @click.option("--domain", default=None, help="Default: the source's domain.")
 @click.option(
     "--enrich",

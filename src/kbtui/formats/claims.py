@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -252,12 +253,13 @@ def description_check(title: str, description: str) -> Check:
     return Check(CheckId.DESCRIPTION, "pass", "The description adds information beyond the title.")
 
 
-def confidence_check(confidence: str | None) -> Check:
-    if confidence in CLAIM_CONFIDENCES:
+def confidence_check(
+    confidence: str | None, vocabulary: Sequence[str] = CLAIM_CONFIDENCES
+) -> Check:
+    """A confidence from the KB's vocabulary (its profile's, the shipped one by default)."""
+    if confidence in vocabulary:
         return Check(CheckId.CONFIDENCE, "pass", f"Confidence: {confidence}.")
-    return Check(
-        CheckId.CONFIDENCE, "fail", "Choose a confidence: " + ", ".join(CLAIM_CONFIDENCES) + "."
-    )
+    return Check(CheckId.CONFIDENCE, "fail", "Choose a confidence: " + ", ".join(vocabulary) + ".")
 
 
 def domain_check(domain: str | None, known: list[str]) -> Check:

@@ -30,6 +30,7 @@ from kbtui.formats.claims import (
     same_file_key,
 )
 from kbtui.formats.errors import KbtuiError
+from kbtui.formats.kinds import CLAIM_CONFIDENCES
 from kbtui.formats.links import find_links
 from kbtui.ops import desk
 from kbtui.ops.curation import curator_name
@@ -321,6 +322,13 @@ def claim_domains(db: Database) -> list[str]:
     return [row[0] for row in rows]
 
 
+def claim_confidences(db: Database) -> tuple[str, ...]:
+    """The confidences a claim may have: the KB's profile's vocabulary."""
+    from kbtui.ops.profile import schema_of  # the profile loads when a draft is checked
+
+    return schema_of(db).vocabulary("claim", "confidence") or CLAIM_CONFIDENCES
+
+
 def check_draft(db: Database, draft: Draft) -> list[Check]:
     """The KB's quality rules for a claim, on the draft as it stands."""
     stem = draft.source_path.rsplit("/", 1)[-1].removesuffix(".md") if draft.source_path else None
@@ -328,7 +336,7 @@ def check_draft(db: Database, draft: Draft) -> list[Check]:
         proposition_check(draft.title),
         file_name_check(draft.title),
         description_check(draft.title, draft.description),
-        confidence_check(draft.confidence),
+        confidence_check(draft.confidence, claim_confidences(db)),
         domain_check(draft.domain, claim_domains(db)),
         evidence_check(draft.body, stem),
         placeholder_check(draft.body, (ARGUMENT_PLACEHOLDER,)),

@@ -439,7 +439,10 @@ def _new_claim(db: Database, root: Path, draft: drafting.Draft, domains: list[st
         return change
     # A saved draft edited since must still make a valid claim file: the checks guarding
     # that (not those of its quality, the curator's call at saving) are run again here.
-    checks = (confidence_check(draft.confidence), domain_check(draft.domain, domains))
+    checks = (
+        confidence_check(draft.confidence, drafting.claim_confidences(db)),
+        domain_check(draft.domain, domains),
+    )
     failing = [check.message for check in checks if check.status == "fail"]
     if not claim.description:
         failing.append("The description is empty.")

@@ -19,7 +19,6 @@ from textual.suggester import Suggester
 from textual.timer import Timer
 from textual.widgets import Header, Input, Label, Static, TextArea
 
-from kbtui.formats.kinds import CLAIM_CONFIDENCES
 from kbtui.ops import drafting
 from kbtui.ops.workspace import scratch_copy
 from kbtui.ui.external import run_editor
@@ -156,6 +155,7 @@ class ClaimEditor(DraftScreen):
         draft = self.draft
         self._titles = titles = drafting.claim_titles(self.kb.db)
         domains = drafting.claim_domains(self.kb.db)
+        confidences = drafting.claim_confidences(self.kb.db)
         yield Header(icon="◆")
         with Horizontal():
             with VerticalScroll(id="editor-form"):
@@ -169,8 +169,8 @@ class ClaimEditor(DraftScreen):
                         yield FieldInput(
                             draft.confidence,
                             id="confidence",
-                            placeholder=" / ".join(CLAIM_CONFIDENCES),
-                            suggester=ChoiceSuggester(list(CLAIM_CONFIDENCES)),
+                            placeholder=" / ".join(confidences),
+                            suggester=ChoiceSuggester(list(confidences)),
                         )
                     with Vertical():
                         yield Label("Domain")
