@@ -322,7 +322,7 @@ def _prepare(tasks: list[Task], resolver: LinkResolver | None = None) -> store.R
         rows.kb_problems += [
             (
                 task.doc_id,
-                problem.code,
+                str(problem.code),
                 problem.severity,
                 problem.message,
                 problem.line,

@@ -176,8 +176,10 @@ class Rows:
             )
             for link, res in zip(doc.links, resolutions, strict=True)
         ]
+        # Codes as plain text: an enum member (a `str` subclass) cannot be marshalled, and
+        # the rows of a worker process come back marshalled.
         self.problems += [
-            (doc_id, "file", p.code, p.severity, p.message, p.line) for p in doc.problems
+            (doc_id, "file", str(p.code), p.severity, p.message, p.line) for p in doc.problems
         ]
         if doc.handoff is not None:
             self.handoff += [
