@@ -461,9 +461,38 @@ def _candidate_windows(db: Database, doc_id: int, terms: list[_Term]) -> tuple[l
     return windows, opening
 
 
+SMALL_FILE_BYTES = 32_768
+"""A document this small has its snippet cut by the full-text index itself: few matches
+can be in it, and FTS5's own snippet() is then the quickest."""
+
+
 def _snippets(db: Database, doc_ids: list[int], fts_terms: list[str]) -> dict[int, str]:
     """A snippet for each document: SNIPPET_TOKENS words around the query's words, these
     marked with MATCH_START and MATCH_END."""
+    marks = ", ".join("?" * len(doc_ids))
+    small = [
+        row[0]
+        for row in db.conn.execute(
+            f"SELECT id FROM documents WHERE id IN ({marks}) AND size <= ?",
+            [*doc_ids, SMALL_FILE_BYTES],
+        )
+    ]
+    found: dict[int, str] = {}
+    if small:
+        found = dict(
+            db.conn.execute(
+                "SELECT rowid, snippet(documents_fts, -1, char(2), char(3), '…', ?) "
+                f"FROM documents_fts WHERE documents_fts MATCH ? AND rowid IN "
+                f"({', '.join('?' * len(small))})",
+                [SNIPPET_TOKENS, " OR ".join(fts_terms), *small],
+            ).fetchall()
+        )
+    large = [doc_id for doc_id in doc_ids if doc_id not in found]
+    return found | (_windowed_snippets(db, large, fts_terms) if large else {})
+
+
+def _windowed_snippets(db: Database, doc_ids: list[int], fts_terms: list[str]) -> dict[int, str]:
+    """`_snippets` for documents of any size: cut from windows around the first matches."""
     terms = [term for term in map(_Term.parse, fts_terms) if term is not None]
     rows: list[list[Any]] = []
     openings: dict[int, str] = {}
