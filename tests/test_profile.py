@@ -29,6 +29,7 @@ types = ["experiment"]
 frontmatter = true
 checked = true
 status = "status"
+queues = ["planned", "running", "done"]
 cascade = true
 
 [kinds.experiment.fields]
@@ -128,6 +129,10 @@ def test_a_new_kind_and_link_field_in_a_kbs_profile_need_no_code(own_profile_kb:
 
         dependents = {d.path for d in cascade(session.db, PEAK_PATH)}
         assert "experiments/evening-peak-trial.md" in dependents
+        queues = desk.kind_queues(session.db, "experiment")
+        assert list(queues) == ["planned", "running", "done", "other"]
+        assert [e.path for e in queues["running"]] == ["experiments/evening-peak-trial.md"]
+        assert [e.path for e in queues["other"]] == ["experiments/unfinished.md"]
     finally:
         session.close()
 

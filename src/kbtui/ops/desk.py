@@ -491,3 +491,31 @@ def backlinks(db: Database, path: str) -> list[Backlink]:
         (path, path),
     ).fetchall()
     return [Backlink(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class KindQueueEntry:
+    """A document of any kind in the queue of its status."""
+
+    path: str
+    title: str
+    status: str | None
+
+
+def kind_queues(db: Database, kind: str) -> dict[str, list[KindQueueEntry]]:
+    """The documents of `kind` by the queue their status puts them in, as the KB's profile
+    declares the kind's queues (`queues`, `queue_as`; else its status vocabulary), in that
+    order, then `other` for any other status or none. What the desk does for sources, for
+    any kind with a status."""
+    from kbtui.ops.profile import schema_of  # the profile loads only for this question
+
+    schema = schema_of(db)
+    spec = schema.kind_spec(kind)
+    names = spec.queues or (schema.vocabulary(kind, spec.status) if spec.status else ())
+    queues: dict[str, list[KindQueueEntry]] = {name: [] for name in (*names, "other")}
+    for path, title, status in db.conn.execute(
+        "SELECT path, title, status FROM documents WHERE kind = ? ORDER BY title, path", (kind,)
+    ):
+        shown = spec.queue_as.get(status or "", status)
+        queues[shown if shown in names else "other"].append(KindQueueEntry(path, title, status))
+    return queues
