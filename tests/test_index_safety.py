@@ -235,7 +235,7 @@ def test_a_full_disk_is_called_so(seeds_copy: Path, monkeypatch: pytest.MonkeyPa
         session.db.conn.execute(f"PRAGMA max_page_count = {pages}")  # no page more: full
         return session
 
-    monkeypatch.setattr("kbtui.cli.open_session", on_a_full_disk)
+    monkeypatch.setattr("kbtui.cli.base.open_session", on_a_full_disk)
     source = next((seeds_copy / "inbox" / "archive").glob("*.md"))
     code, out, err = run(
         "draft", "claim", "--source", str(source), "--argument", "x" * 200_000, "--json"
