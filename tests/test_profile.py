@@ -135,6 +135,11 @@ def test_a_new_kind_and_link_field_in_a_kbs_profile_need_no_code(own_profile_kb:
         assert [e.path for e in queues["other"]] == ["experiments/unfinished.md"]
     finally:
         session.close()
+    listed = runner.invoke(main, ["queue", "experiment", str(own_profile_kb), "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [e["path"] for e in json.loads(listed.stdout)["queues"]["running"]] == [
+        "experiments/evening-peak-trial.md"
+    ]
 
 
 def test_kbtui_profile_says_where_each_part_came_from(own_profile_kb: Path) -> None:

@@ -217,6 +217,41 @@ def stats_command(kb: str | None, db_path: str | None, as_json: bool) -> None:
             out.print(counts_table(title, data[key]))
 
 
+@main.command("queue")
+@click.argument("kind")
+@kb_argument
+@db_option
+@json_option
+def queue_command(kind: str, kb: str | None, db_path: str | None, as_json: bool) -> None:
+    """The documents of KIND by the queue their status puts them in, as the KB's profile
+    declares the kind's queues (sources: the desk's queues)."""
+    from kbtui.ops.desk import kind_queues
+    from kbtui.ops.profile import schema_of
+
+    with session_for(kb, db_path) as session:
+        kinds = schema_of(session.db).kinds
+        if kind not in kinds:
+            fail(f"no kind {kind!r} in the profile: {', '.join(kinds)}")
+        queues = kind_queues(session.db, kind)
+        if as_json:
+            print_json(
+                {
+                    "kind": kind,
+                    "queues": {
+                        name: [
+                            {"path": e.path, "title": e.title, "status": e.status} for e in entries
+                        ]
+                        for name, entries in queues.items()
+                    },
+                }
+            )
+            return
+        for name, entries in queues.items():
+            out.print(f"[bold]{escape(name)}[/] ({len(entries)})")
+            for entry in entries:
+                out.print(f"  {escape(entry.title)} [dim]{escape(entry.path)}[/dim]")
+
+
 def _split_search_args(args: tuple[str, ...]) -> tuple[str | None, str]:
     """(KB, query): the first word is the KB when it names a folder and words follow it;
     the query is every other word (quoted or not)."""
