@@ -65,7 +65,7 @@ def _describe_report(report: IndexReport) -> None:
 def index_command(kb: str | None, db_path: str | None, full: bool, as_json: bool) -> None:
     """Build or update the index of KB (only changed files are read)."""
     # One run: a first incremental run would leave the full one nothing to report but
-    # updates (its adds, deletes and renames were lost from the report).
+    # updates (its adds, deletes and renames would be missing from the report).
     with session_for(kb, db_path, full=full) as session:
         report = session.report
         assert report is not None

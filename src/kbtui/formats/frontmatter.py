@@ -155,12 +155,12 @@ an integer of more than 4,300 digits into text, so JSON could not store it."""
 
 _BaseLoader: type[yaml.SafeLoader]
 try:
-    _BaseLoader = yaml.CSafeLoader  # type: ignore[assignment]
+    _BaseLoader = yaml.CSafeLoader  # type: ignore[assignment]  # no SafeLoader in the stubs
 except AttributeError:  # pragma: no cover - libyaml missing
     _BaseLoader = yaml.SafeLoader
 
 
-class _KBLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _KBLoader(_BaseLoader):  # type: ignore[misc,valid-type]  # mypy takes no variable as a base
     """Safe loader keeping dates as written and recording duplicate keys."""
 
     duplicates: list[Duplicate]

@@ -276,7 +276,7 @@ becomes an i followed by a combining dot."""
 
 
 def _may_signal(text: str) -> bool:
-    """False when `_SIGNAL_RE` cannot match in `text`: a test several times faster than the
+    """False when `_SIGNAL_RE` cannot match in `text`: a test far cheaper than the
     pattern, which looks at every word boundary. Every word it finds holds one of these stems
     in lower case, unless it is spelt with one of `_CASE_ODDITIES`: then the pattern decides."""
     lowered = text.lower()

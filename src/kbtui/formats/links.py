@@ -29,8 +29,7 @@ RULES = ("own-map", "exact", "case-insensitive", "path", "path-suffix", "md-suff
 class WikiLink(NamedTuple):
     """One `[[...]]` occurrence (or a bare title from a provenance field).
 
-    A named tuple: files hold thousands, and a frozen dataclass takes three times as long
-    to build."""
+    A named tuple: files hold thousands, and a frozen dataclass takes much longer to build."""
 
     raw: str
     target: str
@@ -97,7 +96,7 @@ _ASCII_LOOSE = str.maketrans(
     {chr(i): " " for i in range(128) if not chr(i).isalnum()} | {"'": None}
 )
 """For ASCII text, what `normalise` does: apostrophes dropped, all but letters and digits a
-space (a resolver indexes every file's stem this way: a 100k KB's start waited 1.2 s on it)."""
+space (a resolver indexes every file's stem this way, which a large KB's start feels)."""
 
 
 def normalise(text: str) -> str:

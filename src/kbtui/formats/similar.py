@@ -3,8 +3,8 @@
 Titles are compared by rapidfuzz's token sort ratio on their words (a slug's hyphens and a
 title's spaces are the same words). Only titles that share one of their rarest words are
 compared (prefix filtering): two titles as close as a near-duplicate share most of their
-words, so each one's rarest few include a word of the other's. At 10,000 claims this is a
-few thousand comparisons rather than fifty million.
+words, so each one's rarest few include a word of the other's. Each title then meets a few
+others rather than every title of the KB.
 """
 
 from __future__ import annotations

@@ -31,8 +31,8 @@ _PRIORITY_ORDER = (
 )
 _FROM = "FROM documents d LEFT JOIN pending_status p ON p.path = d.path"
 READER_BODY_BYTES: Final = 64 * 1024
-"""The most of a body the reader shows: a file of tens of megabytes would take the app
-minutes and gigabytes to lay out as markdown. The rest is read in $EDITOR."""
+"""The most of a body the reader shows: laying out a file of tens of megabytes as markdown
+would hold the app up and fill its memory. The rest is read in $EDITOR."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,8 @@
 """Index in a child process, for the app: its interpreter lock stays free for the UI.
 
-Run in one of the app's threads, `index_kb` held the interpreter lock for most of its run:
-at 100k sources a key press took half a second, some over two, while the start-up refresh
-ran. A child process has its own lock, and being single-threaded it can also fork its parser
+Run in one of the app's threads, `index_kb` would hold the interpreter lock for most of its
+run, and in a large KB key presses would wait on it while the start-up refresh runs. A child
+process has its own lock, and being single-threaded it can also fork its parser
 processes. The child is a plain `python -c` (no multiprocessing machinery, which needs a real
 stderr that a running Textual app does not have); it writes one JSON line per progress step
 and one with its report. A cancelled run ends the child, whose open transaction SQLite rolls

@@ -43,15 +43,15 @@ from kbtui.store.index import transaction
 
 BATCH = 500
 PARALLEL_MIN = 3000
-"""Files to parse before forkserver workers pay for their start-up (about a third of a second)."""
+"""Files to parse before forkserver workers, slow to start, pay for their start-up."""
 FORK_MIN = 300
-"""Files to parse before forked workers (started in milliseconds) are worth it."""
+"""Files to parse before forked workers (copies of this process, quick to start) are worth it."""
 BULK_SHARE = 0.3
 COMMIT_SECONDS = 1.0
 EAGER_COMMIT_MAX = 5000
 """Runs reading fewer files commit whenever they wait for a worker: their pages reach the WAL
 while the writer is idle, not all in a last commit. Bigger runs commit about once a second:
-each commit of a big index also checkpoints, and fewer of them save a fifth of a 100k build."""
+each commit of a big index also checkpoints, and fewer of them make a big build shorter."""
 PARSED_BY = "parser_version"
 """Meta key: the `PARSER_VERSION` that read the indexed files."""
 REFRESH_PENDING = "kb_refresh_pending"
@@ -203,7 +203,7 @@ def _index_files(db: Database, root: Path) -> set[str]:
 def _read(found: FoundFile) -> bytes:
     if found.outside_target is not None or found.error is not None:
         return b""
-    # The OS calls directly: a buffered file object costs twice as much for a small file.
+    # The OS calls directly: a buffered file object costs more than the read for a small file.
     fd = os.open(found.absolute, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
         chunks = [os.read(fd, max(os.fstat(fd).st_size, 0) + 1)]
@@ -537,7 +537,7 @@ def _index_lock(db: Database, waiting: Callable[[], None] | None = None) -> Iter
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
-        fcntl = None  # type: ignore[assignment]
+        fcntl = None  # type: ignore[assignment]  # None stands for no file locks, as checked below
     if not main or fcntl is None:
         yield
         return
@@ -571,8 +571,8 @@ def _index(
     started = time.perf_counter()
     report = IndexReport()
     # The known states, the walk and the resolver are built in one go, and live for the whole
-    # run: the cyclic GC would only scan them over and over while they grow (a 100k KB's start
-    # spent 0.8 s on that), so it waits, then they are frozen out of its way.
+    # run: the cyclic GC would only scan them over and over while they grow (a large KB's start
+    # feels it), so it waits, then they are frozen out of its way.
     collecting = gc.isenabled()
     gc.disable()
     known = {

@@ -1,7 +1,7 @@
 """ctrl+c during a long SQLite statement.
 
 Python runs its SIGINT handler only between bytecodes: while SQLite works inside one call, a
-ctrl+c waits for the call to end, minutes for a statement over a large document. A progress
+ctrl+c waits for the call to end, long for a statement over a large document. A progress
 handler gives Python a moment every few thousand SQLite instructions; the SIGINT handler runs
 there and stops the statement. The sqlite3 module turns an exception raised in a progress
 handler into `OperationalError("interrupted")` and drops it: the ctrl+c is remembered here and
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 PROGRESS_STEPS = 20_000
-"""SQLite instructions between two looks at a pending ctrl+c (well under a millisecond)."""
+"""SQLite instructions between two looks at a pending ctrl+c (often enough to feel at once)."""
 
 _watched: set[int] = set()
 

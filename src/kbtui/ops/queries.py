@@ -302,7 +302,7 @@ def _search(
 
 
 # Snippets. FTS5's own snippet() scores every window of a column against every other match
-# in it: its time grows with the square of the matches, minutes for a large file repeating
+# in it: its time grows with the square of the matches, long for a large file repeating
 # the word searched, and SQLite cannot be stopped inside it. Here a snippet is cut by FTS5
 # from a few kilobytes around the first match of each column, found by a scan of the
 # column's bytes that stops there: the same tokenizer and highlighting, at a cost bounded by

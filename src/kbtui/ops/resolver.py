@@ -1,6 +1,6 @@
 """One link resolver per state of the index, shared by the checks that resolve references.
 
-Building a resolver reads every path in the index (two seconds at 100,000 documents): the
+Building a resolver reads every path in the index (slow in a large KB): the
 draft editors check their links after each pause in typing, so they reuse it until an
 indexing run changes the documents (the index's `generation` meta value says when).
 """
@@ -22,6 +22,6 @@ def kb_resolver(db: Database) -> LinkResolver:
     if cached is not None and cached[0] == generation:
         return cached[1]
     resolver = LinkResolver(row[0] for row in db.conn.execute("SELECT path FROM documents"))
-    _CACHE.clear()  # one index at a time: a resolver of 100k paths is tens of megabytes
+    _CACHE.clear()  # one index at a time: a large KB's resolver takes much memory
     _CACHE[where] = (generation, resolver)
     return resolver

@@ -1,7 +1,7 @@
 """Building the full-text index of a cold build beside it, while the documents are written.
 
-A cold build writes every document with the FTS triggers paused, then indexes the text in one
-pass: a pass that ran alone, one core busy and the other idle, for a fifth of the build. Here a
+A cold build writes every document with the FTS triggers paused. Indexing the text after, in
+one pass, would run alone, one core busy and the other idle, for a good part of the build. Here a
 thread indexes each batch as it is written, into a scratch database beside the index (SQLite
 allows one writer per database, so it cannot be the index itself). At the end the scratch
 index's tables are copied into the index's own FTS tables, which then hold exactly what a

@@ -67,7 +67,7 @@ def file_states(db: Database) -> dict[str, FileState]:
 
 _dump = json.JSONEncoder(ensure_ascii=False).encode
 """`json.dumps(value, ensure_ascii=False)` without building an encoder for each value."""
-_dump_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_dump_str: Callable[[str], str] = json.encoder.encode_basestring
 """`_dump` for a string, called directly (most field values are strings)."""
 
 
@@ -106,7 +106,7 @@ class Rows:
 
     def pack(self) -> bytes:
         """The rows as bytes for another process: `marshal` (rows hold only strings, numbers,
-        bytes and None) packs and unpacks them in about two thirds of pickle's time."""
+        bytes and None) packs and unpacks them faster than pickle."""
         return marshal.dumps(tuple(getattr(self, item.name) for item in fields(self)))
 
     @classmethod
@@ -270,7 +270,7 @@ def write_rows(db: Database, rows: Rows) -> None:
 
 
 ROWS_PER_STATEMENT = 50
-"""Rows per INSERT of `_insert_many`: a third less time than a statement per row for the
+"""Rows per INSERT of `_insert_many`: far less time than a statement per row for the
 links (what a statement costs is spread over many rows), well under SQLite's bound on
 parameters (32,766)."""
 
@@ -372,7 +372,7 @@ def get_meta(db: Database, key: str) -> str | None:
 
 DEFERRED_INDEXES = {"links_resolved": "links(resolved_path)"}
 """Indexes a bulk write drops and builds again at its end: kept up to date row by row, the
-index of link targets (long strings in no order) took half the time of writing the links."""
+index of link targets (long strings in no order) would slow the writing of links a good deal."""
 
 
 def defer_indexes(db: Database) -> None:

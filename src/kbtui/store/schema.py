@@ -186,13 +186,13 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ALTER TABLE drafts ADD COLUMN status TEXT;
     """,
     # 5: the FTS index buffers up to 64 MB of terms per transaction before writing a segment
-    # (the default, 1 MB, makes a bulk build write and merge many small segments: 2x slower).
+    # (the default, 1 MB, makes a bulk build write and merge many small segments).
     """
     INSERT INTO documents_fts(documents_fts, rank) VALUES ('hashsize', 67108864);
     """,
     # 6: each document keeps its field rows as one JSON array, and `fields` becomes a view
-    # with the same columns: writing a row per field was a quarter of a bulk build's writes.
-    # The typed model is built from the fields when needed, no longer stored beside them.
+    # with the same columns: a row per field would be a large share of a bulk build's writes.
+    # The typed model is built from the fields when needed, not stored beside them.
     # Every file is read again on the next run, to fill the new column.
     """
     DROP TABLE fields;
@@ -208,7 +208,7 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     UPDATE documents SET sha256 = '', mtime_ns = -1;
     """,
     # 7: a file is skipped only if its change time is also the one indexed (a write that keeps
-    # the size and puts the modification time back, or a chmod, went unseen). Each file's
+    # the size and puts the modification time back, or a chmod, changes only that). Each file's
     # hash is checked once on the next run, which fills the column.
     """
     ALTER TABLE documents ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0;

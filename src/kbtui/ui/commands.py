@@ -42,7 +42,7 @@ class ScreenActions(Provider):
         return list(found.values())
 
     async def _run(self, action: str, node: object) -> None:
-        await self.app.run_action(action, node)  # type: ignore[arg-type]
+        await self.app.run_action(action, node)  # type: ignore[arg-type]  # a DOMNode, typed object
 
     async def discover(self) -> Hits:
         for description, action, node, help_text in self._actions():
