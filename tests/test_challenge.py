@@ -119,11 +119,18 @@ def test_a_saved_challenge_exports_in_the_kb_s_shape(seeds_copy: Path) -> None:
     code, text, _ = run("drafts", "show", str(draft["id"]), "--kb", kb)
     assert f"file: {FILE}" in text
     code, plan = run_json("export", kb, "--dry-run")
+    claim = f"domains/energy-storage/{PRICES}.md"
+    stem = FILE.rsplit("/", 1)[1].removesuffix(".md")
     assert [(f["path"], f["action"], f["reasons"]) for f in plan["files"]] == [
-        (FILE, "add", [f"new challenge (draft {draft['id']})"])
+        (FILE, "add", [f"new challenge (draft {draft['id']})"]),
+        (claim, "modify", [f"challenged_by +{stem}"]),
     ]
+    claim_before = (seeds_copy / claim).read_text(encoding="utf-8")
     code, done = run_json("export", kb)
-    assert code == 0 and done["written"] == 1
+    assert code == 0 and done["written"] == 2
+    # The claim names its challenge, and nothing else of it changes.
+    claim_after = (seeds_copy / claim).read_text(encoding="utf-8")
+    assert claim_after.replace(f'challenged_by:\n  - "{stem}"\n', "", 1) == claim_before
     assert (seeds_copy / FILE).read_text(encoding="utf-8") == (
         "---\n"
         "type: challenge\n"
@@ -195,8 +202,10 @@ def test_export_never_writes_over_an_existing_file(seeds_copy: Path) -> None:
     (seeds_copy / FILE).write_text("someone else's note\n", encoding="utf-8")
     code, done = run_json("export", kb)
     assert code == 1 and done["written"] == 0
-    [skipped] = done["files"]
-    assert skipped["path"] == FILE and skipped["skipped"]
+    skipped = {f["path"]: f["skipped"] for f in done["files"]}
+    assert skipped[FILE] and "a different file with this name" in skipped[FILE]
+    # The claim that would name it waits with it.
+    assert "waits for a related file" in skipped[f"domains/energy-storage/{PRICES}.md"]
     assert (seeds_copy / FILE).read_text(encoding="utf-8") == "someone else's note\n"
     assert [d["id"] for d in run_json("drafts", "list", kb)[1]] == [draft["id"]]
 

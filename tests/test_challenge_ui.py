@@ -89,7 +89,11 @@ async def test_a_claim_shows_its_open_challenge_and_c_drafts_another(seeds_copy:
         [listed] = options(app, "#drafts")
         assert listed.startswith(f"  1 challenge  saved  {TITLE}\n     of {HOME} · ")
     plan = export.apply_export(app.db, seeds_copy, export.plan_export(app.db, seeds_copy, "tester"))
-    assert [c.path for c in plan.changes if c.written] == [FILE]
+    # The challenge, and the claim that now names it in its challenged_by.
+    assert [c.path for c in plan.changes if c.written] == [
+        FILE,
+        f"domains/energy-storage/{HOME}.md",
+    ]
     assert (seeds_copy / FILE).read_text(encoding="utf-8") == (
         "---\n"
         "type: challenge\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import hashlib
+import json
 import os
 import sqlite3
 import stat
@@ -263,6 +264,7 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
     extracted: dict[str, list[tuple[str, int]]] = defaultdict(list)
     enriched: dict[str, list[tuple[str, int]]] = defaultdict(list)
     blocks: dict[str, list[drafting.Draft]] = defaultdict(list)
+    challenged: dict[str, list[tuple[str, int]]] = defaultdict(list)
     domains = drafting.claim_domains(db)
     for draft in drafts:
         if draft.kind == "claim":
@@ -276,12 +278,18 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
         elif draft.kind == "divergence":
             plan.changes.append(_new_divergence(db, root, draft))
         elif draft.kind == "challenge":
-            plan.changes.append(_new_challenge(db, root, draft))
+            added = _new_challenge(db, root, draft)
+            plan.changes.append(added)
+            if draft.target_path:
+                # The claim names its challenge, in the same group of writes.
+                challenged[draft.target_path].append((_stem(added.path), draft.id))
         elif draft.kind == "resolution" and draft.target_path:
             plan.changes.append(_resolution(db, root, draft))
     enrichments: dict[str, FileChange] = {}
-    for target, target_drafts in blocks.items():
-        enrichments[target] = _enrichment(db, root, target, target_drafts, who, day)
+    for target in dict.fromkeys([*blocks, *challenged]):
+        enrichments[target] = _enrichment(
+            db, root, target, blocks.get(target, []), who, day, challenged.get(target)
+        )
         plan.changes.append(enrichments[target])
     for source in sorted(set(statuses) | set(extracted) | set(enriched)):
         plan.changes.append(
@@ -312,8 +320,9 @@ def plan_export(db: Database, root: Path, who: str, today: date | None = None) -
             if change.skipped is not None or not set(change.draft_ids) & blocked:
                 continue
             kept = [d for d in blocks.get(change.path, []) if d.id not in blocked]
-            if kept and change is enrichments.get(change.path):
-                enrichments[change.path] = _enrichment(db, root, change.path, kept, who, day)
+            live = [c for c in challenged.get(change.path, []) if c[1] not in blocked]
+            if (kept or live) and change is enrichments.get(change.path):
+                enrichments[change.path] = _enrichment(db, root, change.path, kept, who, day, live)
                 plan.changes[number] = enrichments[change.path]
             else:
                 change.skipped = "waits for a related file that cannot be written now"
@@ -556,14 +565,19 @@ def _enrichment(
     drafts: list[drafting.Draft],
     who: str,
     day: str,
+    challenges: list[tuple[str, int]] | None = None,
 ) -> FileChange:
+    """The claim at `target` with the evidence of `drafts`, and named in `challenged_by`
+    by the new challenges (stem, draft id) that target it: one change of the file."""
+    challenges = challenges or []
     change = FileChange(
         target,
         "modify",
         None,
         b"",
-        [f"additional evidence (draft {d.id})" for d in drafts],
-        [d.id for d in drafts],
+        [f"additional evidence (draft {d.id})" for d in drafts]
+        + [f"challenged_by +{stem}" for stem, _ in challenges],
+        [d.id for d in drafts] + [draft_id for _, draft_id in challenges],
     )
     text = _read_current(root, db, target, change)
     if text is None:
@@ -576,11 +590,27 @@ def _enrichment(
             continue  # written by an export that could not finish: not written twice
         kind = draft.enrichment_kind or "extend"
         blocks += enrichment_block(kind, draft.body, stem, day, who, newline)
-    if not blocks:
-        change.after = change.before or b""
-        return change
-    change.after = place_evidence(text, blocks, newline).encode("utf-8")
+    if blocks:
+        text = place_evidence(text, blocks, newline)
+    listed = _challengers(db, target)
+    new = [stem for stem, _ in challenges if stem not in listed]
+    if new:
+        try:
+            text = add_to_list(text, "challenged_by", list(dict.fromkeys(new)))
+        except EditError as exc:
+            change.skipped = f"not rewritten: {exc}"
+            return change
+    change.after = text.encode("utf-8")
     return change
+
+
+def _challengers(db: Database, claim: str) -> set[str]:
+    """What the claim's `challenged_by` names already, as bare titles or stems."""
+    row = db.conn.execute("SELECT fields_json FROM documents WHERE path = ?", (claim,)).fetchone()
+    fields = json.loads(row[0]) if row and row[0] else {}
+    value = fields.get("challenged_by")
+    items = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    return {bare_title(item) for item in items if isinstance(item, str)}
 
 
 def _source_update(
