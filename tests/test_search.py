@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from conftest import ctrl_c_as_at_a_terminal
 from kbtui.cli import main
-from kbtui.ops import queries
+from kbtui.ops import snippets
 from kbtui.ops.interrupt import interruptible
 from kbtui.store.db import open_db
 
@@ -122,7 +122,7 @@ def test_the_snippet_tokenizer_is_the_index_tokenizer(tmp_path: Path) -> None:
         ).fetchone()
     finally:
         db.close()
-    assert f"tokenize='{queries.TOKENIZER}'" in sql
+    assert f"tokenize='{snippets.TOKENIZER}'" in sql
 
 
 @pytest.mark.usefixtures("terminal_ctrl_c")

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from kbtui.cli.base import out
 from kbtui.ops import queries
+from kbtui.ops.snippets import MATCH_END, MATCH_START
 
 
 def print_json(data: Any) -> None:
@@ -47,7 +48,7 @@ def highlighted(snippet: str) -> Text:
     """A search snippet with its matched words in bold."""
     text = Text()
     for index, part in enumerate(
-        re.split(f"[{queries.MATCH_START}{queries.MATCH_END}]", " ".join(snippet.split()))
+        re.split(f"[{MATCH_START}{MATCH_END}]", " ".join(snippet.split()))
     ):
         text.append(part, style="bold yellow" if index % 2 else "")
     return text

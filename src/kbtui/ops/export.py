@@ -64,7 +64,7 @@ from kbtui.ops.atomic import (
     write_temporary,
 )
 from kbtui.ops.profile import schema_of
-from kbtui.ops.provenance import bare_title, source_provenance
+from kbtui.ops.provenance import bare_title, listed_names, source_provenance
 from kbtui.store.db import Database
 from kbtui.store.index import transaction
 
@@ -608,9 +608,7 @@ def _challengers(db: Database, claim: str) -> set[str]:
     """What the claim's `challenged_by` names already, as bare titles or stems."""
     row = db.conn.execute("SELECT fields_json FROM documents WHERE path = ?", (claim,)).fetchone()
     fields = json.loads(row[0]) if row and row[0] else {}
-    value = fields.get("challenged_by")
-    items = value if isinstance(value, list) else [value] if isinstance(value, str) else []
-    return {bare_title(item) for item in items if isinstance(item, str)}
+    return listed_names(fields.get("challenged_by"))
 
 
 def _source_update(
@@ -1070,18 +1068,6 @@ def _sweep(written: list[_Staged]) -> None:
                 "changed on disk while export wrote it: the other program's text is kept in "
                 + (aside or "(it could not be kept)")
             )
-
-
-def apply_export_at(db_path: Path, root: Path, plan: ExportPlan) -> ExportPlan:
-    """`apply_export` on a connection of its own to the index at `db_path` (for a worker
-    thread: a connection belongs to the thread that uses it)."""
-    from kbtui.store.db import open_db
-
-    db = open_db(db_path)
-    try:
-        return apply_export(db, root, plan)
-    finally:
-        db.close()
 
 
 def apply_export(db: Database, root: Path, plan: ExportPlan) -> ExportPlan:

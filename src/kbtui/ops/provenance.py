@@ -32,9 +32,10 @@ def source_provenance(db: Database, path: str) -> Provenance:
     row = db.conn.execute("SELECT fields_json FROM documents WHERE path = ?", (path,)).fetchone()
     fields = json.loads(row[0]) if row and row[0] else {}
     return Provenance(
-        claims_extracted=frozenset(_listed(fields.get("claims_extracted"))),
+        claims_extracted=frozenset(listed_names(fields.get("claims_extracted"))),
         enrichments_applied=frozenset(
-            _listed(fields.get("enrichments_applied")) | _listed(fields.get("enrichments"))
+            listed_names(fields.get("enrichments_applied"))
+            | listed_names(fields.get("enrichments"))
         ),
         keys=frozenset(fields),
         status=fields["status"] if isinstance(fields.get("status"), str) else None,
@@ -58,9 +59,9 @@ def bare_title(name: str) -> str:
     return name.removesuffix(".md")
 
 
-def _listed(value: Any) -> set[str]:
-    """The claim titles a provenance list names; a mapping entry by its `target` (or
-    `claim`)."""
+def listed_names(value: Any) -> set[str]:
+    """The claim titles a list of claims names (provenance, `challenged_by`); a mapping
+    entry by its `target` (or `claim`)."""
     items = value if isinstance(value, list) else [value]
     names = set()
     for item in items:
